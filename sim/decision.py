@@ -1,0 +1,185 @@
+"""The monthly decision rule (DESIGN.md section 3), as pure functions over arrays.
+
+A household's propensity to leave is a log-odds sum of three parts:
+
+* attitude -- pushes out of Japan (welfare cut x dependency, exclusion from the welfare system,
+  no work, deportation risk x legal status x enforcement) minus what holds it there (family
+  ties, a Japanese spouse, a secure residence status, the irreversibility of a one-way trip);
+* social norm -- Soren pressure x tie strength, and the share of network neighbours who have
+  registered or gone;
+* belief about the North -- raised by propaganda (exposure x intensity), lowered by published
+  bad news, and, per household, by remembered letters of hardship from neighbours who left.
+
+``household_logit`` holds the terms that depend only on the household and the month (one value
+per household, shared by every replication); ``network_logit`` adds the terms that depend on what
+the household's neighbours did in this replication. Both engines call these same functions.
+All functions are pure: arrays in, arrays out, any shape that broadcasts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.special import expit
+
+from .population import DETAINEE, PAROLEE, Population
+from .scenario import DecisionWeights, Process
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The levers' values in one month (see ``Levers`` in scenario.py for their meaning)."""
+
+    programme_open: float
+    ship_capacity: float
+    welfare_cut_share: float
+    welfare_exclusion: float
+    enforcement: float
+    south_korea_accepts_deportees: float
+    third_country_for_deportees: float
+    special_status: float
+    secure_residence_kankoku: float
+    propaganda: float
+    soren_pressure: float
+    bad_news: float
+    letters_published: float
+    confirmation_privacy: float
+    right_of_return: float
+    impoverished_only: float
+
+    @classmethod
+    def at(cls, timeline: dict[str, np.ndarray], month: int) -> Policy:
+        """The policy in the ``month``-th simulated month of a scenario timeline."""
+        return cls(**{name: float(values[month]) for name, values in timeline.items()})
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    return expit(x)
+
+
+def deportation_exposure(
+    legal_status: np.ndarray, on_welfare: np.ndarray, destitution_fear: float
+) -> np.ndarray:
+    """How exposed a household feels to deportation, before enforcement: 0..1."""
+    exposure = np.where(on_welfare, destitution_fear, 0.0)
+    exposure = np.where(legal_status == PAROLEE, 1.0, exposure)
+    return np.where(legal_status == DETAINEE, 1.0, exposure)
+
+
+def attitude(
+    *,
+    welfare_cut: np.ndarray,
+    jobless: np.ndarray,
+    deportation_exposure: np.ndarray,
+    family_ties: np.ndarray,
+    japanese_spouse: np.ndarray,
+    kankoku: np.ndarray,
+    policy: Policy,
+    w: DecisionWeights,
+) -> np.ndarray:
+    """Expected life in Japan versus the North, in log-odds: pushes minus what holds people."""
+    deportation_risk = (
+        policy.enforcement
+        * (1.0 - policy.special_status)
+        * (1.0 - policy.third_country_for_deportees)
+        * deportation_exposure
+    )
+    return (
+        w.welfare_cut * welfare_cut
+        + (w.unemployment + w.welfare_exclusion * policy.welfare_exclusion) * jobless
+        + w.deportation * deportation_risk
+        - w.family_ties * family_ties
+        - w.japanese_spouse * japanese_spouse
+        - w.secure_residence * policy.secure_residence_kankoku * kankoku
+        - w.one_way * (1.0 - policy.right_of_return)
+    )
+
+
+def soren_norm(soren_tie: np.ndarray, policy: Policy, w: DecisionWeights) -> np.ndarray:
+    """The organised part of the social norm: Soren pressure felt through one's tie."""
+    return w.soren * policy.soren_pressure * soren_tie
+
+
+def updated_belief(
+    belief: np.ndarray, soren_tie: np.ndarray, policy: Policy, p: Process
+) -> np.ndarray:
+    """Belief that life in the North is good (0..1) after a month of propaganda and publication.
+
+    Propaganda pulls belief towards 1 in proportion to exposure (media for everyone, more through
+    Soren ties); published bad news pulls it towards 0 for everyone.
+    """
+    exposure = p.media_exposure + (1.0 - p.media_exposure) * soren_tie
+    up = p.propaganda_learning * policy.propaganda * exposure * (1.0 - belief)
+    down = p.publication_learning * policy.letters_published * policy.bad_news * belief
+    return belief + up - down
+
+
+def household_logit(
+    *,
+    attitude_term: np.ndarray,
+    norm_term: np.ndarray,
+    belief: np.ndarray,
+    w: DecisionWeights,
+) -> np.ndarray:
+    """Per-household log-odds of intending to leave this month, before network effects."""
+    return w.intercept + attitude_term + norm_term + w.belief * belief
+
+
+def population_logit(pop: Population, belief: np.ndarray, policy: Policy, w: DecisionWeights,
+                     destitution_fear: float) -> np.ndarray:
+    """``household_logit`` for every household of a population (float32)."""
+    welfare_cut = pop.on_welfare & (pop.welfare_cut_rank < policy.welfare_cut_share)
+    att = attitude(
+        welfare_cut=welfare_cut,
+        jobless=~pop.employed,
+        deportation_exposure=deportation_exposure(pop.legal_status, pop.on_welfare, destitution_fear),
+        family_ties=pop.family_ties,
+        japanese_spouse=pop.japanese_spouse,
+        kankoku=pop.kankoku,
+        policy=policy,
+        w=w,
+    )
+    logit = household_logit(
+        attitude_term=att, norm_term=soren_norm(pop.soren_tie, policy, w), belief=belief, w=w
+    )
+    return logit.astype(np.float32)
+
+
+def network_logit(
+    base: np.ndarray,
+    engaged_neighbours: np.ndarray,
+    inverse_degree: np.ndarray,
+    letters: np.ndarray,
+    w: DecisionWeights,
+) -> np.ndarray:
+    """Add peer influence (share of neighbours registered or gone) and remembered bad letters."""
+    return base + w.peers * engaged_neighbours * inverse_degree - w.letters * letters
+
+
+def remembered_letters(
+    letters: np.ndarray, departed_neighbours: np.ndarray, bad_news: float, memory_months: float
+) -> np.ndarray:
+    """Bad news held in memory: old letters fade, each departed neighbour's new letter adds."""
+    return letters * (1.0 - 1.0 / memory_months) + bad_news * departed_neighbours
+
+
+def intend_probability(logit: np.ndarray) -> np.ndarray:
+    """Monthly chance that a settled household decides it wants to leave."""
+    return sigmoid(logit)
+
+
+def doubt(logit: np.ndarray, threshold: float) -> np.ndarray:
+    """How much a household that meant to leave doubts it now (0..1): high when propensity is low."""
+    return sigmoid(threshold - logit)
+
+
+def withdrawal_probability(doubt_level: np.ndarray, privacy: float, p: Process) -> np.ndarray:
+    """Chance that a family withdraws at the confirmation of free will at Niigata."""
+    return p.confirmation_withdrawal * privacy * doubt_level
+
+
+def deportation_probability(policy: Policy, p: Process) -> float:
+    """Monthly chance a deportable household is removed to South Korea or a third country."""
+    destination = min(policy.south_korea_accepts_deportees + policy.third_country_for_deportees, 1.0)
+    return p.deportation_rate * policy.enforcement * (1.0 - policy.special_status) * destination

@@ -1,0 +1,150 @@
+"""The synthetic population: households of Korean residents of Japan in 1955.
+
+Each household gets its attributes from the documented shares and the scenario's parameters
+(see ``PopulationParameters`` in ``scenario.py``): size, Chosen/Kankoku registration, welfare
+receipt, work, legal status (settled, parolee, Omura detainee), Japanese spouse and the number of
+Japanese nationals, Soren tie strength, family ties, initial belief about the North, and its
+neighbours in a small-world social network (communities on a ring, a few ties rewired at random).
+All attributes are fixed for the run; what changes month by month lives in the engines.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import numpy as np
+import scipy.sparse as sp
+
+from .scenario import PopulationParameters
+
+RESIDENT, PAROLEE, DETAINEE = 0, 1, 2
+MAX_HOUSEHOLD_SIZE = 12
+
+
+@dataclass(frozen=True)
+class Population:
+    """Households as parallel arrays (one entry per household) plus a CSR neighbour list."""
+
+    size: np.ndarray  # int16, persons
+    japanese_nationals: np.ndarray  # int16, persons holding Japanese nationality
+    deportees: np.ndarray  # int16, persons under a deportation order (0 or 1)
+    legal_status: np.ndarray  # int8, RESIDENT / PAROLEE / DETAINEE
+    kankoku: np.ndarray  # bool
+    on_welfare: np.ndarray  # bool
+    welfare_cut_rank: np.ndarray  # float32 in [0, 1): payments cut while rank < cut share
+    employed: np.ndarray  # bool
+    japanese_spouse: np.ndarray  # bool
+    soren_tie: np.ndarray  # float32 in [0, 1]
+    family_ties: np.ndarray  # float32 in [0, 1]
+    belief_prior: np.ndarray  # float32 in [0, 1]
+    neighbour_start: np.ndarray  # int64, CSR row pointer (households + 1)
+    neighbours: np.ndarray  # int32, CSR column indices
+
+    @property
+    def households(self) -> int:
+        return len(self.size)
+
+    @property
+    def people(self) -> int:
+        return int(self.size.sum(dtype=np.int64))
+
+    @property
+    def degree(self) -> np.ndarray:
+        return np.diff(self.neighbour_start).astype(np.int32)
+
+    @property
+    def impoverished(self) -> np.ndarray:
+        return self.on_welfare | ~self.employed
+
+    def neighbours_of(self, household: int) -> np.ndarray:
+        return self.neighbours[self.neighbour_start[household] : self.neighbour_start[household + 1]]
+
+    def adjacency(self) -> sp.csr_array:
+        n = self.households
+        data = np.ones(len(self.neighbours), dtype=np.int8)
+        return sp.csr_array((data, self.neighbours, self.neighbour_start), shape=(n, n))
+
+    def nbytes(self) -> int:
+        return sum(getattr(self, f.name).nbytes for f in fields(self))
+
+
+def generate_population(
+    params: PopulationParameters, scale: float, rng: np.random.Generator
+) -> Population:
+    """Draw a population of about ``params.people * scale`` persons."""
+    if not 0 < scale <= 1:
+        raise ValueError(f"scale must be in (0, 1], got {scale}")
+    n = max(int(round(params.people * scale / params.mean_household_size)), 2)
+
+    size = np.minimum(1 + rng.poisson(params.mean_household_size - 1, n), MAX_HOUSEHOLD_SIZE)
+    kankoku = rng.random(n) < params.kankoku_share
+    on_welfare = rng.random(n) < params.welfare_share
+    welfare_cut_rank = rng.random(n).astype(np.float32)
+    employed = rng.random(n) < params.employed_share
+    # A household with a spouse and no children is of size 2; a lone person has no spouse.
+    japanese_spouse = (rng.random(n) < params.japanese_spouse_share) & (size >= 2)
+    children = np.maximum(size - 2, 0)
+    japanese_children = rng.binomial(children, params.japanese_child_share)
+    japanese_nationals = np.where(japanese_spouse, 1 + japanese_children, 0)
+
+    # Persons under deportation orders: one per household, drawn among Korean-only households.
+    legal_status = np.full(n, RESIDENT, dtype=np.int8)
+    candidates = np.flatnonzero(~japanese_spouse)
+    n_detainees = int(round(params.detainees * scale))
+    n_parolees = int(round(params.parolees * scale))
+    chosen = rng.choice(candidates, size=min(n_detainees + n_parolees, len(candidates)), replace=False)
+    legal_status[chosen[:n_detainees]] = DETAINEE
+    legal_status[chosen[n_detainees:]] = PAROLEE
+    deportees = (legal_status != RESIDENT).astype(np.int16)
+
+    # Soren ties cluster by community: a community mean, then households around it.
+    community = np.arange(n) // params.community_size
+    tie_mean = np.where(kankoku, params.soren_tie_kankoku, params.soren_tie_chosen)
+    community_shift = rng.normal(0.0, 0.1, community[-1] + 1)[community]
+    mean = np.clip(tie_mean + community_shift, 0.01, 0.99)
+    k = params.soren_tie_concentration
+    soren_tie = rng.beta(mean * k, (1 - mean) * k).astype(np.float32)
+
+    family_ties = rng.beta(2 * params.family_ties_mean + 1e-9, 2 * (1 - params.family_ties_mean) + 1e-9, n)
+    prior = params.belief_prior_mean
+    belief_prior = rng.beta(4 * prior + 1e-9, 4 * (1 - prior) + 1e-9, n)
+
+    start, nbrs = small_world(n, params.network_degree, params.network_rewiring, rng)
+    return Population(
+        size=size.astype(np.int16),
+        japanese_nationals=japanese_nationals.astype(np.int16),
+        deportees=deportees,
+        legal_status=legal_status,
+        kankoku=kankoku,
+        on_welfare=on_welfare,
+        welfare_cut_rank=welfare_cut_rank,
+        employed=employed,
+        japanese_spouse=japanese_spouse,
+        soren_tie=soren_tie,
+        family_ties=family_ties.astype(np.float32),
+        belief_prior=belief_prior.astype(np.float32),
+        neighbour_start=start,
+        neighbours=nbrs,
+    )
+
+
+def small_world(
+    n: int, degree: int, rewiring: float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """A Watts-Strogatz graph as CSR arrays (undirected, no self-loops, no duplicate ties).
+
+    Households sit on a ring in community order, each tied to its ``degree // 2`` next
+    neighbours; each tie is rewired to a random household with probability ``rewiring``.
+    """
+    half = min(degree // 2, (n - 1) // 2)
+    source = np.repeat(np.arange(n), half)
+    target = (source + np.tile(np.arange(1, half + 1), n)) % n
+    rewire = rng.random(len(target)) < rewiring
+    target[rewire] = rng.integers(0, n, int(rewire.sum()))
+    keep = source != target
+    source, target = source[keep], target[keep]
+    both = np.concatenate([source, target]), np.concatenate([target, source])
+    graph = sp.coo_array((np.ones(len(both[0]), dtype=np.int8), both), shape=(n, n)).tocsr()
+    graph.sum_duplicates()
+    graph.sort_indices()
+    return graph.indptr.astype(np.int64), graph.indices.astype(np.int32)

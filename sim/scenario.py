@@ -1,0 +1,435 @@
+"""The scenario schema: what a scenario file may say, with units, ranges and meaning.
+
+A scenario is a TOML file holding the simulated period, the synthetic-population shares, the
+weights of the decision rule, the institutional rates, and the policy levers. Levers are dated
+schedules, piecewise constant: a list of ``{ from = "YYYY-MM", value = x }`` steps, each value
+holding from its date until the next step. A file may ``extends = "other.toml"`` and override any
+part of it; tables merge key by key, and a lever's schedule is replaced as a whole.
+
+``load_scenario`` validates the whole chain and raises ``ScenarioError`` naming the file and the
+key at fault (unknown key, value out of range, dates out of order, missing base file).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    ValidationError,
+    model_validator,
+)
+
+# ----------------------------------------------------------------------------------------------
+# Months
+# ----------------------------------------------------------------------------------------------
+
+_YEAR_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+def month_index(text: str) -> int:
+    """'1959-12' -> absolute month number (year * 12 + month - 1)."""
+    match = _YEAR_MONTH.match(str(text))
+    if not match or not 1 <= int(match.group(2)) <= 12:
+        raise ValueError(f"{text!r} is not a month written as YYYY-MM (e.g. 1959-12)")
+    return int(match.group(1)) * 12 + int(match.group(2)) - 1
+
+
+def month_label(index: int) -> str:
+    """Absolute month number -> 'YYYY-MM'."""
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def _parse_month(value: Any) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    return month_index(value)
+
+
+YearMonth = Annotated[
+    int, BeforeValidator(_parse_month), PlainSerializer(month_label, return_type=str)
+]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+def _range_of(model: type[BaseModel], field: str) -> tuple[float, float]:
+    extra = model.model_fields[field].json_schema_extra or {}
+    return extra["min"], extra["max"]
+
+
+# ----------------------------------------------------------------------------------------------
+# Policy levers: dated, piecewise-constant schedules
+# ----------------------------------------------------------------------------------------------
+
+
+class Step(_Strict):
+    """One step of a schedule: ``value`` holds from the month ``from`` until the next step."""
+
+    start: YearMonth = Field(alias="from", description="first month the value holds, YYYY-MM")
+    value: float = Field(description="the lever's value from that month on")
+
+
+Schedule = Annotated[list[Step], Field(min_length=1)]
+
+
+def lever(low: float, high: float, unit: str, meaning: str) -> Any:
+    return Field(
+        description=f"{meaning} [{unit}; {low}..{high}]",
+        json_schema_extra={"min": low, "max": high, "unit": unit},
+    )
+
+
+class Levers(_Strict):
+    """Policy levers, each a dated schedule. Values hold until the next step."""
+
+    programme_open: Schedule = lever(
+        0, 1, "0 or 1", "Red Cross registration windows and sailings operate"
+    )
+    ship_capacity: Schedule = lever(
+        0, 20000, "persons per month", "places on the ships from Niigata (full-scale population)"
+    )
+    welfare_cut_share: Schedule = lever(
+        0, 1, "share", "share of livelihood-protection recipients whose payments are cut or ended"
+    )
+    welfare_exclusion: Schedule = lever(
+        0, 1, "0..1", "foreigners excluded from the national welfare and pension system"
+    )
+    enforcement: Schedule = lever(
+        0, 1, "0..1", "rigour with which the Migration Control Ordinance is applied"
+    )
+    south_korea_accepts_deportees: Schedule = lever(
+        0, 1, "0..1", "South Korea takes the deportees Japan sends it"
+    )
+    third_country_for_deportees: Schedule = lever(
+        0, 1, "0..1", "deportees may go to a third country instead of either Korea"
+    )
+    special_status: Schedule = lever(
+        0, 1, "0..1", "special residence status: no deportation for offences or destitution"
+    )
+    secure_residence_kankoku: Schedule = lever(
+        0, 1, "0..1", "households registered as Kankoku hold a secure residence status"
+    )
+    propaganda: Schedule = lever(
+        0, 1, "0..1", "intensity of the 'paradise on earth' campaign by North Korea and Soren"
+    )
+    soren_pressure: Schedule = lever(
+        0, 1, "0..1", "Soren's organised pressure to register, felt in proportion to tie strength"
+    )
+    bad_news: Schedule = lever(
+        0, 1, "share", "share of returnees' letters home that report hardship in the North"
+    )
+    letters_published: Schedule = lever(
+        0, 1, "0..1", "Japan publishes the letters and its intelligence on conditions in the North"
+    )
+    confirmation_privacy: Schedule = lever(
+        0, 1, "0..1", "privacy of the ICRC confirmation of free will (1 = private and individual)"
+    )
+    right_of_return: Schedule = lever(
+        0, 1, "0..1", "returnees may come back to Japan (visits or two-way travel)"
+    )
+    impoverished_only: Schedule = lever(
+        0, 1, "0 or 1", "only impoverished households (on welfare or jobless) may register"
+    )
+
+    @model_validator(mode="after")
+    def _check_schedules(self) -> Levers:
+        for name in type(self).model_fields:
+            low, high = _range_of(type(self), name)
+            steps = getattr(self, name)
+            for i, step in enumerate(steps):
+                if not low <= step.value <= high:
+                    raise _KeyError(
+                        (name, i, "value"), f"{step.value} is outside the allowed range {low}..{high}"
+                    )
+                if i and step.start <= steps[i - 1].start:
+                    raise _KeyError(
+                        (name, i, "from"),
+                        f"{month_label(step.start)} is not after the previous step's "
+                        f"{month_label(steps[i - 1].start)}: steps must be in date order",
+                    )
+        return self
+
+
+# ----------------------------------------------------------------------------------------------
+# Parameters
+# ----------------------------------------------------------------------------------------------
+
+
+def param(low: float, high: float, unit: str, meaning: str) -> Any:
+    return Field(
+        ge=low,
+        le=high,
+        description=f"{meaning} [{unit}; {low}..{high}]",
+        json_schema_extra={"min": low, "max": high, "unit": unit},
+    )
+
+
+class Simulation(_Strict):
+    start: YearMonth = Field(description="first simulated month, YYYY-MM")
+    end: YearMonth = Field(description="last simulated month, YYYY-MM")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Simulation:
+        if self.end < self.start:
+            raise _KeyError(("end",), "the end month comes before the start month")
+        return self
+
+
+class PopulationParameters(_Strict):
+    people: int = param(1000, 2_000_000, "persons", "Korean residents of Japan at the start")
+    mean_household_size: float = param(1, 10, "persons", "mean persons per household")
+    kankoku_share: float = param(0, 1, "share", "households registered as Kankoku, not Chosen")
+    welfare_share: float = param(0, 1, "share", "households receiving livelihood protection")
+    employed_share: float = param(0, 1, "share", "households whose head has steady work")
+    japanese_spouse_share: float = param(0, 1, "share", "households with a Japanese spouse")
+    japanese_child_share: float = param(
+        0, 1, "share", "children of a mixed household holding Japanese nationality"
+    )
+    detainees: int = param(0, 100_000, "persons", "held in Omura Detention Centre at the start")
+    parolees: int = param(
+        0, 100_000, "persons", "released from Omura on parole with a short-term alien card"
+    )
+    destitution_deportation_fear: float = param(
+        0, 1, "0..1", "deportation risk felt by a welfare household (destitution is a ground)"
+    )
+    soren_tie_chosen: float = param(0, 1, "0..1", "mean Soren tie strength, Chosen households")
+    soren_tie_kankoku: float = param(0, 1, "0..1", "mean Soren tie strength, Kankoku households")
+    soren_tie_concentration: float = param(
+        0.1, 1000, "Beta a+b", "how tightly tie strengths gather around their mean"
+    )
+    community_size: int = param(2, 10_000, "households", "households per local community")
+    family_ties_mean: float = param(0, 1, "0..1", "mean strength of family ties in Japan")
+    network_degree: int = param(0, 100, "neighbours", "network neighbours per household (even)")
+    network_rewiring: float = param(0, 1, "probability", "chance a tie leaves the community")
+    belief_prior_mean: float = param(0, 1, "0..1", "mean initial belief that life in the North is good")
+
+
+class DecisionWeights(_Strict):
+    """Weights of the monthly propensity logit (see sim/decision.py)."""
+
+    intercept: float = param(-30, 10, "logit", "baseline log-odds of intending to leave per month")
+    welfare_cut: float = param(0, 20, "logit", "push of losing livelihood payments")
+    welfare_exclusion: float = param(0, 20, "logit", "push of exclusion from national welfare, jobless")
+    unemployment: float = param(0, 20, "logit", "push of having no steady work")
+    deportation: float = param(0, 20, "logit", "push of a felt deportation risk (x enforcement)")
+    family_ties: float = param(0, 20, "logit", "pull of family ties in Japan")
+    japanese_spouse: float = param(0, 20, "logit", "pull of a Japanese spouse")
+    secure_residence: float = param(0, 20, "logit", "pull of a secure residence status")
+    one_way: float = param(0, 20, "logit", "deterrent of a journey with no return")
+    soren: float = param(0, 20, "logit", "Soren pressure x tie strength")
+    peers: float = param(0, 20, "logit", "share of network neighbours registered or gone")
+    belief: float = param(0, 20, "logit", "belief that life in the North is good")
+    letters: float = param(0, 20, "logit per letter", "weight of bad news remembered from letters")
+
+
+class Process(_Strict):
+    """Institutional and learning rates of the monthly process."""
+
+    propaganda_learning: float = param(0, 1, "per month", "pull of propaganda on belief, x exposure")
+    publication_learning: float = param(0, 1, "per month", "pull of published bad news on belief")
+    media_exposure: float = param(0, 1, "0..1", "propaganda exposure of a household with no Soren tie")
+    letter_memory: float = param(1, 600, "months", "mean time a letter's bad news is remembered")
+    register_rate: float = param(0, 1, "per month", "chance an intending household registers")
+    doubt_threshold: float = param(-30, 10, "logit", "propensity below which households doubt")
+    revert_rate: float = param(0, 1, "per month", "chance a doubting intending household gives up")
+    cancel_rate: float = param(0, 1, "per month", "chance a doubting registered household cancels")
+    confirmation_withdrawal: float = param(
+        0, 1, "probability", "chance a doubting family withdraws at a fully private confirmation"
+    )
+    deportation_rate: float = param(0, 1, "per month", "chance a deportable household is deported")
+
+    @model_validator(mode="after")
+    def _disjoint_intending_moves(self) -> Process:
+        if self.register_rate + self.revert_rate > 1:
+            raise _KeyError(
+                ("revert_rate",), "register_rate + revert_rate must not exceed 1 (one draw decides both)"
+            )
+        return self
+
+
+class Scenario(_Strict):
+    name: str = Field(description="short name used in output folders")
+    description: str = Field(default="", description="one paragraph: what this scenario is")
+    simulation: Simulation
+    population: PopulationParameters
+    decision: DecisionWeights
+    process: Process
+    levers: Levers
+
+    @model_validator(mode="after")
+    def _levers_cover_the_period(self) -> Scenario:
+        for name in Levers.model_fields:
+            first = getattr(self.levers, name)[0].start
+            if first > self.simulation.start:
+                raise _KeyError(
+                    ("levers", name, 0, "from"),
+                    f"the first step ({month_label(first)}) must be on or before the simulated "
+                    f"start ({month_label(self.simulation.start)})",
+                )
+        return self
+
+    @property
+    def months(self) -> np.ndarray:
+        """Absolute month numbers of the simulated period."""
+        return np.arange(self.simulation.start, self.simulation.end + 1)
+
+    def timeline(self) -> dict[str, np.ndarray]:
+        """Every lever's value in every simulated month: {lever: float64 array of months}."""
+        months = self.months
+        out = {}
+        for name in Levers.model_fields:
+            steps = getattr(self.levers, name)
+            starts = np.array([s.start for s in steps])
+            values = np.array([s.value for s in steps], dtype=np.float64)
+            out[name] = values[np.searchsorted(starts, months, side="right") - 1]
+        return out
+
+    def canonical_json(self) -> str:
+        return json.dumps(self.model_dump(mode="json", by_alias=True), sort_keys=True)
+
+    def digest(self) -> str:
+        """sha256 of the resolved scenario: two runs with the same digest ran the same inputs."""
+        return hashlib.sha256(self.canonical_json().encode()).hexdigest()
+
+
+# ----------------------------------------------------------------------------------------------
+# Loading, with errors that name the file and the key
+# ----------------------------------------------------------------------------------------------
+
+
+class ScenarioError(ValueError):
+    """A scenario file is invalid; the message names the file and the key."""
+
+
+class _KeyError(ValueError):
+    """Raised inside validators with the key path relative to the model that raised it."""
+
+    def __init__(self, loc: tuple, message: str):
+        super().__init__(message)
+        self.loc = loc
+        self.message = message
+
+
+def _key_text(loc: tuple) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def _read_toml(path: Path) -> dict:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise ScenarioError(f"{path}: no such scenario file") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{path}: not valid TOML: {exc}") from None
+
+
+def _merge(base: dict, override: dict, origin: dict, file: Path, prefix: tuple = ()) -> dict:
+    """Merge override into base (tables key by key, anything else replaced); record origins."""
+    merged = dict(base)
+    for key, value in override.items():
+        path = prefix + (key,)
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value, origin, file, path)
+        else:
+            merged[key] = value
+            for known in [p for p in origin if p[: len(path)] == path]:
+                del origin[known]
+            origin[path] = file
+    return merged
+
+
+def _resolve(path: Path, chain: tuple[Path, ...]) -> tuple[dict, dict]:
+    path = path.resolve()
+    if path in chain:
+        cycle = " -> ".join(str(p) for p in chain + (path,))
+        raise ScenarioError(f"{path}: key 'extends' makes a cycle: {cycle}")
+    raw = _read_toml(path)
+    base_name = raw.pop("extends", None)
+    origin: dict[tuple, Path] = {}
+    if base_name is None:
+        data = {}
+    else:
+        if not isinstance(base_name, str):
+            raise ScenarioError(f"{path}: key 'extends' must be a file name, got {base_name!r}")
+        base_path = path.parent / base_name
+        if not base_path.is_file():
+            raise ScenarioError(
+                f"{path}: key 'extends' names {base_name!r}, but {base_path} does not exist"
+            )
+        data, origin = _resolve(base_path, chain + (path,))
+    return _merge(data, raw, origin, path), origin
+
+
+def _origin_of(loc: tuple, origin: dict, root: Path) -> Path:
+    for length in range(len(loc), 0, -1):
+        if loc[:length] in origin:
+            return origin[loc[:length]]
+    return root
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario file (and the files it extends)."""
+    root = Path(path).resolve()
+    data, origin = _resolve(root, ())
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors():
+            loc = tuple(error["loc"])
+            cause = error.get("ctx", {}).get("error")
+            if isinstance(cause, _KeyError):
+                loc, message = loc + cause.loc, cause.message
+            elif error["type"] == "extra_forbidden":
+                message = "unknown key" + _allowed_keys(loc)
+            elif error["type"] == "missing":
+                message = "missing key"
+            else:
+                message = error["msg"]
+            lines.append(f"{_origin_of(loc, origin, root)}: key '{_key_text(loc)}': {message}")
+        raise ScenarioError("invalid scenario\n  " + "\n  ".join(lines)) from None
+
+
+def _allowed_keys(loc: tuple) -> str:
+    model: Any = Scenario
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        annotation = model.model_fields[part].annotation
+        model = annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else Step
+    names = [f.alias or n for n, f in model.model_fields.items()]
+    return f" (allowed here: {', '.join(names)})"
+
+
+@dataclass(frozen=True)
+class LeverInfo:
+    name: str
+    low: float
+    high: float
+    description: str
+
+
+def lever_catalogue() -> list[LeverInfo]:
+    """The levers with their ranges and meanings, for help texts and the demo."""
+    return [
+        LeverInfo(name, *_range_of(Levers, name), Levers.model_fields[name].description or "")
+        for name in Levers.model_fields
+    ]

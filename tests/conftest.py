@@ -1,0 +1,29 @@
+"""Shared fixtures: the historical scenario and a small run of it, computed once per session."""
+
+from pathlib import Path
+
+import pytest
+
+from sim.engine_numpy import simulate
+from sim.scenario import load_scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+HISTORICAL = ROOT / "scenarios" / "historical.toml"
+
+
+@pytest.fixture(scope="session")
+def historical():
+    return load_scenario(HISTORICAL)
+
+
+@pytest.fixture(scope="session")
+def small_run(historical):
+    """Three replications of the baseline at 2% scale, with stocks recounted every month."""
+    return simulate(historical, seed=7, replications=3, scale=0.02, check_invariants=True)
+
+
+def write_scenario(folder: Path, name: str, text: str) -> Path:
+    """Write a scenario file that extends the historical baseline."""
+    path = folder / name
+    path.write_text(f'extends = "{HISTORICAL.as_posix()}"\n' + text)
+    return path

@@ -1,0 +1,91 @@
+"""The command line: a run writes its four files atomically, with a manifest of what was run."""
+
+import json
+
+import pandas as pd
+import pytest
+
+from sim import outputs
+from sim.cli import main
+from conftest import HISTORICAL
+
+ANNUAL_COLUMNS = ["year", "departures_mean", "departures_p05", "departures_p50", "departures_p95",
+                  "registrations_mean", "cancellations_mean", "deportee_departures_mean",
+                  "japanese_national_departures_mean"]
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs") / "baseline"
+    assert main(["run", str(HISTORICAL), "--reps", "2", "--seed", "5", "--scale", "0.01",
+                 "--out", str(out)]) == 0
+    return out
+
+
+def test_a_run_writes_annual_monthly_summary_and_manifest(run_dir):
+    assert sorted(p.name for p in run_dir.iterdir()) == [
+        "annual.csv", "manifest.json", "monthly.parquet", "summary.json"]
+    annual = pd.read_csv(run_dir / "annual.csv")
+    assert list(annual["year"]) == list(range(1955, 1985))
+    assert set(ANNUAL_COLUMNS) <= set(annual.columns)
+    assert (annual["departures_p05"] <= annual["departures_p95"]).all()
+
+
+def test_monthly_is_long_format_per_replication_and_month(run_dir):
+    monthly = pd.read_parquet(run_dir / "monthly.parquet")
+    assert len(monthly) == 2 * 360
+    assert sorted(monthly["replication"].unique()) == [0, 1]
+    assert monthly["month"].iloc[0] == "1955-01"
+    annual = pd.read_csv(run_dir / "annual.csv")
+    by_year = monthly.groupby(["year", "replication"])["departures"].sum().groupby("year").mean()
+    assert by_year.to_numpy() == pytest.approx(annual["departures_mean"].to_numpy())
+
+
+def test_manifest_says_what_was_run(run_dir):
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    assert manifest["seed"] == 5 and manifest["replications"] == [0, 1]
+    assert manifest["scale"] == 0.01 and manifest["engine"] == "numpy"
+    assert len(manifest["scenario_sha256"]) == 64
+    assert manifest["scenario"]["name"] == "historical"
+    assert manifest["package_version"] and manifest["git_commit"]
+    assert manifest["wall_seconds"] > 0
+
+
+def test_summary_holds_totals_per_replication_beside_the_documented_figures(run_dir):
+    summary = json.loads((run_dir / "summary.json").read_text())
+    total = summary["figures"]["departures_total"]
+    assert total["documented"] == 93_340 and len(total["per_replication"]) == 2
+    assert total["p05"] <= total["mean"] <= total["p95"]
+
+
+def test_a_second_run_replaces_the_first(run_dir):
+    assert main(["run", str(HISTORICAL), "--reps", "1", "--seed", "6", "--scale", "0.01",
+                 "--out", str(run_dir), "--quiet"]) == 0
+    assert json.loads((run_dir / "manifest.json").read_text())["seed"] == 6
+    assert not [p for p in run_dir.parent.iterdir() if p.name.startswith(".")]
+
+
+def test_a_folder_that_is_not_a_run_is_never_overwritten(tmp_path, capsys):
+    (tmp_path / "notes.txt").write_text("mine")
+    assert main(["run", str(HISTORICAL), "--reps", "1", "--scale", "0.01", "--out", str(tmp_path),
+                 "--quiet"]) == 2
+    assert (tmp_path / "notes.txt").read_text() == "mine"
+    assert "not a run directory" in capsys.readouterr().err
+
+
+def test_a_run_killed_while_writing_leaves_no_folder_that_looks_complete(tmp_path, monkeypatch):
+    def killed(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(outputs.pd.DataFrame, "to_parquet", killed)
+    out = tmp_path / "run"
+    with pytest.raises(KeyboardInterrupt):
+        main(["run", str(HISTORICAL), "--reps", "1", "--scale", "0.01", "--out", str(out), "--quiet"])
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_summary_is_printed(tmp_path, capsys):
+    assert main(["run", str(HISTORICAL), "--reps", "2", "--scale", "0.01",
+                 "--out", str(tmp_path / "r")]) == 0
+    printed = capsys.readouterr().out
+    assert "93,340" in printed and "1960" in printed and "90% band" in printed

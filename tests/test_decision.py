@@ -1,0 +1,121 @@
+"""The decision rule: pushes and pulls move propensity the way DESIGN.md section 3 says.
+
+Each property is checked over random households, random policies and random positive weights.
+"""
+
+from dataclasses import replace
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sim import decision
+from sim.decision import Policy
+from sim.engine_numpy import population_stream
+from sim.population import generate_population
+from sim.scenario import DecisionWeights
+
+unit = st.floats(0.0, 1.0)
+weight = st.floats(0.05, 10.0)
+
+
+@st.composite
+def policies(draw):
+    return Policy(**{name: draw(unit) for name in Policy.__dataclass_fields__})
+
+
+@st.composite
+def weights(draw):
+    values = {name: draw(weight) for name in DecisionWeights.model_fields}
+    values["intercept"] = draw(st.floats(-15, 0))
+    return DecisionWeights(**values)
+
+
+def raised(policy, lever, amount):
+    return replace(policy, **{lever: min(getattr(policy, lever) + amount, 1.0)})
+
+
+def logit_of(pop, policy, w, historical, belief=None):
+    belief = pop.belief_prior if belief is None else belief
+    return decision.population_logit(pop, belief, policy, w,
+                                     historical.population.destitution_deportation_fear)
+
+
+@settings(max_examples=40, deadline=None)
+@given(policy=policies(), w=weights(), seed=st.integers(0, 2**32 - 1),
+       amount=st.floats(0.05, 1.0), lever=st.sampled_from(["welfare_cut_share", "enforcement"]))
+def test_welfare_cuts_and_enforcement_never_lower_propensity(historical, policy, w, seed, amount,
+                                                             lever):
+    pop = generate_population(historical.population, 0.003, population_stream(seed))
+    before = logit_of(pop, policy, w, historical)
+    after = logit_of(pop, raised(policy, lever, amount), w, historical)
+    assert (after >= before - 1e-5).all()
+
+
+def test_welfare_cuts_and_enforcement_raise_propensity_of_those_exposed(historical):
+    pop = generate_population(historical.population, 0.01, population_stream(5))
+    w = historical.decision
+    calm = Policy.at(historical.timeline(), 0)
+    calm = replace(calm, welfare_cut_share=0.0, enforcement=0.0)
+    cut = logit_of(pop, replace(calm, welfare_cut_share=1.0), w, historical) - logit_of(pop, calm, w, historical)
+    assert (cut[pop.on_welfare] > 0).all() and (cut[~pop.on_welfare] == 0).all()
+    enforced = logit_of(pop, replace(calm, enforcement=1.0), w, historical) - logit_of(pop, calm, w, historical)
+    assert (enforced[pop.legal_status > 0] > 0).all()
+
+
+@settings(max_examples=40, deadline=None)
+@given(policy=policies(), w=weights(), seed=st.integers(0, 2**32 - 1), amount=st.floats(0.05, 1.0))
+def test_propaganda_raises_belief_and_so_propensity(historical, policy, w, seed, amount):
+    pop = generate_population(historical.population, 0.003, population_stream(seed))
+    p = historical.process
+    low = decision.updated_belief(pop.belief_prior, pop.soren_tie, policy, p)
+    high = decision.updated_belief(pop.belief_prior, pop.soren_tie, raised(policy, "propaganda", amount), p)
+    assert (high >= low).all()
+    assert (logit_of(pop, policy, w, historical, high) >= logit_of(pop, policy, w, historical, low) - 1e-5).all()
+
+
+@settings(max_examples=60, deadline=None)
+@given(w=weights(), policy=policies(), ties=unit, more=st.floats(0.01, 1.0))
+def test_family_ties_and_a_japanese_spouse_lower_propensity(w, policy, ties, more):
+    common = dict(welfare_cut=np.array([0.0]), jobless=np.array([1.0]),
+                  deportation_exposure=np.array([0.5]), kankoku=np.array([0.0]), policy=policy, w=w)
+    loose = decision.attitude(family_ties=np.array([ties]), japanese_spouse=np.array([0.0]), **common)
+    tight = decision.attitude(family_ties=np.array([ties + more]), japanese_spouse=np.array([0.0]), **common)
+    married = decision.attitude(family_ties=np.array([ties]), japanese_spouse=np.array([1.0]), **common)
+    assert tight[0] < loose[0] and married[0] < loose[0]
+
+
+@settings(max_examples=60, deadline=None)
+@given(w=weights(), base=st.floats(-15, 5), engaged=st.integers(0, 10),
+       departed=st.integers(1, 10), bad_news=st.floats(0.05, 1.0), memory=st.floats(1, 120))
+def test_bad_news_from_neighbours_who_left_lowers_propensity(w, base, engaged, departed, bad_news, memory):
+    letters = decision.remembered_letters(np.zeros(1), np.array([departed]), bad_news, memory)
+    assert letters[0] > 0
+    with_news = decision.network_logit(np.array([base]), np.array([engaged]), np.array([0.125]), letters, w)
+    without = decision.network_logit(np.array([base]), np.array([engaged]), np.array([0.125]), np.zeros(1), w)
+    assert with_news[0] < without[0]
+
+
+@settings(max_examples=60, deadline=None)
+@given(w=weights(), base=st.floats(-15, 5), engaged=st.integers(0, 9), more=st.integers(1, 5))
+def test_neighbours_who_registered_raise_propensity(w, base, engaged, more):
+    args = (np.array([base]), np.array([0.125]), np.zeros(1), w)
+    few = decision.network_logit(args[0], np.array([engaged]), *args[1:])
+    many = decision.network_logit(args[0], np.array([engaged + more]), *args[1:])
+    assert many[0] > few[0]
+
+
+@settings(max_examples=60, deadline=None)
+@given(belief=unit, tie=unit, policy=policies())
+def test_published_bad_news_lowers_belief(historical, belief, tie, policy):
+    quiet = replace(policy, letters_published=0.0, bad_news=0.8)
+    published = replace(quiet, letters_published=1.0)
+    p = historical.process
+    b, t = np.array([belief]), np.array([tie])
+    assert decision.updated_belief(b, t, published, p)[0] <= decision.updated_belief(b, t, quiet, p)[0]
+
+
+def test_doubt_falls_as_propensity_rises():
+    logits = np.linspace(-20, 5, 50)
+    assert (np.diff(decision.doubt(logits, -5.0)) < 0).all()
+    assert (np.diff(decision.intend_probability(logits)) > 0).all()

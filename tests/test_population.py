@@ -1,0 +1,36 @@
+"""The synthetic population follows the scenario's shares and scale."""
+
+import numpy as np
+
+from sim.engine_numpy import population_stream
+from sim.population import DETAINEE, PAROLEE, generate_population
+
+
+def test_population_size_follows_the_scale(historical):
+    pop = generate_population(historical.population, 0.05, population_stream(1))
+    assert abs(pop.people - 0.05 * historical.population.people) < 0.02 * 0.05 * 600_000
+
+
+def test_shares_and_legal_status_follow_the_parameters(historical):
+    params = historical.population
+    pop = generate_population(params, 0.2, population_stream(2))
+    assert abs(pop.kankoku.mean() - params.kankoku_share) < 0.01
+    assert abs(pop.on_welfare.mean() - params.welfare_share) < 0.01
+    assert (pop.legal_status == DETAINEE).sum() == round(params.detainees * 0.2)
+    assert (pop.legal_status == PAROLEE).sum() == round(params.parolees * 0.2)
+    assert (pop.japanese_nationals[~pop.japanese_spouse] == 0).all()
+    assert (pop.japanese_nationals <= pop.size).all()
+
+
+def test_the_network_is_undirected_without_self_ties(historical):
+    pop = generate_population(historical.population, 0.01, population_stream(3))
+    adjacency = pop.adjacency()
+    assert (adjacency != adjacency.T).nnz == 0
+    assert adjacency.diagonal().sum() == 0
+    assert abs(pop.degree.mean() - historical.population.network_degree) < 1
+
+
+def test_chosen_households_have_stronger_soren_ties(historical):
+    pop = generate_population(historical.population, 0.05, population_stream(4))
+    assert pop.soren_tie[~pop.kankoku].mean() > pop.soren_tie[pop.kankoku].mean()
+    assert np.all((pop.soren_tie >= 0) & (pop.soren_tie <= 1))
