@@ -21,7 +21,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import expit
 
 from .population import DETAINEE, PAROLEE, Population
 from .scenario import DecisionWeights, Process
@@ -54,8 +53,17 @@ class Policy:
         return cls(**{name: float(values[month]) for name, values in timeline.items()})
 
 
-def sigmoid(x: np.ndarray) -> np.ndarray:
-    return expit(x)
+def sigmoid(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """The logistic function, 1 / (1 + exp(-x)); writes into ``out`` if given (no other effect).
+
+    Written with numpy's own ufuncs rather than scipy's ``expit``, which is several times slower
+    on float32 arrays here; exp overflowing to inf for very negative x still gives exactly 0.
+    """
+    out = np.negative(x, out=out)
+    with np.errstate(over="ignore"):
+        np.exp(out, out=out)
+    out += 1
+    return np.reciprocal(out, out=out)
 
 
 def deportation_exposure(
@@ -127,13 +135,16 @@ def household_logit(
 
 
 def population_logit(pop: Population, belief: np.ndarray, policy: Policy, w: DecisionWeights,
-                     destitution_fear: float) -> np.ndarray:
-    """``household_logit`` for every household of a population (float32)."""
+                     exposure: np.ndarray) -> np.ndarray:
+    """``household_logit`` for every household of a population (float32).
+
+    ``exposure`` is ``deportation_exposure`` of the population, which does not change in a run.
+    """
     welfare_cut = pop.on_welfare & (pop.welfare_cut_rank < policy.welfare_cut_share)
     att = attitude(
         welfare_cut=welfare_cut,
         jobless=~pop.employed,
-        deportation_exposure=deportation_exposure(pop.legal_status, pop.on_welfare, destitution_fear),
+        deportation_exposure=exposure,
         family_ties=pop.family_ties,
         japanese_spouse=pop.japanese_spouse,
         kankoku=pop.kankoku,
@@ -146,27 +157,39 @@ def population_logit(pop: Population, belief: np.ndarray, policy: Policy, w: Dec
     return logit.astype(np.float32)
 
 
+def peer_influence(engaged_neighbours: np.ndarray, degree: np.ndarray, w: DecisionWeights) -> np.ndarray:
+    """Peer pressure in log-odds: the weight times the share of neighbours registered or gone.
+
+    It is linear in the count, so an engine may also keep it up to date by adding
+    ``w.peers / degree`` to a household each time one of its neighbours engages.
+    """
+    return w.peers * engaged_neighbours / np.maximum(degree, 1)
+
+
 def network_logit(
-    base: np.ndarray,
-    engaged_neighbours: np.ndarray,
-    inverse_degree: np.ndarray,
-    letters: np.ndarray,
-    w: DecisionWeights,
+    base: np.ndarray, peer_term: np.ndarray, letters: np.ndarray, w: DecisionWeights,
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Add peer influence (share of neighbours registered or gone) and remembered bad letters."""
-    return base + w.peers * engaged_neighbours * inverse_degree - w.letters * letters
+    """Full propensity: the household's logit plus peer pressure minus remembered bad letters."""
+    out = np.multiply(letters, -w.letters, out=out)
+    out += peer_term
+    out += base
+    return out
 
 
 def remembered_letters(
-    letters: np.ndarray, departed_neighbours: np.ndarray, bad_news: float, memory_months: float
+    letters: np.ndarray, departed_neighbours: np.ndarray, bad_news: float, memory_months: float,
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
     """Bad news held in memory: old letters fade, each departed neighbour's new letter adds."""
-    return letters * (1.0 - 1.0 / memory_months) + bad_news * departed_neighbours
+    out = np.multiply(letters, 1.0 - 1.0 / memory_months, out=out)
+    out += bad_news * departed_neighbours
+    return out
 
 
-def intend_probability(logit: np.ndarray) -> np.ndarray:
+def intend_probability(logit: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """Monthly chance that a settled household decides it wants to leave."""
-    return sigmoid(logit)
+    return sigmoid(logit, out=out)
 
 
 def doubt(logit: np.ndarray, threshold: float) -> np.ndarray:

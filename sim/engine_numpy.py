@@ -115,7 +115,12 @@ def simulate(
 
 
 class _Engine:
-    """Monthly state of R replications; ``step(t)`` advances all of them by one month."""
+    """Monthly state of R replications; ``step(t)`` advances all of them by one month.
+
+    The hot loop touches every household of every replication a few times a month: the logit,
+    the intend probability and the draw. Everything else works on index lists of the few
+    households that are intending, registered, or moving this month.
+    """
 
     def __init__(self, scenario: Scenario, pop: Population, streams: list[np.random.Generator],
                  scale: float):
@@ -127,17 +132,21 @@ class _Engine:
 
         self.state = np.full((R, H), SETTLED, dtype=np.int8)
         self.registered_month = np.zeros((R, H), dtype=np.int16)
-        self.engaged_neighbours = np.zeros((R, H), dtype=np.int16)
-        self.departed_neighbours = np.zeros((R, H), dtype=np.int16)
+        # Peer pressure in log-odds, kept up to date as neighbours engage (decision.peer_influence).
+        self.peer_term = np.zeros((R, H), dtype=np.float32)
+        self.departed_neighbours = np.zeros((R, H), dtype=np.float32)
         self.letters = np.zeros((R, H), dtype=np.float32)
         self.letters_active = False
+        self.logit = np.empty((R, H), dtype=np.float32)
+        self.chance = np.empty((R, H), dtype=np.float32)
         self.draws = np.empty((R, H), dtype=np.float32)
         self.belief = pop.belief_prior.astype(np.float64)
 
         self.size = pop.size.astype(np.int64)
-        degree = pop.degree
-        self.inverse_degree = np.where(degree > 0, 1.0 / np.maximum(degree, 1), 0.0).astype(np.float32)
+        self.peer_step = (self.w.peers / np.maximum(pop.degree, 1)).astype(np.float32)
         self.deportable = np.flatnonzero(pop.legal_status != RESIDENT)
+        self.exposure = decision.deportation_exposure(
+            pop.legal_status, pop.on_welfare, scenario.population.destitution_deportation_fear)
 
         self.stocks = np.zeros((R, len(STATE_NAMES)), dtype=np.int64)
         self.stocks[:, SETTLED] = pop.people
@@ -147,59 +156,63 @@ class _Engine:
 
     def step(self, t: int) -> None:
         policy = Policy.at(self.timeline, t)
-        w, p, pop = self.w, self.p, self.pop
+        w, p, pop, state = self.w, self.p, self.pop, self.state
         rec = {name: values[:, t] for name, values in self.recorded.items()}
 
         self.belief = decision.updated_belief(self.belief, pop.soren_tie, policy, p)
-        base = decision.population_logit(pop, self.belief, policy, w, pop_fear(self.scenario))
+        base = decision.population_logit(pop, self.belief, policy, w, self.exposure)
         if policy.bad_news > 0 or self.letters_active:
-            self.letters = decision.remembered_letters(
-                self.letters, self.departed_neighbours, np.float32(policy.bad_news),
-                np.float32(p.letter_memory),
-            ).astype(np.float32, copy=False)
+            decision.remembered_letters(self.letters, self.departed_neighbours,
+                                        np.float32(policy.bad_news), p.letter_memory,
+                                        out=self.letters)
             self.letters_active = True
-        logit = decision.network_logit(
-            base, self.engaged_neighbours, w.peers * self.inverse_degree, self.letters, w
-        ).astype(np.float32, copy=False)
-        p_intend = decision.intend_probability(logit)
-        doubt = decision.doubt(logit, np.float32(p.doubt_threshold))
-
+        logit = decision.network_logit(base, self.peer_term, self.letters, w, out=self.logit)
         for r, stream in enumerate(self.streams):
             stream.random(dtype=np.float32, out=self.draws[r])
         u = self.draws
-        state = self.state
 
-        to_intend = (state == SETTLED) & (u < p_intend)
-        intending = state == INTENDING
-        to_revert = intending & (u > 1.0 - p.revert_rate * doubt)
+        # Settled households: the bulk, decided over the whole array.
+        chance = decision.intend_probability(logit, out=self.chance)
+        new_intending = self._where((u < chance) & (state == SETTLED))
+        # Intending and registered households: few, decided on their index lists.
+        intending = self._where(state == INTENDING)
+        registered = self._where(state == REGISTERED)
+        doubt_intending = decision.doubt(logit[intending], p.doubt_threshold)
+        doubt_registered = decision.doubt(logit[registered], p.doubt_threshold)
+        u_intending = u[intending]
+        revert = u_intending > 1.0 - p.revert_rate * doubt_intending
+        register = np.zeros_like(revert)
         if policy.programme_open:
-            eligible = pop.impoverished if policy.impoverished_only else True
-            to_register = intending & (u < p.register_rate) & eligible
-        else:
-            to_register = np.zeros_like(intending)
-        to_cancel = (state == REGISTERED) & (u < p.cancel_rate * doubt)
+            register = u_intending < p.register_rate
+            if policy.impoverished_only:
+                register &= pop.impoverished[intending[1]]
+        cancel = u[registered] < p.cancel_rate * doubt_registered
 
-        self._move(to_intend, SETTLED, INTENDING, rec["new_intending"])
-        self._move(to_revert, INTENDING, SETTLED)
-        registered = self._move(to_register, INTENDING, REGISTERED, rec["registrations"])
-        self.registered_month[registered] = t
-        self._spread(self.engaged_neighbours, registered, +1)
-        cancelled = self._move(to_cancel, REGISTERED, CANCELLED, rec["cancellations"])
-        self._spread(self.engaged_neighbours, cancelled, -1)
+        self._move(new_intending, SETTLED, INTENDING, rec["new_intending"])
+        self._move(_pick(intending, revert), INTENDING, SETTLED)
+        joined = self._move(_pick(intending, register), INTENDING, REGISTERED, rec["registrations"])
+        self.registered_month[joined] = t
+        self._spread(self.peer_term, joined, self.peer_step)
+        quit_ = self._move(_pick(registered, cancel), REGISTERED, CANCELLED, rec["cancellations"])
+        self._spread(self.peer_term, quit_, -self.peer_step)
 
         self._deport(policy, rec)
         if policy.programme_open and policy.ship_capacity > 0:
-            self._sail(t, policy, doubt, rec)
+            # Those registered before this month who neither cancelled nor were deported.
+            still = state[registered] == REGISTERED
+            self._sail(t, policy, _pick(registered, still), doubt_registered[still], rec)
         for i, name in enumerate(STOCK_METRICS):
             rec[name][:] = self.stocks[:, i]
 
-    def _move(self, mask: np.ndarray, source: int, target: int, flow: np.ndarray | None = None):
-        """Move the households in ``mask`` from ``source`` to ``target``; return their indices."""
-        rows, cols = np.nonzero(mask)
-        self.state[rows, cols] = target
-        return self._account(rows, cols, source, target, flow)
+    def _where(self, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(rows, cols) of the true entries, rows ascending; faster than 2-D np.nonzero."""
+        flat = np.flatnonzero(mask)
+        return flat // self.H, flat % self.H
 
-    def _account(self, rows, cols, source, target, flow=None):
+    def _move(self, moving, source: int, target: int, flow: np.ndarray | None = None):
+        """Move households (rows, cols) from ``source`` to ``target`` and count the persons."""
+        rows, cols = moving
+        self.state[rows, cols] = target
         persons = np.bincount(rows, weights=self.size[cols], minlength=self.R).astype(np.int64)
         self.stocks[:, source] -= persons
         self.stocks[:, target] += persons
@@ -207,8 +220,8 @@ class _Engine:
             flow += persons
         return rows, cols
 
-    def _spread(self, counts: np.ndarray, moved: tuple[np.ndarray, np.ndarray], delta: int) -> None:
-        """Tell every network neighbour of the moved households: counts[r, neighbour] += delta."""
+    def _spread(self, values: np.ndarray, moved, per_neighbour: np.ndarray | float) -> None:
+        """Add to every network neighbour of the moved households: values[r, nb] += per_neighbour."""
         rows, cols = moved
         if len(rows) == 0:
             return
@@ -218,7 +231,8 @@ class _Engine:
         first = np.repeat(start[cols] - np.cumsum(degree) + degree, degree)
         neighbours = self.pop.neighbours[first + np.arange(total)]
         flat = np.repeat(rows, degree).astype(np.int64) * self.H + neighbours
-        np.add.at(counts.reshape(-1), flat, delta)
+        amount = per_neighbour[neighbours] if isinstance(per_neighbour, np.ndarray) else per_neighbour
+        np.add.at(values.reshape(-1), flat, amount)
 
     def _deport(self, policy: Policy, rec: dict) -> None:
         chance = decision.deportation_probability(policy, self.p)
@@ -226,46 +240,42 @@ class _Engine:
             return
         h = self.deportable
         for r, stream in enumerate(self.streams):
-            at_risk = self.state[r, h] <= REGISTERED
-            hit = h[at_risk & (stream.random(len(h)) < chance)]
-            if len(hit) == 0:
-                continue
-            rows = np.full(len(hit), r)
+            hit = h[(self.state[r, h] <= REGISTERED) & (stream.random(len(h)) < chance)]
             for source in (SETTLED, INTENDING, REGISTERED):
                 of_source = hit[self.state[r, hit] == source]
+                moved = self._move((np.full(len(of_source), r), of_source), source, DEPORTED,
+                                   rec["deported"])
                 if source == REGISTERED:
-                    self._spread(self.engaged_neighbours, (rows[: len(of_source)], of_source), -1)
-                self.state[r, of_source] = DEPORTED
-                self._account(rows[: len(of_source)], of_source, source, DEPORTED, rec["deported"])
+                    self._spread(self.peer_term, moved, -self.peer_step)
 
-    def _sail(self, t: int, policy: Policy, doubt: np.ndarray, rec: dict) -> None:
+    def _sail(self, t: int, policy: Policy, waiting, doubt_waiting: np.ndarray, rec: dict) -> None:
         capacity = int(round(policy.ship_capacity * self.scale))
         rec["capacity"][:] = capacity
+        rows, cols = waiting
+        bounds = np.searchsorted(rows, np.arange(self.R + 1))
         for r, stream in enumerate(self.streams):
-            waiting = np.flatnonzero((self.state[r] == REGISTERED) & (self.registered_month[r] < t))
-            if len(waiting) == 0:
+            mine = slice(bounds[r], bounds[r + 1])
+            households, doubts = cols[mine], doubt_waiting[mine]
+            if len(households) == 0:
                 continue
             # First come, first served; a random order among those who registered the same month.
-            order = np.lexsort((stream.random(len(waiting)), self.registered_month[r, waiting]))
-            queue = waiting[order]
-            boarding = queue[np.cumsum(self.size[queue]) <= capacity]
+            order = np.lexsort((stream.random(len(households)), self.registered_month[r, households]))
+            boarding = order[np.cumsum(self.size[households[order]]) <= capacity]
             withdraw = stream.random(len(boarding)) < decision.withdrawal_probability(
-                doubt[r, boarding], policy.confirmation_privacy, self.p
+                doubts[boarding], policy.confirmation_privacy, self.p
             )
-            rows = np.full(len(boarding), r)
-            withdrawn, gone = boarding[withdraw], boarding[~withdraw]
+            withdrawn, gone = households[boarding[withdraw]], households[boarding[~withdraw]]
 
-            self.state[r, withdrawn] = CANCELLED
-            self._account(rows[: len(withdrawn)], withdrawn, REGISTERED, CANCELLED, rec["cancellations"])
+            moved = self._move((np.full(len(withdrawn), r), withdrawn), REGISTERED, CANCELLED,
+                               rec["cancellations"])
             rec["confirmation_withdrawals"][r] += self.size[withdrawn].sum()
-            self._spread(self.engaged_neighbours, (rows[: len(withdrawn)], withdrawn), -1)
+            self._spread(self.peer_term, moved, -self.peer_step)
 
-            self.state[r, gone] = DEPARTED
-            self._account(rows[: len(gone)], gone, REGISTERED, DEPARTED, rec["departures"])
+            moved = self._move((np.full(len(gone), r), gone), REGISTERED, DEPARTED, rec["departures"])
             rec["departing_households"][r] += len(gone)
             rec["deportee_departures"][r] += self.pop.deportees[gone].sum()
             rec["japanese_national_departures"][r] += self.pop.japanese_nationals[gone].sum()
-            self._spread(self.departed_neighbours, (rows[: len(gone)], gone), +1)
+            self._spread(self.departed_neighbours, moved, 1.0)
 
     def check_stocks(self) -> None:
         """Recount persons in every state from scratch; they must equal the running stocks."""
@@ -275,5 +285,5 @@ class _Engine:
                 raise AssertionError(f"stock of {STATE_NAMES[s]} drifted: {recount} vs {self.stocks[:, s]}")
 
 
-def pop_fear(scenario: Scenario) -> float:
-    return scenario.population.destitution_deportation_fear
+def _pick(indices: tuple[np.ndarray, np.ndarray], mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    return indices[0][mask], indices[1][mask]

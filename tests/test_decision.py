@@ -37,8 +37,9 @@ def raised(policy, lever, amount):
 
 def logit_of(pop, policy, w, historical, belief=None):
     belief = pop.belief_prior if belief is None else belief
-    return decision.population_logit(pop, belief, policy, w,
-                                     historical.population.destitution_deportation_fear)
+    exposure = decision.deportation_exposure(
+        pop.legal_status, pop.on_welfare, historical.population.destitution_deportation_fear)
+    return decision.population_logit(pop, belief, policy, w, exposure)
 
 
 @settings(max_examples=40, deadline=None)
@@ -91,17 +92,20 @@ def test_family_ties_and_a_japanese_spouse_lower_propensity(w, policy, ties, mor
 def test_bad_news_from_neighbours_who_left_lowers_propensity(w, base, engaged, departed, bad_news, memory):
     letters = decision.remembered_letters(np.zeros(1), np.array([departed]), bad_news, memory)
     assert letters[0] > 0
-    with_news = decision.network_logit(np.array([base]), np.array([engaged]), np.array([0.125]), letters, w)
-    without = decision.network_logit(np.array([base]), np.array([engaged]), np.array([0.125]), np.zeros(1), w)
+    peers = decision.peer_influence(np.array([engaged]), np.array([8]), w)
+    with_news = decision.network_logit(np.array([base]), peers, letters, w)
+    without = decision.network_logit(np.array([base]), peers, np.zeros(1), w)
     assert with_news[0] < without[0]
 
 
 @settings(max_examples=60, deadline=None)
 @given(w=weights(), base=st.floats(-15, 5), engaged=st.integers(0, 9), more=st.integers(1, 5))
 def test_neighbours_who_registered_raise_propensity(w, base, engaged, more):
-    args = (np.array([base]), np.array([0.125]), np.zeros(1), w)
-    few = decision.network_logit(args[0], np.array([engaged]), *args[1:])
-    many = decision.network_logit(args[0], np.array([engaged + more]), *args[1:])
+    def logit(count):
+        peers = decision.peer_influence(np.array([count]), np.array([8]), w)
+        return decision.network_logit(np.array([base]), peers, np.zeros(1), w)
+
+    few, many = logit(engaged), logit(engaged + more)
     assert many[0] > few[0]
 
 
