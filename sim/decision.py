@@ -134,27 +134,51 @@ def household_logit(
     return w.intercept + attitude_term + norm_term + w.belief * belief
 
 
-def population_logit(pop: Population, belief: np.ndarray, policy: Policy, w: DecisionWeights,
-                     exposure: np.ndarray) -> np.ndarray:
-    """``household_logit`` for every household of a population (float32).
+@dataclass(frozen=True)
+class Features:
+    """A population's attributes as the rule reads them: float32 arrays, one entry per household."""
 
-    ``exposure`` is ``deportation_exposure`` of the population, which does not change in a run.
-    """
-    welfare_cut = pop.on_welfare & (pop.welfare_cut_rank < policy.welfare_cut_share)
+    on_welfare: np.ndarray
+    welfare_cut_rank: np.ndarray
+    jobless: np.ndarray
+    deportation_exposure: np.ndarray
+    family_ties: np.ndarray
+    japanese_spouse: np.ndarray
+    kankoku: np.ndarray
+    soren_tie: np.ndarray
+
+    @classmethod
+    def of(cls, pop: Population, destitution_fear: float) -> Features:
+        f32 = lambda a: np.asarray(a, dtype=np.float32)  # noqa: E731
+        return cls(
+            on_welfare=f32(pop.on_welfare),
+            welfare_cut_rank=f32(pop.welfare_cut_rank),
+            jobless=f32(~pop.employed),
+            deportation_exposure=f32(deportation_exposure(pop.legal_status, pop.on_welfare,
+                                                          destitution_fear)),
+            family_ties=f32(pop.family_ties),
+            japanese_spouse=f32(pop.japanese_spouse),
+            kankoku=f32(pop.kankoku),
+            soren_tie=f32(pop.soren_tie),
+        )
+
+
+def population_logit(f: Features, belief: np.ndarray, policy: Policy, w: DecisionWeights) -> np.ndarray:
+    """``household_logit`` for every household of a population (float32 when belief is)."""
+    welfare_cut = f.on_welfare * (f.welfare_cut_rank < policy.welfare_cut_share)
     att = attitude(
         welfare_cut=welfare_cut,
-        jobless=~pop.employed,
-        deportation_exposure=exposure,
-        family_ties=pop.family_ties,
-        japanese_spouse=pop.japanese_spouse,
-        kankoku=pop.kankoku,
+        jobless=f.jobless,
+        deportation_exposure=f.deportation_exposure,
+        family_ties=f.family_ties,
+        japanese_spouse=f.japanese_spouse,
+        kankoku=f.kankoku,
         policy=policy,
         w=w,
     )
-    logit = household_logit(
-        attitude_term=att, norm_term=soren_norm(pop.soren_tie, policy, w), belief=belief, w=w
+    return household_logit(
+        attitude_term=att, norm_term=soren_norm(f.soren_tie, policy, w), belief=belief, w=w
     )
-    return logit.astype(np.float32)
 
 
 def peer_influence(engaged_neighbours: np.ndarray, degree: np.ndarray, w: DecisionWeights) -> np.ndarray:

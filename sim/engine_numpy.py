@@ -140,13 +140,12 @@ class _Engine:
         self.logit = np.empty((R, H), dtype=np.float32)
         self.chance = np.empty((R, H), dtype=np.float32)
         self.draws = np.empty((R, H), dtype=np.float32)
-        self.belief = pop.belief_prior.astype(np.float64)
+        self.belief = pop.belief_prior.astype(np.float32)
 
         self.size = pop.size.astype(np.int64)
         self.peer_step = (self.w.peers / np.maximum(pop.degree, 1)).astype(np.float32)
         self.deportable = np.flatnonzero(pop.legal_status != RESIDENT)
-        self.exposure = decision.deportation_exposure(
-            pop.legal_status, pop.on_welfare, scenario.population.destitution_deportation_fear)
+        self.features = decision.Features.of(pop, scenario.population.destitution_deportation_fear)
 
         self.stocks = np.zeros((R, len(STATE_NAMES)), dtype=np.int64)
         self.stocks[:, SETTLED] = pop.people
@@ -159,8 +158,8 @@ class _Engine:
         w, p, pop, state = self.w, self.p, self.pop, self.state
         rec = {name: values[:, t] for name, values in self.recorded.items()}
 
-        self.belief = decision.updated_belief(self.belief, pop.soren_tie, policy, p)
-        base = decision.population_logit(pop, self.belief, policy, w, self.exposure)
+        self.belief = decision.updated_belief(self.belief, self.features.soren_tie, policy, p)
+        base = decision.population_logit(self.features, self.belief, policy, w)
         if policy.bad_news > 0 or self.letters_active:
             decision.remembered_letters(self.letters, self.departed_neighbours,
                                         np.float32(policy.bad_news), p.letter_memory,

@@ -37,9 +37,8 @@ def raised(policy, lever, amount):
 
 def logit_of(pop, policy, w, historical, belief=None):
     belief = pop.belief_prior if belief is None else belief
-    exposure = decision.deportation_exposure(
-        pop.legal_status, pop.on_welfare, historical.population.destitution_deportation_fear)
-    return decision.population_logit(pop, belief, policy, w, exposure)
+    features = decision.Features.of(pop, historical.population.destitution_deportation_fear)
+    return decision.population_logit(features, belief, policy, w)
 
 
 @settings(max_examples=40, deadline=None)
