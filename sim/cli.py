@@ -2,6 +2,7 @@
 
     repatriation run scenarios/historical.toml --reps 20 --seed 1959 --scale 1.0 --out results/historical
     repatriation validate scenarios/my_scenario.toml
+    repatriation levers
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from . import __version__
 from .engine_numpy import simulate
 from .outputs import annual_table, manifest, summary, write_run
 from .record import FIGURES
-from .scenario import ScenarioError, load_scenario
+from .scenario import ScenarioError, lever_catalogue, load_scenario
 
 
 def _scale(text: str) -> float:
@@ -52,11 +53,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     validate = commands.add_parser("validate", help="check a scenario file and its bases")
     validate.add_argument("scenario", type=Path)
+
+    commands.add_parser("levers", help="list the policy levers a scenario schedules")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "levers":
+        for lever in lever_catalogue():
+            print(f"{lever.name:32s} {lever.description}")
+        return 0
     try:
         scenario = load_scenario(args.scenario)
     except ScenarioError as exc:

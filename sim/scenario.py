@@ -403,20 +403,33 @@ def load_scenario(path: str | Path) -> Scenario:
             elif error["type"] == "missing":
                 message = "missing key"
             else:
-                message = error["msg"]
+                message = error["msg"] + _allowed_range(loc)
             lines.append(f"{_origin_of(loc, origin, root)}: key '{_key_text(loc)}': {message}")
         raise ScenarioError("invalid scenario\n  " + "\n  ".join(lines)) from None
 
 
-def _allowed_keys(loc: tuple) -> str:
+def _model_at(loc: tuple) -> Any:
+    """The schema model that holds the last key of ``loc``."""
     model: Any = Scenario
     for part in loc[:-1]:
         if isinstance(part, int):
             continue
         annotation = model.model_fields[part].annotation
         model = annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else Step
-    names = [f.alias or n for n, f in model.model_fields.items()]
+    return model
+
+
+def _allowed_keys(loc: tuple) -> str:
+    names = [f.alias or n for n, f in _model_at(loc).model_fields.items()]
     return f" (allowed here: {', '.join(names)})"
+
+
+def _allowed_range(loc: tuple) -> str:
+    try:
+        field = _model_at(loc).model_fields[loc[-1]]
+    except (KeyError, IndexError, AttributeError, TypeError):
+        return ""
+    return f"; the key is: {field.description}" if field.description else ""
 
 
 @dataclass(frozen=True)

@@ -89,3 +89,15 @@ def test_the_summary_is_printed(tmp_path, capsys):
                  "--out", str(tmp_path / "r")]) == 0
     printed = capsys.readouterr().out
     assert "93,340" in printed and "1960" in printed and "90% band" in printed
+
+
+def test_levers_lists_every_lever_with_its_unit_and_range(capsys):
+    assert main(["levers"]) == 0
+    printed = capsys.readouterr().out
+    assert "ship_capacity" in printed and "persons per month" in printed
+    assert "confirmation_privacy" in printed and "0..1" in printed
+
+
+def test_validate_accepts_the_baseline(capsys):
+    assert main(["validate", str(HISTORICAL)]) == 0
+    assert "valid scenario 'historical'" in capsys.readouterr().out

@@ -46,3 +46,24 @@ def test_japanese_nationals_and_deportees_are_subsets_of_departures(small_run):
 def test_flows_are_never_negative(small_run):
     for name, values in small_run.metrics.items():
         assert (values >= 0).all(), name
+
+
+def test_no_one_is_deported_in_the_historical_course(small_run):
+    assert small_run.metrics["deported"].sum() == 0
+
+
+def test_where_south_korea_takes_deportees_only_deportable_households_are_deported(tmp_path):
+    from conftest import write_scenario
+    from sim.engine_numpy import population_stream, simulate
+    from sim.population import generate_population
+    from sim.scenario import load_scenario
+
+    scenario = load_scenario(write_scenario(
+        tmp_path, "deport.toml",
+        'name = "deport"\n[levers]\nsouth_korea_accepts_deportees = [ { from = "1955-01", value = 1 } ]\n'))
+    pop = generate_population(scenario.population, 0.02, population_stream(9))
+    run = simulate(scenario, seed=9, replications=2, population=pop, check_invariants=True)
+    deported = run.metrics["deported"].sum(axis=1)
+    assert (deported > 0).all()
+    assert (deported <= pop.size[pop.legal_status > 0].sum()).all()
+    assert (run.metrics["deported_stock"][:, -1] == deported).all()
