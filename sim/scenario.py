@@ -389,6 +389,31 @@ def load_scenario(path: str | Path) -> Scenario:
     """Read and validate a scenario file (and the files it extends)."""
     root = Path(path).resolve()
     data, origin = _resolve(root, ())
+    return _validate(data, lambda loc: _origin_of(loc, origin, root))
+
+
+def with_parameters(scenario: Scenario, values: dict[str, Any], source: str = "parameters") -> Scenario:
+    """A copy of ``scenario`` with dotted keys replaced, validated like a file.
+
+    ``with_parameters(s, {"decision.peers": 1.5, "process.cancel_rate": 0.05})``; a lever may be
+    given a whole schedule: ``{"levers.propaganda": [{"from": "1955-01", "value": 0}]}``.
+    Errors name ``source`` (e.g. a sweep file) and the key.
+    """
+    data = scenario.model_dump(mode="json", by_alias=True)
+    for dotted, value in values.items():
+        node, *path, last = [data] + dotted.split(".")
+        for part in path:
+            if not isinstance(node, dict) or part not in node:
+                raise ScenarioError(f"{source}: key '{dotted}': unknown key")
+            node = node[part]
+        if not isinstance(node, dict) or last not in node:
+            raise ScenarioError(f"{source}: key '{dotted}': unknown key" + _allowed_keys(
+                tuple(dotted.split("."))))
+        node[last] = value
+    return _validate(data, lambda loc: source)
+
+
+def _validate(data: dict, origin_of: Any) -> Scenario:
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
@@ -404,7 +429,7 @@ def load_scenario(path: str | Path) -> Scenario:
                 message = "missing key"
             else:
                 message = error["msg"] + _allowed_range(loc)
-            lines.append(f"{_origin_of(loc, origin, root)}: key '{_key_text(loc)}': {message}")
+            lines.append(f"{origin_of(loc)}: key '{_key_text(loc)}': {message}")
         raise ScenarioError("invalid scenario\n  " + "\n  ".join(lines)) from None
 
 

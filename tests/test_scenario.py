@@ -120,3 +120,21 @@ def test_an_invalid_scenario_writes_nothing(tmp_path, capsys):
     assert not out.exists()
     assert [p.name for p in tmp_path.iterdir()] == ["typo.toml"]
     assert "decision.intercpt" in capsys.readouterr().err
+
+
+def test_parameters_can_be_overridden_by_dotted_key(historical):
+    from sim.scenario import with_parameters
+
+    changed = with_parameters(historical, {"decision.peers": 0.25, "population.network_degree": 4})
+    assert changed.decision.peers == 0.25 and changed.population.network_degree == 4
+    assert historical.decision.peers != 0.25
+    assert changed.digest() != historical.digest()
+
+
+def test_an_override_out_of_range_or_unknown_names_the_source_and_key(historical):
+    from sim.scenario import with_parameters
+
+    with pytest.raises(ScenarioError, match=r"sweep.toml: key 'process.cancel_rate'"):
+        with_parameters(historical, {"process.cancel_rate": 2.0}, source="sweep.toml")
+    with pytest.raises(ScenarioError, match=r"sweep.toml: key 'decision.peer'.*unknown key"):
+        with_parameters(historical, {"decision.peer": 1.0}, source="sweep.toml")
