@@ -13,7 +13,8 @@ A household's propensity to leave is a log-odds sum of three parts:
 ``household_logit`` holds the terms that depend only on the household and the month (one value
 per household, shared by every replication); ``network_logit`` adds the terms that depend on what
 the household's neighbours did in this replication. Both engines call these same functions.
-All functions are pure: arrays in, arrays out, any shape that broadcasts.
+All functions are pure: arrays in, arrays out, any shape that broadcasts; they work as well on
+numpy float32 scalars (one household), giving bit-for-bit the same numbers as on arrays.
 """
 
 from __future__ import annotations
@@ -181,22 +182,19 @@ def population_logit(f: Features, belief: np.ndarray, policy: Policy, w: Decisio
     )
 
 
-def peer_influence(engaged_neighbours: np.ndarray, degree: np.ndarray, w: DecisionWeights) -> np.ndarray:
-    """Peer pressure in log-odds: the weight times the share of neighbours registered or gone.
-
-    It is linear in the count, so an engine may also keep it up to date by adding
-    ``w.peers / degree`` to a household each time one of its neighbours engages.
-    """
-    return w.peers * engaged_neighbours / np.maximum(degree, 1)
+def peer_weight(degree: np.ndarray, w: DecisionWeights) -> np.ndarray:
+    """Log-odds added by each engaged neighbour: the peer weight shared among one's neighbours."""
+    return (w.peers / np.maximum(degree, 1)).astype(np.float32)
 
 
 def network_logit(
-    base: np.ndarray, peer_term: np.ndarray, letters: np.ndarray, w: DecisionWeights,
-    out: np.ndarray | None = None,
+    base: np.ndarray, engaged_neighbours: np.ndarray, per_neighbour: np.ndarray,
+    letters: np.ndarray, w: DecisionWeights, out: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Full propensity: the household's logit plus peer pressure minus remembered bad letters."""
+    """Full propensity: the household's logit, plus peer pressure (``per_neighbour`` times the
+    neighbours who registered or left), minus remembered bad letters."""
     out = np.multiply(letters, -w.letters, out=out)
-    out += peer_term
+    out += engaged_neighbours * per_neighbour
     out += base
     return out
 

@@ -132,8 +132,8 @@ class _Engine:
 
         self.state = np.full((R, H), SETTLED, dtype=np.int8)
         self.registered_month = np.zeros((R, H), dtype=np.int16)
-        # Peer pressure in log-odds, kept up to date as neighbours engage (decision.peer_influence).
-        self.peer_term = np.zeros((R, H), dtype=np.float32)
+        # Neighbour counts are float32 (exact for whole numbers) to enter the logit without a cast.
+        self.engaged_neighbours = np.zeros((R, H), dtype=np.float32)
         self.departed_neighbours = np.zeros((R, H), dtype=np.float32)
         self.letters = np.zeros((R, H), dtype=np.float32)
         self.letters_active = False
@@ -143,7 +143,7 @@ class _Engine:
         self.belief = pop.belief_prior.astype(np.float32)
 
         self.size = pop.size.astype(np.int64)
-        self.peer_step = (self.w.peers / np.maximum(pop.degree, 1)).astype(np.float32)
+        self.per_neighbour = decision.peer_weight(pop.degree, self.w)
         self.deportable = np.flatnonzero(pop.legal_status != RESIDENT)
         self.features = decision.Features.of(pop, scenario.population.destitution_deportation_fear)
 
@@ -165,7 +165,8 @@ class _Engine:
                                         np.float32(policy.bad_news), p.letter_memory,
                                         out=self.letters)
             self.letters_active = True
-        logit = decision.network_logit(base, self.peer_term, self.letters, w, out=self.logit)
+        logit = decision.network_logit(base, self.engaged_neighbours, self.per_neighbour,
+                                       self.letters, w, out=self.logit)
         for r, stream in enumerate(self.streams):
             stream.random(dtype=np.float32, out=self.draws[r])
         u = self.draws
@@ -191,9 +192,9 @@ class _Engine:
         self._move(_pick(intending, revert), INTENDING, SETTLED)
         joined = self._move(_pick(intending, register), INTENDING, REGISTERED, rec["registrations"])
         self.registered_month[joined] = t
-        self._spread(self.peer_term, joined, self.peer_step)
+        self._spread(self.engaged_neighbours, joined, +1.0)
         quit_ = self._move(_pick(registered, cancel), REGISTERED, CANCELLED, rec["cancellations"])
-        self._spread(self.peer_term, quit_, -self.peer_step)
+        self._spread(self.engaged_neighbours, quit_, -1.0)
 
         self._deport(policy, rec)
         if policy.programme_open and policy.ship_capacity > 0:
@@ -219,8 +220,8 @@ class _Engine:
             flow += persons
         return rows, cols
 
-    def _spread(self, values: np.ndarray, moved, per_neighbour: np.ndarray | float) -> None:
-        """Add to every network neighbour of the moved households: values[r, nb] += per_neighbour."""
+    def _spread(self, counts: np.ndarray, moved, delta: float) -> None:
+        """Tell every network neighbour of the moved households: counts[r, neighbour] += delta."""
         rows, cols = moved
         if len(rows) == 0:
             return
@@ -230,8 +231,7 @@ class _Engine:
         first = np.repeat(start[cols] - np.cumsum(degree) + degree, degree)
         neighbours = self.pop.neighbours[first + np.arange(total)]
         flat = np.repeat(rows, degree).astype(np.int64) * self.H + neighbours
-        amount = per_neighbour[neighbours] if isinstance(per_neighbour, np.ndarray) else per_neighbour
-        np.add.at(values.reshape(-1), flat, amount)
+        np.add.at(counts.reshape(-1), flat, delta)
 
     def _deport(self, policy: Policy, rec: dict) -> None:
         chance = decision.deportation_probability(policy, self.p)
@@ -245,7 +245,7 @@ class _Engine:
                 moved = self._move((np.full(len(of_source), r), of_source), source, DEPORTED,
                                    rec["deported"])
                 if source == REGISTERED:
-                    self._spread(self.peer_term, moved, -self.peer_step)
+                    self._spread(self.engaged_neighbours, moved, -1.0)
 
     def _sail(self, t: int, policy: Policy, waiting, doubt_waiting: np.ndarray, rec: dict) -> None:
         capacity = int(round(policy.ship_capacity * self.scale))
@@ -268,7 +268,7 @@ class _Engine:
             moved = self._move((np.full(len(withdrawn), r), withdrawn), REGISTERED, CANCELLED,
                                rec["cancellations"])
             rec["confirmation_withdrawals"][r] += self.size[withdrawn].sum()
-            self._spread(self.peer_term, moved, -self.peer_step)
+            self._spread(self.engaged_neighbours, moved, -1.0)
 
             moved = self._move((np.full(len(gone), r), gone), REGISTERED, DEPARTED, rec["departures"])
             rec["departing_households"][r] += len(gone)

@@ -91,9 +91,9 @@ def test_family_ties_and_a_japanese_spouse_lower_propensity(w, policy, ties, mor
 def test_bad_news_from_neighbours_who_left_lowers_propensity(w, base, engaged, departed, bad_news, memory):
     letters = decision.remembered_letters(np.zeros(1), np.array([departed]), bad_news, memory)
     assert letters[0] > 0
-    peers = decision.peer_influence(np.array([engaged]), np.array([8]), w)
-    with_news = decision.network_logit(np.array([base]), peers, letters, w)
-    without = decision.network_logit(np.array([base]), peers, np.zeros(1), w)
+    per_neighbour = decision.peer_weight(np.array([8]), w)
+    with_news = decision.network_logit(np.array([base]), np.array([engaged]), per_neighbour, letters, w)
+    without = decision.network_logit(np.array([base]), np.array([engaged]), per_neighbour, np.zeros(1), w)
     assert with_news[0] < without[0]
 
 
@@ -101,8 +101,8 @@ def test_bad_news_from_neighbours_who_left_lowers_propensity(w, base, engaged, d
 @given(w=weights(), base=st.floats(-15, 5), engaged=st.integers(0, 9), more=st.integers(1, 5))
 def test_neighbours_who_registered_raise_propensity(w, base, engaged, more):
     def logit(count):
-        peers = decision.peer_influence(np.array([count]), np.array([8]), w)
-        return decision.network_logit(np.array([base]), peers, np.zeros(1), w)
+        per_neighbour = decision.peer_weight(np.array([8]), w)
+        return decision.network_logit(np.array([base]), np.array([count]), per_neighbour, np.zeros(1), w)
 
     few, many = logit(engaged), logit(engaged + more)
     assert many[0] > few[0]
