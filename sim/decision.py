@@ -60,8 +60,10 @@ def sigmoid(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     Written with numpy's own ufuncs rather than scipy's ``expit``, which is several times slower
     on float32 arrays here; exp overflowing to inf for very negative x still gives exactly 0.
     """
-    out = np.negative(x, out=out)
     with np.errstate(over="ignore"):
+        if out is None:  # also the path for numpy scalars (one household)
+            return 1.0 / (1.0 + np.exp(-x))
+        np.negative(x, out=out)
         np.exp(out, out=out)
     out += 1
     return np.reciprocal(out, out=out)

@@ -1,0 +1,290 @@
+"""The Mesa engine: one agent per household, the readable reference of the model.
+
+``RepatriationModel`` is a Mesa 3.5 ``Model`` holding one ``Household`` agent per household of
+the same synthetic population the numpy engine uses, placed on a Mesa ``Network`` built from the
+population's social network. Each month:
+
+* every household decides (``shuffle_do("decide")``) from the state at the start of the month:
+  it updates its belief and remembered letters and computes its propensity with the very
+  functions of ``sim/decision.py`` the numpy engine calls, then draws its move;
+* every household then acts on its decision (``do("advance")``), telling its network
+  neighbours when it registers or cancels;
+* the state deports where the scenario deports, and the month's sailing boards registered
+  households first come, first served, each family passing the confirmation of free will;
+* a ``DataCollector`` records every metric of ``annual.csv``/``monthly`` and each household's state.
+
+The random numbers come from replication k's stream of the numpy engine, drawn in the same order
+(one uniform per household each month, then the deportation and sailing draws), so for the same
+seed both engines give the same households the same draws. Mesa's own generator (used only to
+shuffle the order in which agents decide, which cannot change the outcome because decisions are
+taken on the start-of-month state) comes from a separate branch of the seed.
+"""
+
+from __future__ import annotations
+
+import networkx as nx
+import numpy as np
+from mesa import DataCollector, Model
+from mesa.discrete_space import FixedAgent, Network
+
+from . import decision
+from .decision import Features, Policy
+from .engine_numpy import (
+    CANCELLED,
+    DEPARTED,
+    DEPORTED,
+    FLOW_METRICS,
+    INTENDING,
+    METRICS,
+    REGISTERED,
+    SETTLED,
+    STATE_NAMES,
+    STOCK_METRICS,
+    RunResult,
+    population_stream,
+    replication_streams,
+)
+from .population import RESIDENT, Population, generate_population
+from .scenario import Scenario
+
+_MESA_BRANCH = 2
+
+
+class Household(FixedAgent):
+    """A household: who it is (size, status, ties), what it believes, and where it stands."""
+
+    def __init__(self, model: RepatriationModel, index: int, features: Features, cell):
+        super().__init__(model)
+        pop = model.population
+        self.index = index
+        self.cell = cell  # placing a FixedAgent on its network node
+        self.size = int(pop.size[index])
+        self.japanese_nationals = int(pop.japanese_nationals[index])
+        self.deportees = int(pop.deportees[index])
+        self.deportable = bool(pop.legal_status[index] != RESIDENT)
+        self.impoverished = bool(pop.impoverished[index])
+        self.features = features  # float32 scalars, as the rule reads them
+        self.per_neighbour = decision.peer_weight(pop.degree[index : index + 1], model.w)[0]
+
+        self.state = SETTLED
+        self.registered_month = 0
+        self.belief = np.float32(pop.belief_prior[index])
+        self.letters = np.float32(0)
+        self.engaged_neighbours = np.float32(0)  # neighbours registered or gone
+        self.departed_neighbours = np.float32(0)
+        self.logit = np.float32(0)
+        self.next_state = SETTLED
+
+    @property
+    def state_name(self) -> str:
+        return STATE_NAMES[self.state]
+
+    # -- the monthly decision -----------------------------------------------------------------
+
+    def decide(self) -> None:
+        model, policy, w, p = self.model, self.model.policy, self.model.w, self.model.p
+        self.belief = decision.updated_belief(self.belief, self.features.soren_tie, policy, p)
+        base = decision.population_logit(self.features, self.belief, policy, w)
+        if model.letters_active:
+            self.letters = decision.remembered_letters(
+                self.letters, self.departed_neighbours, np.float32(policy.bad_news), p.letter_memory)
+        self.logit = self.propensity(base)
+        u = model.draws[self.index]
+        self.next_state = self.state
+        if self.state == SETTLED:
+            if u < decision.intend_probability(self.logit):
+                self.next_state = INTENDING
+        elif self.state == INTENDING:
+            doubt = decision.doubt(self.logit, p.doubt_threshold)
+            eligible = self.impoverished or not policy.impoverished_only
+            if policy.programme_open and u < p.register_rate and eligible:
+                self.next_state = REGISTERED
+            elif u > 1.0 - p.revert_rate * doubt:
+                self.next_state = SETTLED
+        elif self.state == REGISTERED:
+            if u < p.cancel_rate * decision.doubt(self.logit, p.doubt_threshold):
+                self.next_state = CANCELLED
+
+    def propensity(self, base: np.float32) -> np.float32:
+        """Log-odds of leaving: own situation, plus peers, minus remembered bad letters."""
+        return decision.network_logit(base, self.engaged_neighbours, self.per_neighbour,
+                                      self.letters, self.model.w)
+
+    def advance(self) -> None:
+        if self.next_state == self.state:
+            return
+        old, self.state = self.state, self.next_state
+        if self.state == INTENDING:
+            self.model.count("new_intending", self.size)
+        elif self.state == REGISTERED:
+            self.registered_month = self.model.month
+            self.model.count("registrations", self.size)
+            self.tell_neighbours("engaged_neighbours", +1)
+        elif self.state == CANCELLED and old == REGISTERED:
+            self.model.count("cancellations", self.size)
+            self.tell_neighbours("engaged_neighbours", -1)
+
+    # -- what the state and the ships do to a household ----------------------------------------
+
+    def deport(self) -> None:
+        if self.state == REGISTERED:
+            self.tell_neighbours("engaged_neighbours", -1)
+        self.state = DEPORTED
+        self.model.count("deported", self.size)
+
+    def withdraw_at_confirmation(self) -> None:
+        self.state = CANCELLED
+        self.model.count("cancellations", self.size)
+        self.model.count("confirmation_withdrawals", self.size)
+        self.tell_neighbours("engaged_neighbours", -1)
+
+    def sail(self) -> None:
+        self.state = DEPARTED
+        self.model.count("departures", self.size)
+        self.model.count("departing_households", 1)
+        self.model.count("deportee_departures", self.deportees)
+        self.model.count("japanese_national_departures", self.japanese_nationals)
+        self.tell_neighbours("departed_neighbours", +1)
+
+    def tell_neighbours(self, counter: str, delta: int) -> None:
+        for neighbour in self.cell.neighborhood.agents:
+            setattr(neighbour, counter, getattr(neighbour, counter) + np.float32(delta))
+
+
+class RepatriationModel(Model):
+    """Households of one replication deciding month by month under a scenario's policies."""
+
+    def __init__(self, scenario: Scenario, seed: int = 1959, replication: int = 0,
+                 scale: float = 0.01, population: Population | None = None, layout=None,
+                 household_type: type[Household] = Household):
+        mesa_seed = int(np.random.SeedSequence(seed, spawn_key=(_MESA_BRANCH, replication))
+                        .generate_state(1)[0])
+        super().__init__(rng=mesa_seed)
+        # (Mesa's Model reserves the name `scenario` for its own Scenario objects.)
+        self.spec, self.scale, self.replication = scenario, scale, replication
+        self.w, self.p = scenario.decision, scenario.process
+        self.timeline = scenario.timeline()
+        self.months = scenario.months
+        self.population = population or generate_population(
+            scenario.population, scale, population_stream(seed))
+        self.draw_stream = replication_streams(seed, [replication])[0]
+
+        pop = self.population
+        graph = nx.from_scipy_sparse_array(pop.adjacency())
+        self.grid = Network(graph, capacity=1, random=self.random, layout=layout)
+        features = Features.of(pop, scenario.population.destitution_deportation_fear)
+        columns = vars(features)
+        self.households: list[Household] = [
+            household_type(self, i, Features(**{k: v[i] for k, v in columns.items()}), self.grid[i])
+            for i in range(pop.households)
+        ]
+
+        self.t = 0  # index of the next month to simulate
+        self.month = int(self.months[0])
+        self.policy = Policy.at(self.timeline, 0)
+        self.letters_active = False
+        self.draws = np.empty(0, dtype=np.float32)
+        self.flows = dict.fromkeys(FLOW_METRICS, 0)
+        self.datacollector = DataCollector(
+            model_reporters={name: _reporter(name) for name in METRICS},
+            agent_reporters={"state": "state_name"},
+        )
+        self.running = True
+
+    @property
+    def month_label(self) -> str:
+        return f"{self.month // 12}-{self.month % 12 + 1:02d}"
+
+    def count(self, flow: str, amount: int) -> None:
+        self.flows[flow] += amount
+
+    def persons_in(self, state: int) -> int:
+        return int(self.agents.select(lambda a: a.state == state).agg("size", sum) or 0)
+
+    def step(self) -> None:
+        if self.t >= len(self.months):
+            self.running = False
+            return
+        self.month = int(self.months[self.t])
+        self.policy = policy = Policy.at(self.timeline, self.t)
+        self.flows = dict.fromkeys(FLOW_METRICS, 0)
+        if policy.bad_news > 0:
+            self.letters_active = True
+        self.draws = self.draw_stream.random(len(self.households), dtype=np.float32)
+
+        registered_at_start = [h for h in self.households if h.state == REGISTERED]
+        self.agents.shuffle_do("decide")
+        self.agents.do("advance")
+        self._deport(policy)
+        if policy.programme_open and policy.ship_capacity > 0:
+            self._sail(policy, [h for h in registered_at_start if h.state == REGISTERED])
+        self.datacollector.collect(self)
+        self.t += 1
+        if self.t >= len(self.months):
+            self.running = False
+
+    def _deport(self, policy: Policy) -> None:
+        chance = decision.deportation_probability(policy, self.p)
+        deportable = [h for h in self.households if h.deportable]
+        if chance <= 0 or not deportable:
+            return
+        draws = self.draw_stream.random(len(deportable))
+        for household, u in zip(deportable, draws):
+            if household.state <= REGISTERED and u < chance:
+                household.deport()
+
+    def _sail(self, policy: Policy, waiting: list[Household]) -> None:
+        """Board the waiting list first come, first served, up to the month's capacity."""
+        capacity = int(round(policy.ship_capacity * self.scale))
+        self.flows["capacity"] = capacity
+        if not waiting:
+            return
+        tie_break = self.draw_stream.random(len(waiting))
+        order = np.lexsort((tie_break, [h.registered_month for h in waiting]))
+        boarding, places = [], capacity
+        for i in order:
+            if waiting[i].size > places:
+                break
+            boarding.append(waiting[i])
+            places -= waiting[i].size
+        draws = self.draw_stream.random(len(boarding))
+        for household, u in zip(boarding, draws):
+            doubt = decision.doubt(household.logit, self.p.doubt_threshold)
+            if u < decision.withdrawal_probability(doubt, policy.confirmation_privacy, self.p):
+                household.withdraw_at_confirmation()
+            else:
+                household.sail()
+
+
+def _reporter(name: str):
+    if name in STOCK_METRICS:
+        state = STOCK_METRICS.index(name)
+        return lambda model: model.persons_in(state)
+    return lambda model: model.flows[name]
+
+
+def simulate_mesa(scenario: Scenario, seed: int, replications: int | list[int], scale: float = 0.01,
+                  population: Population | None = None, progress: bool = False,
+                  household_type: type[Household] = Household) -> RunResult:
+    """Run replications with the Mesa engine; same result type as ``engine_numpy.simulate``."""
+    from tqdm import tqdm
+
+    reps = list(range(replications)) if isinstance(replications, int) else list(replications)
+    population = population or generate_population(scenario.population, scale,
+                                                   population_stream(seed))
+    months = scenario.months
+    metrics = {name: np.zeros((len(reps), len(months)), dtype=np.int64) for name in METRICS}
+    bar = tqdm(total=len(reps) * len(months), desc=f"{scenario.name} (mesa)", unit="month",
+               disable=not progress, leave=False)
+    for row, k in enumerate(reps):
+        model = RepatriationModel(scenario, seed, k, scale, population,
+                                  household_type=household_type)
+        while model.running:
+            model.step()
+            bar.update()
+        table = model.datacollector.get_model_vars_dataframe()
+        for name in METRICS:
+            metrics[name][row] = table[name].to_numpy()
+    bar.close()
+    return RunResult(months=months, replications=np.array(reps), metrics=metrics,
+                     households=population.households, people=population.people)
