@@ -48,7 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="share of the full population to simulate, in (0, 1] (default 1.0)")
     run.add_argument("--out", type=Path, default=None,
                      help="run directory to write (default results/<scenario name>)")
-    run.add_argument("--engine", choices=["numpy"], default="numpy", help="simulation engine")
+    run.add_argument("--engine", choices=["numpy", "mesa"], default="numpy",
+                     help="numpy (fast, default) or mesa (one agent per household; use a small "
+                          "--scale such as 0.01)")
     run.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
 
     validate = commands.add_parser("validate", help="check a scenario file and its bases")
@@ -75,7 +77,13 @@ def main(argv: list[str] | None = None) -> int:
 
     out = args.out or Path("results") / scenario.name
     started = time.perf_counter()
-    result = simulate(scenario, args.seed, args.reps, scale=args.scale, progress=not args.quiet and sys.stderr.isatty())
+    engine = simulate
+    if args.engine == "mesa":
+        from .engine_mesa import simulate_mesa  # Mesa is slow to import; only when asked for
+
+        engine = simulate_mesa
+    result = engine(scenario, args.seed, args.reps, scale=args.scale,
+                    progress=not args.quiet and sys.stderr.isatty())
     wall = time.perf_counter() - started
     run_summary = summary(result, args.scale)
     try:

@@ -212,6 +212,8 @@ class _Engine:
     def _move(self, moving, source: int, target: int, flow: np.ndarray | None = None):
         """Move households (rows, cols) from ``source`` to ``target`` and count the persons."""
         rows, cols = moving
+        if len(rows) == 0:
+            return rows, cols
         self.state[rows, cols] = target
         persons = np.bincount(rows, weights=self.size[cols], minlength=self.R).astype(np.int64)
         self.stocks[:, source] -= persons

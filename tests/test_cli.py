@@ -101,3 +101,14 @@ def test_levers_lists_every_lever_with_its_unit_and_range(capsys):
 def test_validate_accepts_the_baseline(capsys):
     assert main(["validate", str(HISTORICAL)]) == 0
     assert "valid scenario 'historical'" in capsys.readouterr().out
+
+
+def test_the_mesa_engine_writes_the_same_run_directory(tmp_path):
+    args = ["run", str(HISTORICAL), "--reps", "1", "--seed", "4", "--scale", "0.002", "--quiet"]
+    assert main(args + ["--out", str(tmp_path / "numpy")]) == 0
+    assert main(args + ["--out", str(tmp_path / "mesa"), "--engine", "mesa"]) == 0
+    assert json.loads((tmp_path / "mesa" / "manifest.json").read_text())["engine"] == "mesa"
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "numpy" / "annual.csv"),
+                                  pd.read_csv(tmp_path / "mesa" / "annual.csv"))
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "numpy" / "monthly.parquet"),
+                                  pd.read_parquet(tmp_path / "mesa" / "monthly.parquet"))
