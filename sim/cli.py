@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 import time
 from pathlib import Path
@@ -57,11 +58,23 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("scenario", type=Path)
 
     commands.add_parser("levers", help="list the policy levers a scenario schedules")
+
+    for name, target in MORE_COMMANDS.items():
+        module, function = target.split(":")
+        getattr(importlib.import_module(module), function)(commands)
     return parser
+
+
+# Commands that live beside the feature they drive: "module:function", where the function takes
+# argparse's subparsers, adds its own parser and sets ``handler=callable(args) -> exit code``.
+# Such modules import their heavy dependencies inside the handler, to keep start-up quick.
+MORE_COMMANDS: dict[str, str] = {}
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if hasattr(args, "handler"):
+        return args.handler(args)
     if args.command == "levers":
         for lever in lever_catalogue():
             print(f"{lever.name:32s} {lever.description}")
