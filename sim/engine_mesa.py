@@ -44,7 +44,7 @@ from .engine_numpy import (
     population_stream,
     replication_streams,
 )
-from .population import RESIDENT, Population, generate_population
+from .population import DETAINEE, RESIDENT, Population, generate_population
 from .scenario import Scenario
 
 _MESA_BRANCH = 2
@@ -62,6 +62,8 @@ class Household(FixedAgent):
         self.japanese_nationals = int(pop.japanese_nationals[index])
         self.deportees = int(pop.deportees[index])
         self.deportable = bool(pop.legal_status[index] != RESIDENT)
+        self.detained = bool(pop.legal_status[index] == DETAINEE)
+        self.japanese_spouse = bool(pop.japanese_spouse[index])
         self.impoverished = bool(pop.impoverished[index])
         self.features = features  # float32 scalars, as the rule reads them
         self.per_neighbour = decision.peer_weight(pop.degree[index : index + 1], model.w)[0]
@@ -143,6 +145,8 @@ class Household(FixedAgent):
         self.model.count("departures", self.size)
         self.model.count("departing_households", 1)
         self.model.count("deportee_departures", self.deportees)
+        self.model.count("detainee_departures", int(self.detained))
+        self.model.count("japanese_spouse_departures", int(self.japanese_spouse))
         self.model.count("japanese_national_departures", self.japanese_nationals)
         self.tell_neighbours("departed_neighbours", +1)
 

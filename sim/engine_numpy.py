@@ -30,7 +30,7 @@ from tqdm import tqdm
 
 from . import decision
 from .decision import Policy
-from .population import RESIDENT, Population, generate_population
+from .population import DETAINEE, RESIDENT, Population, generate_population
 from .scenario import Scenario
 
 SETTLED, INTENDING, REGISTERED, CANCELLED, DEPARTED, DEPORTED = range(6)
@@ -43,6 +43,8 @@ FLOW_METRICS = (
     "cancellations",  # persons who cancelled while waiting or withdrew at the confirmation
     "confirmation_withdrawals",  # persons who withdrew at the confirmation of free will
     "deportee_departures",  # persons under deportation orders among those who sailed
+    "detainee_departures",  # of them, taken to the ships straight from Omura detention
+    "japanese_spouse_departures",  # Japanese spouses among those who sailed
     "japanese_national_departures",  # Japanese nationals among those who sailed
     "new_intending",  # persons who came to want to leave this month
     "deported",  # persons deported to South Korea or a third country
@@ -275,6 +277,8 @@ class _Engine:
             moved = self._move((np.full(len(gone), r), gone), REGISTERED, DEPARTED, rec["departures"])
             rec["departing_households"][r] += len(gone)
             rec["deportee_departures"][r] += self.pop.deportees[gone].sum()
+            rec["detainee_departures"][r] += (self.pop.legal_status[gone] == DETAINEE).sum()
+            rec["japanese_spouse_departures"][r] += self.pop.japanese_spouse[gone].sum()
             rec["japanese_national_departures"][r] += self.pop.japanese_nationals[gone].sum()
             self._spread(self.departed_neighbours, moved, 1.0)
 

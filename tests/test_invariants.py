@@ -39,6 +39,9 @@ def test_japanese_nationals_and_deportees_are_subsets_of_departures(small_run):
     m = small_run.metrics
     assert (m["japanese_national_departures"] <= m["departures"]).all()
     assert (m["deportee_departures"] <= m["departing_households"]).all()
+    assert (m["detainee_departures"] <= m["deportee_departures"]).all()
+    assert (m["japanese_spouse_departures"] <= m["departing_households"]).all()
+    assert (m["japanese_spouse_departures"] <= m["japanese_national_departures"]).all()
     assert (m["departing_households"] <= m["departures"]).all()
     assert (m["confirmation_withdrawals"] <= m["cancellations"]).all()
 
