@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .population import DETAINEE, PAROLEE, Population
+from .population import CONVICT, DETAINEE, PAROLEE, Population
 from .scenario import DecisionWeights, Process
 
 
@@ -46,6 +46,7 @@ class Policy:
     letters_published: float
     confirmation_privacy: float
     right_of_return: float
+    convict_expulsion: float
     impoverished_only: float
 
     @classmethod
@@ -72,7 +73,11 @@ def sigmoid(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
 def deportation_exposure(
     legal_status: np.ndarray, on_welfare: np.ndarray, destitution_fear: float
 ) -> np.ndarray:
-    """How exposed a household feels to deportation, before enforcement: 0..1."""
+    """How exposed a household feels to deportation, before enforcement: 0..1.
+
+    A long-sentence convict is exposed only while the ``convict_expulsion`` lever is on (see
+    ``attitude``); until then a convict feels what any resident in his situation feels.
+    """
     exposure = np.where(on_welfare, destitution_fear, 0.0)
     exposure = np.where(legal_status == PAROLEE, 1.0, exposure)
     return np.where(legal_status == DETAINEE, 1.0, exposure)
@@ -83,6 +88,7 @@ def attitude(
     welfare_cut: np.ndarray,
     jobless: np.ndarray,
     deportation_exposure: np.ndarray,
+    convict: np.ndarray,
     family_ties: np.ndarray,
     japanese_spouse: np.ndarray,
     kankoku: np.ndarray,
@@ -94,7 +100,7 @@ def attitude(
         policy.enforcement
         * (1.0 - policy.special_status)
         * (1.0 - policy.third_country_for_deportees)
-        * deportation_exposure
+        * (deportation_exposure + convict * policy.convict_expulsion)
     )
     return (
         w.welfare_cut * welfare_cut
@@ -145,6 +151,7 @@ class Features:
     welfare_cut_rank: np.ndarray
     jobless: np.ndarray
     deportation_exposure: np.ndarray
+    convict: np.ndarray
     family_ties: np.ndarray
     japanese_spouse: np.ndarray
     kankoku: np.ndarray
@@ -159,6 +166,7 @@ class Features:
             jobless=f32(~pop.employed),
             deportation_exposure=f32(deportation_exposure(pop.legal_status, pop.on_welfare,
                                                           destitution_fear)),
+            convict=f32(pop.legal_status == CONVICT),
             family_ties=f32(pop.family_ties),
             japanese_spouse=f32(pop.japanese_spouse),
             kankoku=f32(pop.kankoku),
@@ -173,6 +181,7 @@ def population_logit(f: Features, belief: np.ndarray, policy: Policy, w: Decisio
         welfare_cut=welfare_cut,
         jobless=f.jobless,
         deportation_exposure=f.deportation_exposure,
+        convict=f.convict,
         family_ties=f.family_ties,
         japanese_spouse=f.japanese_spouse,
         kankoku=f.kankoku,

@@ -2,7 +2,7 @@
 
 Each household gets its attributes from the documented shares and the scenario's parameters
 (see ``PopulationParameters`` in ``scenario.py``): size, Chosen/Kankoku registration, welfare
-receipt, work, legal status (settled, parolee, Omura detainee), Japanese spouse and the number of
+receipt, work, legal status (settled, parolee, Omura detainee, long-sentence convict), Japanese spouse and the number of
 Japanese nationals, Soren tie strength, family ties, initial belief about the North, and its
 neighbours in a small-world social network (communities on a ring, a few ties rewired at random).
 All attributes are fixed for the run; what changes month by month lives in the engines.
@@ -17,7 +17,7 @@ import scipy.sparse as sp
 
 from .scenario import PopulationParameters
 
-RESIDENT, PAROLEE, DETAINEE = 0, 1, 2
+RESIDENT, PAROLEE, DETAINEE, CONVICT = 0, 1, 2, 3
 MAX_HOUSEHOLD_SIZE = 12
 
 
@@ -28,7 +28,7 @@ class Population:
     size: np.ndarray  # int16, persons
     japanese_nationals: np.ndarray  # int16, persons holding Japanese nationality
     deportees: np.ndarray  # int16, persons under a deportation order (0 or 1)
-    legal_status: np.ndarray  # int8, RESIDENT / PAROLEE / DETAINEE
+    legal_status: np.ndarray  # int8, RESIDENT / PAROLEE / DETAINEE / CONVICT
     kankoku: np.ndarray  # bool
     on_welfare: np.ndarray  # bool
     welfare_cut_rank: np.ndarray  # float32 in [0, 1): payments cut while rank < cut share
@@ -95,7 +95,6 @@ def generate_population(
     chosen = rng.choice(candidates, size=min(n_detainees + n_parolees, len(candidates)), replace=False)
     legal_status[chosen[:n_detainees]] = DETAINEE
     legal_status[chosen[n_detainees:]] = PAROLEE
-    deportees = (legal_status != RESIDENT).astype(np.int16)
 
     # Soren ties cluster by community: a community mean, then households around it.
     community = np.arange(n) // params.community_size
@@ -110,6 +109,13 @@ def generate_population(
     belief_prior = rng.beta(4 * prior + 1e-9, 4 * (1 - prior) + 1e-9, n)
 
     start, nbrs = small_world(n, params.network_degree, params.network_rewiring, rng)
+
+    # Long-sentence convicts among Kankoku permanent residents (document 000), drawn last so
+    # that adding them left every other attribute of a seeded population as it was.
+    residents = np.flatnonzero(kankoku & ~japanese_spouse & (legal_status == RESIDENT))
+    n_convicts = min(int(round(params.long_sentence_convicts * scale)), len(residents))
+    legal_status[rng.choice(residents, size=n_convicts, replace=False)] = CONVICT
+    deportees = (legal_status != RESIDENT).astype(np.int16)
     return Population(
         size=size.astype(np.int16),
         japanese_nationals=japanese_nationals.astype(np.int16),

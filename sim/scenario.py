@@ -141,6 +141,9 @@ class Levers(_Strict):
     right_of_return: Schedule = lever(
         0, 1, "0..1", "returnees may come back to Japan (visits or two-way travel)"
     )
+    convict_expulsion: Schedule = lever(
+        0, 1, "0..1", "long-sentence convicts face expulsion, to the North if Seoul refuses them"
+    )
     impoverished_only: Schedule = lever(
         0, 1, "0 or 1", "only impoverished households (on welfare or jobless) may register"
     )
@@ -202,6 +205,9 @@ class PopulationParameters(_Strict):
     detainees: int = param(0, 100_000, "persons", "held in Omura Detention Centre at the start")
     parolees: int = param(
         0, 100_000, "persons", "released from Omura on parole with a short-term alien card"
+    )
+    long_sentence_convicts: int = param(
+        0, 100_000, "persons", "Kankoku permanent residents serving 7 years or more"
     )
     destitution_deportation_fear: float = param(
         0, 1, "0..1", "deportation risk felt by a welfare household (destitution is a ground)"

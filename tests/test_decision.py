@@ -78,7 +78,8 @@ def test_propaganda_raises_belief_and_so_propensity(historical, policy, w, seed,
 @given(w=weights(), policy=policies(), ties=unit, more=st.floats(0.01, 1.0))
 def test_family_ties_and_a_japanese_spouse_lower_propensity(w, policy, ties, more):
     common = dict(welfare_cut=np.array([0.0]), jobless=np.array([1.0]),
-                  deportation_exposure=np.array([0.5]), kankoku=np.array([0.0]), policy=policy, w=w)
+                  deportation_exposure=np.array([0.5]), convict=np.array([0.0]), kankoku=np.array([0.0]),
+                  policy=policy, w=w)
     loose = decision.attitude(family_ties=np.array([ties]), japanese_spouse=np.array([0.0]), **common)
     tight = decision.attitude(family_ties=np.array([ties + more]), japanese_spouse=np.array([0.0]), **common)
     married = decision.attitude(family_ties=np.array([ties]), japanese_spouse=np.array([1.0]), **common)
@@ -122,3 +123,15 @@ def test_doubt_falls_as_propensity_rises():
     logits = np.linspace(-20, 5, 50)
     assert (np.diff(decision.doubt(logits, -5.0)) < 0).all()
     assert (np.diff(decision.intend_probability(logits)) > 0).all()
+
+
+def test_convict_expulsion_pushes_only_long_sentence_convicts(historical):
+    from sim.population import CONVICT
+
+    pop = generate_population(historical.population, 0.5, population_stream(6))
+    convicts = pop.legal_status == CONVICT
+    assert convicts.sum() == round(historical.population.long_sentence_convicts * 0.5)
+    calm = Policy.at(historical.timeline(), 0)
+    push = (logit_of(pop, replace(calm, convict_expulsion=1.0), historical.decision, historical)
+            - logit_of(pop, calm, historical.decision, historical))
+    assert (push[convicts] > 0).all() and (push[~convicts] == 0).all()
