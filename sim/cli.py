@@ -68,7 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
 # Commands that live beside the feature they drive: "module:function", where the function takes
 # argparse's subparsers, adds its own parser and sets ``handler=callable(args) -> exit code``.
 # Such modules import their heavy dependencies inside the handler, to keep start-up quick.
-MORE_COMMANDS: dict[str, str] = {}
+MORE_COMMANDS: dict[str, str] = {
+    "compare": "sim.comparison_report:add_command",
+}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -18,7 +18,9 @@ import os
 import shutil
 import subprocess
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 import pandas as pd
@@ -125,27 +127,39 @@ def manifest(scenario: Scenario, scenario_path: Path, seed: int, result: RunResu
     }
 
 
-def write_run(out: Path, result: RunResult, run_manifest: dict, run_summary: dict) -> Path:
-    """Write a run directory atomically; replace an earlier run directory at the same place."""
+@contextmanager
+def staged_directory(out: Path) -> Iterator[Path]:
+    """Yield a hidden sibling folder to write into; rename it to ``out`` only if all went well.
+
+    An earlier output folder at ``out`` (one holding a manifest.json) is replaced; any other
+    non-empty folder is refused, so a mistyped --out never deletes someone's files.
+    """
     out = Path(out)
     if out.exists() and not (out / "manifest.json").is_file():
         if not out.is_dir() or any(out.iterdir()):
             raise FileExistsError(
-                f"{out} exists and is not a run directory (no manifest.json); choose another --out"
+                f"{out} exists and is not an output directory of this tool (no manifest.json); "
+                "choose another --out"
             )
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
     try:
+        yield staging
+        _replace_directory(staging, out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def write_run(out: Path, result: RunResult, run_manifest: dict, run_summary: dict) -> Path:
+    """Write a run directory atomically; replace an earlier run directory at the same place."""
+    with staged_directory(out) as staging:
         annual_table(result).to_csv(staging / "annual.csv", index=False, float_format="%.6g")
         monthly_table(result).to_parquet(staging / "monthly.parquet", index=False)
         (staging / "summary.json").write_text(json.dumps(run_summary, indent=2))
         # The manifest is written last: a directory with a manifest is a complete run.
         (staging / "manifest.json").write_text(json.dumps(run_manifest, indent=2))
-        _replace_directory(staging, out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return out
+    return Path(out)
 
 
 def _replace_directory(new: Path, out: Path) -> None:

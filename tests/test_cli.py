@@ -70,7 +70,7 @@ def test_a_folder_that_is_not_a_run_is_never_overwritten(tmp_path, capsys):
     assert main(["run", str(HISTORICAL), "--reps", "1", "--scale", "0.01", "--out", str(tmp_path),
                  "--quiet"]) == 2
     assert (tmp_path / "notes.txt").read_text() == "mine"
-    assert "not a run directory" in capsys.readouterr().err
+    assert "not an output directory" in capsys.readouterr().err
 
 
 def test_a_run_killed_while_writing_leaves_no_folder_that_looks_complete(tmp_path, monkeypatch):

@@ -1,0 +1,134 @@
+"""Counterfactual scenarios: paired comparison with the baseline, attribution, scenario files."""
+
+import itertools
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.cli import main
+from sim.compare import CHANNELS, attribute, compare, outcome, shapley
+from sim.scenario import load_scenario, month_index, with_parameters
+from conftest import HISTORICAL
+
+SCENARIOS = HISTORICAL.parent
+SCALE, REPS = 0.01, 3
+
+# What each counterfactual's header says it changes: {lever: [(from, value), ...]}.
+CHANGES = {
+    "special_status_1955": {"special_status": [("1955-01", 1)], "welfare_cut_share": [("1955-01", 0)],
+                            "welfare_exclusion": [("1955-01", 0)]},
+    "no_welfare_cuts": {"welfare_cut_share": [("1955-01", 0)], "welfare_exclusion": [("1955-01", 0)]},
+    "impoverished_only": {"impoverished_only": [("1955-01", 1)]},
+    "private_confirmation": {"confirmation_privacy": [("1955-01", 0.02), ("1959-12", 1)]},
+    "letters_published": {"letters_published": [("1955-01", 0), ("1960-10", 1)]},
+    "right_of_return": {"right_of_return": [("1955-01", 0), ("1959-12", 1)]},
+    "third_country": {"third_country_for_deportees": [("1955-01", 0), ("1957-01", 1)]},
+    "no_propaganda": {"propaganda": [("1955-01", 0.1)]},
+    "early_normalisation": {"secure_residence_kankoku": [("1955-01", 0), ("1959-01", 1)]},
+    "convicts_expelled_north": {"convict_expulsion": [("1955-01", 0), ("1978-06", 1)]},
+}
+
+
+def test_every_scenario_file_is_listed_here_with_what_it_changes():
+    files = {p.stem for p in SCENARIOS.glob("*.toml")} - {"historical"}
+    assert files == set(CHANGES)
+
+
+@pytest.mark.parametrize("name", sorted(CHANGES))
+def test_each_scenario_changes_exactly_what_its_header_says(name, historical):
+    path = SCENARIOS / f"{name}.toml"
+    scenario = load_scenario(path)
+    header = "".join(line for line in path.read_text().splitlines(keepends=True) if line.startswith("#"))
+    assert "Question:" in header and "Changes:" in header and "Document" in header
+    expected = CHANGES[name]
+    for lever in expected:
+        assert lever in header
+        steps = [(s.start, s.value) for s in getattr(scenario.levers, lever)]
+        assert steps == [(month_index(m), v) for m, v in expected[lever]]
+    untouched = {k: v for k, v in scenario.levers.model_dump().items() if k not in expected}
+    assert untouched == {k: v for k, v in historical.levers.model_dump().items() if k not in expected}
+    for table in ("simulation", "population", "decision", "process"):
+        assert getattr(scenario, table) == getattr(historical, table)
+
+
+@pytest.fixture(scope="module")
+def comparison(historical):
+    scenarios = [load_scenario(SCENARIOS / "no_welfare_cuts.toml"),
+                 load_scenario(SCENARIOS / "letters_published.toml"), historical]
+    return compare(historical, scenarios, seed=4, reps=REPS, scale=SCALE)
+
+
+def test_the_baseline_compared_with_itself_differs_by_exactly_zero(comparison):
+    table = comparison.differences()
+    itself = table[table["scenario"] == "historical"]
+    assert len(itself) > 0
+    assert (itself[["difference_p05", "difference_median", "difference_p95"]] == 0).all().all()
+    assert (comparison.annual_differences().query("scenario == 'historical'")["difference_median"] == 0).all()
+
+
+def test_no_welfare_cuts_means_fewer_departures_in_every_replication(comparison):
+    fewer = outcome(comparison.scenarios["no_welfare_cuts"], "departures")
+    assert (fewer < outcome(comparison.baseline, "departures")).all()
+
+
+def test_a_closed_programme_gives_zero_departures(historical):
+    closed = with_parameters(historical, {"levers.programme_open": [{"from": "1955-01", "value": 0}]})
+    result = compare(historical, [closed.model_copy(update={"name": "closed"})], 5, REPS, SCALE)
+    assert outcome(result.scenarios["closed"], "departures").sum() == 0
+    assert outcome(result.scenarios["closed"], "registrations").sum() == 0
+
+
+def test_no_pushes_and_no_pulls_give_next_to_no_departures(historical):
+    zero = {f"decision.{w}": 0.0 for w in ("welfare_cut", "welfare_exclusion", "unemployment",
+                                           "deportation", "soren", "peers", "belief")}
+    calm = with_parameters(historical, zero).model_copy(update={"name": "calm"})
+    result = compare(historical, [calm], 5, REPS, SCALE)
+    left = outcome(result.scenarios["calm"], "departures")
+    assert (left < 0.05 * outcome(result.baseline, "departures")).all()
+
+
+def test_shapley_values_add_up_and_follow_their_definition():
+    players = ["a", "b", "c"]
+    worth = {"a": 1.0, "b": 2.0, "c": 4.0}
+
+    def value(coalition):  # additive plus an interaction between a and b
+        return sum(worth[p] for p in coalition) + (3.0 if {"a", "b"} <= set(coalition) else 0.0)
+
+    values = {frozenset(c): np.array([value(c)]) for n in range(4)
+              for c in itertools.combinations(players, n)}
+    phi = shapley(values, players)
+    assert phi["a"][0] == pytest.approx(2.5) and phi["b"][0] == pytest.approx(3.5)
+    assert phi["c"][0] == pytest.approx(4.0)
+    assert sum(v[0] for v in phi.values()) == pytest.approx(value(players) - value([]))
+
+
+def test_the_channels_attribution_adds_up_to_the_difference(historical):
+    result = attribute(historical, seed=6, reps=2, scale=SCALE)
+    assert list(result.shares["channel"]) == list(CHANNELS)
+    assert (result.all_on > result.all_off).all()
+    assert result.shares["share_median"].sum() == pytest.approx(1.0, abs=0.1)
+
+
+def test_compare_writes_a_report_a_reader_can_follow(tmp_path):
+    out = tmp_path / "comparison"
+    assert main(["compare", str(SCENARIOS / "no_propaganda.toml"), "--baseline", str(HISTORICAL),
+                 "--reps", "2", "--scale", "0.005", "--out", str(out), "--no-attribution"]) == 0
+    names = {p.name for p in out.iterdir()}
+    assert {"report.md", "differences.csv", "annual_differences.csv", "fan_charts.png",
+            "differences.png", "manifest.json"} <= names
+    report = (out / "report.md").read_text()
+    assert "no_propaganda" in report and "90% band" in report and "fan_charts.png" in report
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["seed"] == 1959 and manifest["scenarios"][0]["name"] == "no_propaganda"
+    table = pd.read_csv(out / "differences.csv")
+    assert set(table["outcome"]) >= {"departures", "deportee_departures", "japanese_national_departures",
+                                     "registrations", "cancellations"}
+
+
+def test_a_scenario_that_changes_the_population_is_refused(historical):
+    other = with_parameters(historical, {"population.kankoku_share": 0.5}).model_copy(update={"name": "x"})
+    with pytest.raises(ValueError, match="not be paired"):
+        compare(historical, [other], 1, 2, SCALE)
