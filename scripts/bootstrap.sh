@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set up the project on a fresh machine: find Python >= 3.12, make .venv, install the package
-# with its test extras. Safe to run again: it reinstalls only when pyproject.toml has changed.
+# with its test extras, and fetch the demo page's browser assets. Safe to run again: it
+# reinstalls only when pyproject.toml has changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,13 +29,14 @@ find_python() {
 
 stamp=.venv/.installed-from
 wanted=$(sha256sum pyproject.toml | cut -d' ' -f1)
-if [[ -x .venv/bin/python && -f $stamp && "$(cat $stamp)" == "$wanted" ]]; then
-    exit 0
+if ! [[ -x .venv/bin/python && -f $stamp && "$(cat $stamp)" == "$wanted" ]]; then
+    python=$(find_python)
+    echo "bootstrap: using $python ($("$python" --version))" >&2
+    rm -rf .venv
+    "$python" -m venv .venv
+    .venv/bin/python -m pip install --quiet --upgrade pip
+    .venv/bin/python -m pip install --quiet -e '.[test]'
+    echo "$wanted" > "$stamp"
 fi
-python=$(find_python)
-echo "bootstrap: using $python ($("$python" --version))" >&2
-rm -rf .venv
-"$python" -m venv .venv
-.venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet -e '.[test]'
-echo "$wanted" > "$stamp"
+# The browser demo's JavaScript, from the npm registry (skips what is already there).
+.venv/bin/python scripts/fetch_demo_assets.py || echo "bootstrap: the demo page will lack its assets" >&2

@@ -70,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
 # Such modules import their heavy dependencies inside the handler, to keep start-up quick.
 MORE_COMMANDS: dict[str, str] = {
     "compare": "sim.comparison_report:add_command",
+    "demo": "sim.demo:add_command",
 }
 
 

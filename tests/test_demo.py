@@ -1,0 +1,133 @@
+"""The teaching demo: the page itself in a real (headless) browser, and its plain-words panel.
+
+The browser test starts the demo server on localhost, loads the page in Debian's Chromium driven by
+Playwright, moves a slider, steps the model a few months and checks that the charts, the
+household view and the month's text change. A screenshot is kept in tests/artifacts/.
+"""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from sim.decision import Policy
+from sim.demo import DemoModel, demo_scenario, describe_policy, household_grid, scenario_names
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+ARTIFACTS = Path(__file__).parent / "artifacts"
+
+
+def test_every_scenario_file_can_be_picked_on_the_page():
+    names = scenario_names()
+    assert names[0] == "historical" and "no_welfare_cuts" in names
+
+
+def test_sliders_act_on_top_of_the_picked_scenario():
+    halved = demo_scenario("historical", welfare_cuts=0.5, propaganda=0.0, right_of_return=True)
+    assert max(s.value for s in halved.levers.welfare_cut_share) == pytest.approx(0.285)
+    assert all(s.value == 0 for s in halved.levers.propaganda)
+    assert halved.levers.right_of_return[0].value == 1
+    assert demo_scenario("no_welfare_cuts").levers.welfare_cut_share[0].value == 0
+
+
+def test_the_policy_panel_speaks_plainly_about_the_month(historical):
+    timeline = historical.timeline()
+    months = list(historical.months)
+    may_1960 = describe_policy(Policy.at(timeline, months.index(12 * 1960 + 4)))
+    assert any("Niigata" in line for line in may_1960)
+    assert any("one-way journey" in line for line in may_1960)
+    early = describe_policy(Policy.at(timeline, 0))
+    assert any("no ships" in line for line in early)
+    opened = describe_policy(replace(Policy.at(timeline, 0), right_of_return=1.0))
+    assert any("may come back" in line for line in opened)
+
+
+def test_the_household_view_shows_every_family_once():
+    model = DemoModel(households=600)
+    for _ in range(3):
+        model.step()
+    grid = household_grid(model)
+    assert (grid >= 0).sum() == len(model.households)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def demo_server():
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"Chromium is not at {CHROMIUM}: .ci/run must install it")
+        pytest.skip(f"Chromium not installed at {CHROMIUM} (apt-get install chromium)")
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "solara", "run", "sim.demo_app", "--host", "127.0.0.1",
+         "--port", str(port), "--production", "--no-open"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        server.kill()
+        pytest.fail("the demo server did not answer within 120 s")
+    yield url
+    server.terminate()
+    server.wait(timeout=20)
+
+
+def _images(page) -> list[str]:
+    return page.eval_on_selector_all("img", "imgs => imgs.map(i => i.src)")
+
+
+def test_the_page_loads_reacts_to_a_slider_and_steps_in_a_real_browser(demo_server):
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"])
+        page = browser.new_page(viewport={"width": 1500, "height": 1300})
+        page.goto(demo_server, timeout=120_000)
+        page.get_by_text("Month: 1955-01").wait_for(timeout=120_000)
+        assert page.get_by_text("no one who leaves may come back").is_visible()
+
+        # Move the "Families shown" slider down with the keyboard, tick "Right to come back",
+        # and reset the model with the new settings.
+        slider = page.locator(".v-slider").nth(2)  # play interval, render interval, families
+        slider.click()
+        for _ in range(3):
+            page.keyboard.press("ArrowLeft")
+        page.get_by_text("Right to come back to Japan").click()
+        page.get_by_role("button", name="Reset").click()
+        page.get_by_text("may come back to Japan").first.wait_for(timeout=60_000)
+        before = _images(page)
+        assert len(before) >= 3
+
+        for _ in range(4):
+            page.get_by_role("button", name="Step").click()
+            time.sleep(0.3)
+        page.get_by_text("Month: 1955-04").wait_for(timeout=60_000)
+        time.sleep(2)
+        after = _images(page)
+        page.screenshot(path=str(ARTIFACTS / "demo.png"), full_page=True)
+        browser.close()
+
+    changed = sum(a != b for a, b in zip(before, after))
+    assert changed >= 3, "the household view and the charts should all have been redrawn"
