@@ -71,6 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
 MORE_COMMANDS: dict[str, str] = {
     "compare": "sim.comparison_report:add_command",
     "demo": "sim.demo:add_command",
+    "sweep": "sim.sweep:add_command",
+    "sensitivity": "sim.sensitivity:add_command",
 }
 
 

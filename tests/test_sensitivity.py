@@ -1,0 +1,103 @@
+"""Sensitivity: Sobol indices and Morris screening of a sweep, with the seed's noise beside them.
+
+The historical scenario never publishes the letters (``letters_published`` is 0 throughout), so
+``process.publication_learning`` cannot change anything. With common random numbers every point
+sees the same random draws, so its indices must be exactly zero, while the pull of the peers
+must show.
+"""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.cli import main
+from sim.sensitivity import SensitivityError, morris_table, noise_table, sobol_table
+from sim.sweep import load_sweep, run_sweep
+from conftest import HISTORICAL
+
+HEAD = f"""
+scenario = "{HISTORICAL.as_posix()}"
+seed = 5
+replications = 2
+scale = 0.01
+outputs = ["departures_total", "departures_1960"]
+
+[parameters]
+"decision.peers" = {{ min = 0.7, max = 2.8 }}
+"process.cancel_rate" = {{ min = 0.1, max = 0.5 }}
+"process.publication_learning" = {{ min = 0.0, max = 0.5 }}
+"""
+SOBOL = 'name = "sobol"\n' + HEAD + '\n[design]\nmethod = "sobol"\nsamples = 4\n'
+MORRIS = 'name = "morris"\n' + HEAD + '\n[design]\nmethod = "morris"\nsamples = 3\nlevels = 4\n'
+NO_EFFECT = "process.publication_learning"
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                      scheduler_kwargs={"dashboard_address": ":0"}) as local:
+        yield local
+
+
+def run(tmp_path_factory, cluster, text):
+    folder = tmp_path_factory.mktemp("sensitivity")
+    (folder / "sweep.toml").write_text(text)
+    return run_sweep(load_sweep(folder / "sweep.toml"), folder / "out",
+                     scheduler=cluster.scheduler_address).out
+
+
+@pytest.fixture(scope="module")
+def sobol_sweep(tmp_path_factory, cluster):
+    return run(tmp_path_factory, cluster, SOBOL)
+
+
+@pytest.fixture(scope="module")
+def morris_sweep(tmp_path_factory, cluster):
+    return run(tmp_path_factory, cluster, MORRIS)
+
+
+def test_sobol_indices_are_zero_for_a_parameter_without_effect(sobol_sweep):
+    table = sobol_table(sobol_sweep, resamples=50).set_index(["output", "parameter"])
+    assert len(table) == 2 * 3
+    assert np.isfinite(table[["S1", "S1_conf", "ST", "ST_conf"]].to_numpy()).all()
+    for output in ("departures_total", "departures_1960"):
+        assert table.loc[(output, NO_EFFECT), "ST"] == 0
+        assert table.loc[(output, NO_EFFECT), "S1"] == 0
+    assert table.loc[("departures_total", "decision.peers"), "ST"] > 0.05
+
+
+def test_morris_effects_are_zero_for_a_parameter_without_effect(morris_sweep):
+    table = morris_table(morris_sweep, ["departures_total"], resamples=50).set_index("parameter")
+    assert table.loc[NO_EFFECT, "mu_star"] == 0 and table.loc[NO_EFFECT, "sigma"] == 0
+    assert table.loc["decision.peers", "mu_star"] > 0
+
+
+def test_the_seed_noise_is_reported_as_its_own_share(sobol_sweep):
+    noise = noise_table(sobol_sweep).set_index("output")
+    shares = noise[["noise_share_single_run", "noise_share_of_mean"]].to_numpy()
+    assert np.isfinite(shares).all() and (shares > 0).all()
+    assert (noise["replications"] == 2).all()
+
+
+def test_the_analysis_must_match_the_design(morris_sweep):
+    with pytest.raises(SensitivityError, match="Sobol indices need a sweep with method"):
+        sobol_table(morris_sweep)
+    with pytest.raises(SensitivityError, match="not kept by this sweep"):
+        morris_table(morris_sweep, ["deportee_share"])
+
+
+def test_the_command_writes_a_table_and_a_plot(sobol_sweep, tmp_path, capsys):
+    assert main(["sensitivity", str(sobol_sweep), "--resamples", "50", "--out", str(tmp_path)]) == 0
+    printed = capsys.readouterr().out
+    assert "## departures_total" in printed and "Seed noise:" in printed
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "seed_noise.csv", "sobol.csv", "sobol.md", "sobol.png"]
+    assert set(pd.read_csv(tmp_path / "sobol.csv")["parameter"]) == {
+        "decision.peers", "process.cancel_rate", NO_EFFECT}
+
+
+def test_an_unfinished_sweep_is_refused(tmp_path, capsys):
+    assert main(["sensitivity", str(tmp_path)]) == 2
+    assert "no results.parquet" in capsys.readouterr().err

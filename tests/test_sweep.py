@@ -1,0 +1,292 @@
+"""Sweeps: a TOML file defines the points; runs are the same on 1 or 2 workers and on a Dask
+cluster, survive a kill -9, never trust a damaged chunk, and refuse a bad file before running."""
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.cli import main
+from sim.engine_numpy import simulate
+from sim.scenario import with_parameters
+from sim.sweep import OUTPUTS, SweepError, SweepStore, load_sweep, point_values, run_sweep
+from conftest import HISTORICAL
+
+# 12 Latin-hypercube points x 2 replications at 1% scale: a few seconds of work.
+SWEEP = f"""
+name = "test_latin"
+scenario = "{HISTORICAL.as_posix()}"
+seed = 11
+replications = 2
+scale = 0.01
+outputs = ["departures_total", "departures_1960", "deportee_share"]
+
+[design]
+method = "latin"
+samples = 12
+
+[parameters]
+"decision.peers" = {{ min = 0.7, max = 2.1 }}
+"process.cancel_rate" = {{ min = 0.1, max = 0.5 }}
+"process.letter_memory" = {{ min = 5, max = 80, distribution = "loguniform" }}
+"""
+
+
+def write(folder: Path, text: str, name: str = "sweep.toml") -> Path:
+    path = folder / name
+    path.write_text(text)
+    return path
+
+
+@pytest.fixture(scope="module")
+def sweep_file(tmp_path_factory):
+    return write(tmp_path_factory.mktemp("sweep"), SWEEP)
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """A Dask LocalCluster started apart from the sweep, reached by its address like a remote one."""
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                      dashboard_address=None, scheduler_kwargs={"dashboard_address": ":0"}) as local:
+        yield local
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(sweep_file, tmp_path_factory):
+    """The reference: the whole sweep on one local worker, never interrupted."""
+    out = tmp_path_factory.mktemp("runs") / "one_worker"
+    report = run_sweep(load_sweep(sweep_file), out, workers=1)
+    return out, report.results
+
+
+# -- the definition ----------------------------------------------------------------------------
+
+
+def test_a_sweep_file_defines_its_design_within_the_ranges(sweep_file):
+    sweep = load_sweep(sweep_file)
+    assert len(sweep.design) == 12 and sweep.design["point_hash"].is_unique
+    peers, memory = sweep.design["decision.peers"], sweep.design["process.letter_memory"]
+    assert peers.between(0.7, 2.1).all() and memory.between(5, 80).all()
+    # Latin hypercube: one point in each twelfth of every range.
+    assert sorted((sweep.design["unit:decision.peers"] * 12).astype(int)) == list(range(12))
+    # Log-uniform: as many points below the geometric middle (20) as above it.
+    assert (memory < 20).sum() == 6
+
+
+def test_the_design_depends_on_the_seed_only(sweep_file, tmp_path):
+    again = load_sweep(sweep_file).design
+    pd.testing.assert_frame_equal(load_sweep(sweep_file).design, again)
+    other = load_sweep(write(tmp_path, SWEEP.replace("seed = 11", "seed = 12"))).design
+    assert not np.allclose(other["decision.peers"], again["decision.peers"])
+
+
+@pytest.mark.parametrize("method, extra, points", [
+    ("sobol", "samples = 8", 8 * (3 + 2)),
+    ("sobol", "samples = 8\nsecond_order = true", 8 * (2 * 3 + 2)),
+    ("morris", "samples = 5\nlevels = 4", 5 * (3 + 1)),
+])
+def test_salib_designs_have_their_textbook_sizes(tmp_path, method, extra, points):
+    text = SWEEP.replace('method = "latin"\nsamples = 12', f'method = "{method}"\n{extra}')
+    assert len(load_sweep(write(tmp_path, text)).design) == points
+
+
+def test_a_grid_crosses_evenly_spaced_points_with_explicit_values(tmp_path):
+    text = SWEEP.split("[design]")[0] + """
+[design]
+method = "grid"
+
+[parameters.process]
+cancel_rate = { min = 0.1, max = 0.5, points = 3 }
+
+[parameters.population]
+network_degree = { values = [4, 8] }
+"""
+    design = load_sweep(write(tmp_path, text)).design
+    assert sorted(zip(design["process.cancel_rate"], design["population.network_degree"])) == [
+        (0.1, 4), (0.1, 8), (0.3, 4), (0.3, 8), (0.5, 4), (0.5, 8)]
+
+
+BAD = [
+    ('"decision.peerz" = { min = 0.7, max = 2.1 }', "key 'parameters.decision.peerz'",
+     "unknown parameter (allowed in [decision]: intercept"),
+    ('"decision.peers" = { min = 2.1, max = 2.1 }', "key 'parameters.decision.peers'",
+     "empty range: min (2.1) must be below max (2.1)"),
+    ('"process.revert_rate" = { min = 0.1, max = 1.5 }', "key 'parameters.process.revert_rate.max'",
+     "1.5 is outside the allowed range; the allowed range of process.revert_rate is 0..1 per month"),
+    ('"levers.propaganda" = { min = 0, max = 1 }', "key 'parameters.levers.propaganda'",
+     "levers are dated schedules"),
+    ('"decision.peers" = { min = 0.7 }', "key 'parameters.decision.peers.max'", "missing key"),
+    ('"decision.peers" = { min = 0.7, max = 2.1, distribution = "normal" }',
+     "key 'parameters.decision.peers.distribution'", "'uniform' or 'loguniform'"),
+]
+
+
+@pytest.mark.parametrize("line, key, message", BAD)
+def test_a_bad_parameter_is_refused_naming_the_file_and_key(tmp_path, line, key, message):
+    text = SWEEP.replace('"decision.peers" = { min = 0.7, max = 2.1 }', line)
+    path = write(tmp_path, text)
+    with pytest.raises(SweepError) as error:
+        load_sweep(path)
+    assert f"{path}: {key}" in str(error.value) and message in str(error.value)
+
+
+@pytest.mark.parametrize("old, new, message", [
+    ('outputs = ["departures_total"', 'outputs = ["departures_totl"',
+     "key 'outputs': unknown output 'departures_totl'"),
+    ('method = "latin"\nsamples = 12', 'method = "sobol"\nsamples = 12',
+     "key 'design.samples': 12 is not a power of 2"),
+    ("replications = 2", "replications = 0", "key 'replications': Input should be greater than or equal to 1"),
+    ("seed = 11", "seed = 11\nsed = 3", "key 'sed': unknown key"),
+    (f'scenario = "{HISTORICAL.as_posix()}"', 'scenario = "nowhere.toml"', "no such scenario file"),
+])
+def test_a_bad_setting_is_refused_naming_the_file_and_key(tmp_path, old, new, message):
+    path = write(tmp_path, SWEEP.replace(old, new))
+    with pytest.raises(SweepError) as error:
+        load_sweep(path)
+    assert str(path) in str(error.value) and message in str(error.value)
+
+
+def test_points_that_break_a_cross_key_rule_are_refused_before_running(tmp_path):
+    # register_rate + revert_rate (0.15 in the baseline) must not exceed 1.
+    text = SWEEP.replace('"process.cancel_rate" = { min = 0.1, max = 0.5 }',
+                         '"process.register_rate" = { min = 0.5, max = 0.95 }')
+    with pytest.raises(SweepError, match="is not a valid scenario; narrow the ranges") as error:
+        load_sweep(write(tmp_path, text))
+    assert "register_rate + revert_rate must not exceed 1" in str(error.value)
+
+
+def test_the_command_refuses_a_bad_file_and_writes_nothing(tmp_path, capsys):
+    path = write(tmp_path, SWEEP.replace("min = 0.7, max = 2.1", "min = 2.1, max = 0.7"))
+    out = tmp_path / "out"
+    assert main(["sweep", str(path), "--out", str(out)]) == 2
+    assert "empty range" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_check_prints_the_size_of_the_sweep(sweep_file, capsys):
+    assert main(["sweep", str(sweep_file), "--check"]) == 0
+    assert "latin design, 12 points (12 distinct) x 2 replications = 24 runs" in capsys.readouterr().out
+
+
+# -- reproducibility ---------------------------------------------------------------------------
+
+
+def test_results_hold_every_point_and_replication_once(uninterrupted):
+    out, results = uninterrupted
+    assert len(results) == 12 * 2
+    assert not results.duplicated(["point", "replication"]).any()
+    pd.testing.assert_frame_equal(pd.read_parquet(out / "results.parquet"), results)
+    assert list(results.columns) == ["point", "point_hash", "decision.peers", "process.cancel_rate",
+                                     "process.letter_memory", "replication", "departures_total",
+                                     "departures_1960", "deportee_share"]
+
+
+def test_a_point_gives_what_the_engine_gives_when_called_directly(sweep_file, uninterrupted):
+    sweep, (_, results) = load_sweep(sweep_file), uninterrupted
+    row = sweep.design.iloc[5]
+    direct = simulate(with_parameters(sweep.base, point_values(row, sweep.keys)), seed=11,
+                      replications=2, scale=0.01)
+    mine = results[results["point"] == 5]
+    for name in ("departures_total", "departures_1960", "deportee_share"):
+        assert np.array_equal(OUTPUTS[name][1](direct), mine[name].to_numpy()), name
+
+
+def test_two_workers_give_the_same_results_as_one(sweep_file, uninterrupted, tmp_path):
+    report = run_sweep(load_sweep(sweep_file), tmp_path / "two", workers=2, chunk_size=1)
+    assert report.workers == 2
+    pd.testing.assert_frame_equal(report.results, uninterrupted[1])
+
+
+def test_a_dask_cluster_gives_the_same_results(sweep_file, uninterrupted, cluster, tmp_path):
+    report = run_sweep(load_sweep(sweep_file), tmp_path / "dask",
+                       scheduler=cluster.scheduler_address, chunk_size=5)
+    assert report.workers == 2
+    pd.testing.assert_frame_equal(report.results, uninterrupted[1])
+
+
+# -- resuming ----------------------------------------------------------------------------------
+
+
+def test_a_sweep_killed_mid_way_resumes_to_the_same_results(sweep_file, uninterrupted, tmp_path):
+    out = tmp_path / "killed"
+    command = [sys.executable, "-m", "sim.cli", "sweep", str(sweep_file), "--out", str(out),
+               "--workers", "1", "--chunk-size", "1", "--quiet"]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    index = out / "index.jsonl"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and process.poll() is None:
+        if index.is_file() and len(index.read_text().splitlines()) >= 3:
+            break
+        time.sleep(0.05)
+    assert process.poll() is None, "the sweep ended before it could be killed"
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    assert not (out / "results.parquet").exists()
+    saved = len(index.read_text().splitlines())
+    assert 3 <= saved < 12
+
+    report = run_sweep(load_sweep(sweep_file), out, workers=1)
+    assert report.reused >= 3 and report.reused + report.computed == 12
+    pd.testing.assert_frame_equal(report.results, uninterrupted[1])
+
+
+def test_a_finished_sweep_run_again_computes_nothing(sweep_file, uninterrupted, tmp_path):
+    out = tmp_path / "again"
+    shutil.copytree(uninterrupted[0], out)
+    report = run_sweep(load_sweep(sweep_file), out, workers=1)
+    assert (report.reused, report.computed) == (12, 0)
+    pd.testing.assert_frame_equal(report.results, uninterrupted[1])
+
+
+def test_a_damaged_chunk_is_detected_and_recomputed(sweep_file, uninterrupted, cluster, tmp_path):
+    out = tmp_path / "damaged"
+    shutil.copytree(uninterrupted[0], out)
+    first, second, *_ = sorted((out / "chunks").iterdir())
+    first.write_bytes(first.read_bytes()[: first.stat().st_size // 2])  # cut short
+    data = bytearray(second.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # one flipped byte, same length
+    second.write_bytes(bytes(data))
+    (out / "chunks" / ".chunk-x.parquet.tmp-99").write_bytes(b"PAR1 half")  # a crashed write
+    cut_line = len((out / "index.jsonl").read_text().splitlines()) + 1
+    with open(out / "index.jsonl", "a") as index:
+        index.write('{"chunk": "chunk-y.parquet", "sha2')  # an index line cut short
+    lost = {p: len(pd.read_parquet(uninterrupted[0] / "chunks" / p.name)["point_hash"].unique())
+            for p in (first, second)}
+
+    report = run_sweep(load_sweep(sweep_file), out, scheduler=cluster.scheduler_address)
+    assert report.computed == sum(lost.values())
+    messages = "\n".join(report.warnings)
+    assert f"{first}: checksum does not match" in messages
+    assert f"{second}: checksum does not match" in messages
+    assert f"line {cut_line} is incomplete" in messages
+    pd.testing.assert_frame_equal(report.results, uninterrupted[1])
+    # The damaged state was reported once: a second resume finds everything sound.
+    again = run_sweep(load_sweep(sweep_file), out, scheduler=cluster.scheduler_address)
+    assert (again.computed, again.warnings) == (0, [])
+
+
+def test_a_chunk_whose_index_line_never_reached_disk_is_not_trusted(sweep_file, uninterrupted,
+                                                                    cluster, tmp_path):
+    out = tmp_path / "orphan"
+    shutil.copytree(uninterrupted[0], out)
+    lines = (out / "index.jsonl").read_text().splitlines()
+    (out / "index.jsonl").write_text("\n".join(lines[:-1]) + "\n")
+    report = run_sweep(load_sweep(sweep_file), out, scheduler=cluster.scheduler_address)
+    assert report.computed >= 1 and report.reused + report.computed == 12
+    pd.testing.assert_frame_equal(report.results, uninterrupted[1])
+
+
+def test_a_folder_that_is_not_a_sweep_is_never_written_to(sweep_file, tmp_path):
+    (tmp_path / "notes.txt").write_text("mine")
+    with pytest.raises(FileExistsError, match="not a sweep folder"):
+        SweepStore(tmp_path).open(load_sweep(sweep_file))
+    assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
