@@ -157,45 +157,38 @@ def fan_charts(comparison: Comparison, path: Path) -> None:
     plt.close(fig)
 
 
-def difference_bars(differences: pd.DataFrame, path: Path) -> None:
+def _band_bars(path: Path, labels: list[str], median, low, high, colors, xlabel: str) -> None:
+    """Horizontal bars at the median with the 90% band as error bars."""
     import matplotlib.pyplot as plt
 
-    table = differences[differences["outcome"] == "departures"].sort_values("difference_median")
-    fig, ax = plt.subplots(figsize=(8, 0.45 * len(table) + 1.5))
-    y = np.arange(len(table))
-    colors = [OKABE_ITO[1] if v < 0 else OKABE_ITO[0] for v in table["difference_median"]]
-    ax.barh(y, table["difference_median"], color=colors)
-    ax.errorbar(table["difference_median"], y,
-                xerr=[table["difference_median"] - table["difference_p05"],
-                      table["difference_p95"] - table["difference_median"]],
-                fmt="none", ecolor="black", capsize=3, linewidth=1)
-    ax.set_yticks(y, [s.replace("_", " ") for s in table["scenario"]])
+    median, low, high = (np.asarray(v, dtype=float) for v in (median, low, high))
+    fig, ax = plt.subplots(figsize=(8, 0.45 * len(labels) + 1.5))
+    y = np.arange(len(labels))
+    ax.barh(y, median, color=colors)
+    ax.errorbar(median, y, xerr=[median - low, high - median], fmt="none", ecolor="black",
+                capsize=3, linewidth=1)
+    ax.set_yticks(y, labels)
     ax.axvline(0, color="black", linewidth=0.8)
-    ax.set_xlabel("change in departures Dec 1959 - Jul 1984 vs. baseline (median, 90% band)")
+    ax.set_xlabel(xlabel)
     ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def difference_bars(differences: pd.DataFrame, path: Path) -> None:
+    table = differences[differences["outcome"] == "departures"].sort_values("difference_median")
+    colors = [OKABE_ITO[1] if v < 0 else OKABE_ITO[0] for v in table["difference_median"]]
+    _band_bars(path, [s.replace("_", " ") for s in table["scenario"]], table["difference_median"],
+               table["difference_p05"], table["difference_p95"], colors,
+               "change in departures Dec 1959 - Jul 1984 vs. baseline (median, 90% band)")
 
 
 def attribution_bars(attribution: Attribution, path: Path) -> None:
-    import matplotlib.pyplot as plt
-
     table = attribution.shares
-    fig, ax = plt.subplots(figsize=(8, 3))
-    y = np.arange(len(table))
-    ax.barh(y, 100 * table["share_median"], color=OKABE_ITO[2])
-    ax.errorbar(100 * table["share_median"], y,
-                xerr=[100 * (table["share_median"] - table["share_p05"]),
-                      100 * (table["share_p95"] - table["share_median"])],
-                fmt="none", ecolor="black", capsize=3, linewidth=1)
-    ax.set_yticks(y, table["channel"])
-    ax.axvline(0, color="black", linewidth=0.8)
-    ax.set_xlabel("share of the departures the four channels explain (%, Shapley; 90% band)")
-    ax.grid(axis="x", alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _band_bars(path, list(table["channel"]), 100 * table["share_median"], 100 * table["share_p05"],
+               100 * table["share_p95"], OKABE_ITO[2],
+               "share of the departures the four channels explain (%, Shapley; 90% band)")
 
 
 # -- the report --------------------------------------------------------------------------------
