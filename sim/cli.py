@@ -73,6 +73,7 @@ MORE_COMMANDS: dict[str, str] = {
     "demo": "sim.demo:add_command",
     "sweep": "sim.sweep:add_command",
     "sensitivity": "sim.sensitivity:add_command",
+    "calibrate": "sim.calibration:add_commands",  # also calibration-report, run-posterior
 }
 
 

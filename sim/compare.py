@@ -48,6 +48,24 @@ def numpy_runner(scenario: Scenario, seed: int, reps: list[int], scale: float,
     return simulate(scenario, seed, reps, scale=scale, population=population)
 
 
+def posterior_runner(posterior: dict) -> Runner:
+    """Runs in which replication k uses posterior draw k, so bands include parameter uncertainty.
+
+    The baseline and every scenario get the same draw for the same replication (the draws depend
+    only on the seed), so differences stay paired. Each draw's own population is drawn from the
+    seed, the same for the baseline and the scenarios.
+    """
+    from .calibration import simulate_posterior
+
+    def run(scenario: Scenario, seed: int, reps: list[int], scale: float,
+            population: Population) -> RunResult:
+        if reps != list(range(len(reps))):
+            raise ValueError("posterior runs take replications 0..n-1")
+        return simulate_posterior(scenario, posterior, seed, draws=len(reps), scale=scale)[0]
+
+    return run
+
+
 def outcome(result: RunResult, key: str) -> np.ndarray:
     metric, first, last = OUTCOMES[key]
     months = (result.months >= month_index(first)) & (result.months <= month_index(last))

@@ -47,11 +47,15 @@ def add_command(commands) -> None:
     parser.add_argument("--out", type=Path, default=Path("results/comparison"))
     parser.add_argument("--no-attribution", action="store_true",
                         help="skip the 16-run attribution of departures to channels")
+    parser.add_argument("--parameter-uncertainty", action="store_true",
+                        help="replication k uses posterior draw k of the baseline's calibration, "
+                             "so the bands include parameter uncertainty")
     parser.set_defaults(handler=run_command)
 
 
 def run_command(args: argparse.Namespace) -> int:
-    from .compare import attribute, compare
+    from .compare import attribute, compare, numpy_runner, posterior_runner
+    from .scenario import posterior_file
 
     if args.reps < 2 or not 0 < args.scale <= 1:
         print("error: --reps must be at least 2 and --scale in (0, 1]", file=sys.stderr)
@@ -64,15 +68,25 @@ def run_command(args: argparse.Namespace) -> int:
     except ScenarioError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    runner, posterior_path = numpy_runner, None
+    if args.parameter_uncertainty:
+        from .calibration import read_posterior
+
+        posterior_path = posterior_file(args.baseline)
+        if posterior_path is None:
+            print(f"error: {args.baseline} has no [calibration] posterior; drop "
+                  "--parameter-uncertainty", file=sys.stderr)
+            return 2
+        runner = posterior_runner(read_posterior(posterior_path))
     say = (lambda text: print(f"  running {text}", file=sys.stderr)) if sys.stderr.isatty() else None
     started = time.perf_counter()
     try:
-        comparison = compare(baseline, scenarios, args.seed, args.reps, args.scale, progress=say)
+        comparison = compare(baseline, scenarios, args.seed, args.reps, args.scale, runner, say)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     attribution = None if args.no_attribution else attribute(
-        baseline, args.seed, args.reps, args.scale, progress=say)
+        baseline, args.seed, args.reps, args.scale, runner, progress=say)
     wall = time.perf_counter() - started
     manifest = {
         "command": "compare",
@@ -80,6 +94,7 @@ def run_command(args: argparse.Namespace) -> int:
         "scenarios": [{"file": str(p), "name": s.name, "sha256": s.digest()}
                       for p, s in zip(files, scenarios)],
         "seed": args.seed, "replications": list(range(args.reps)), "scale": args.scale,
+        "parameter_uncertainty": str(posterior_path) if posterior_path else None,
         "engine": "numpy", "package_version": __version__, "git_commit": git_commit(),
         "wall_seconds": round(wall, 1),
     }
@@ -208,8 +223,13 @@ def markdown(baseline, scenarios, comparison, differences, attribution, manifest
         f"{manifest['scale']:g} (counts below are full-population persons). Replication k of a "
         "scenario shares its random numbers with replication k of the baseline, so the difference "
         "taken replication by replication is the effect of the policy change; the tables give "
-        "its median and 90% band. The parameters are those of the baseline scenario file; the "
-        "bands show the model's randomness, not the uncertainty of its parameters.",
+        "its median and 90% band. " + (
+            "Replication k of every run used posterior draw k of the calibration "
+            f"(`{manifest['parameter_uncertainty']}`), so the bands include the uncertainty of "
+            "the calibrated parameters." if manifest["parameter_uncertainty"] else
+            "The parameters are those of the baseline scenario file; the bands show the "
+            "model's randomness, not the uncertainty of its parameters (add "
+            "`--parameter-uncertainty` for that)."),
         "",
         "## The scenarios",
         "",

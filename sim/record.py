@@ -1,19 +1,28 @@
 """The documented record: figures the documents give, and how to read each one off a run.
 
-Each ``Figure`` names its document (a file in ../shared/seeds/), what it counts, and a function
-that computes the same quantity from a run's monthly metrics (one value per replication), so the
-summary can put the simulated value beside the documented one. Calibration will build on this.
+The figures live in one file, ``analysis/targets.toml`` (document, words of the source, period,
+unit, tolerance band); this module reads it and gives each figure a function that computes the
+same quantity from a run's monthly metrics (one value per replication), so the run summary and
+the calibration compare the same things. ``FIGURES`` holds the figures the engine can produce;
+``TARGETS`` holds every documented figure, including those the engine does not record yet.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
-from .engine_numpy import RunResult
+from .engine_numpy import METRICS, RunResult
 from .scenario import month_index
+
+TARGETS_FILE = Path(__file__).resolve().parents[1] / "analysis" / "targets.toml"
+MEASURES = ("total", "stock", "cancelled_share")
+UNITS = ("persons", "share")
+QUALIFIERS = ("exactly", "about", "over", "under")
 
 
 def _months_between(result: RunResult, first: str, last: str) -> np.ndarray:
@@ -52,35 +61,116 @@ class Figure:
     key: str
     label: str
     documented: float
-    qualifier: str  # "about", "over", "exactly"
-    source: str  # document file name(s)
-    measure: Callable[[RunResult], np.ndarray]
+    qualifier: str  # "about", "over", "under", "exactly"
+    source: str  # document file name(s), e.g. "002, 001"
+    measure: Callable[[RunResult], np.ndarray] | None  # None: not produced by the model yet
     is_share: bool = False
+    low: float = 0.0  # tolerance band of the documented figure (full-population units)
+    high: float = 0.0
+    unit: str = "persons"
+    period: tuple[str, str] = ("", "")
+    metric: str = ""
+    kind: str = "total"
+    quote: str = ""
+    tolerance_reason: str = ""
+    fit: bool = True  # used by the calibration
+    needs: str = ""  # what the engine must record to produce it
+    sources: tuple[str, ...] = field(default=())
+
+    @property
+    def produced(self) -> bool:
+        return self.measure is not None
+
+    @property
+    def centre(self) -> float:
+        return (self.low + self.high) / 2
+
+    @property
+    def half_width(self) -> float:
+        return (self.high - self.low) / 2
+
+    def full_scale(self, values: np.ndarray, scale: float) -> np.ndarray:
+        """Values measured on a run at ``scale``, as full-population equivalents."""
+        return np.asarray(values, dtype=float) if self.is_share else np.asarray(values) / scale
 
 
-FIGURES: tuple[Figure, ...] = (
-    Figure("departures_total", "departures, Dec 1959 - Jul 1984", 93_340, "exactly",
-           "002, 001, 003", total("departures", "1959-12", "1984-07")),
-    Figure("departures_1960", "departures in 1960", 49_000, "over",
-           "002", total("departures", "1960-01", "1960-12")),
-    Figure("departures_to_may_1960", "departures by end of May 1960", 23_712, "exactly",
-           "002", total("departures", "1959-12", "1960-05")),
-    Figure("registrations_1959_1967", "registrations 1959-1967", 141_892, "exactly",
-           "002", total("registrations", "1959-01", "1967-12")),
-    Figure("cancelled_share_1959_1967", "share of them who cancelled", 0.25, "about",
-           "002", cancelled_share("1959-01", "1967-12"), is_share=True),
-    Figure("cancellations_to_may_1960", "registered who stayed, by end of May 1960", 277,
-           "exactly", "002", total("cancellations", "1959-12", "1960-05")),
-    Figure("withdrawals_to_may_1960", "of them, changed minds at the confirmation", 6,
-           "exactly", "002", total("confirmation_withdrawals", "1959-12", "1960-05")),
-    Figure("deportee_departures", "deportees among the returnees", 2_300, "over",
-           "002", total("deportee_departures", "1959-12", "1984-07")),
-    Figure("japanese_national_departures", "Japanese nationals among them", 6_700, "about",
-           "004", total("japanese_national_departures", "1959-12", "1984-07")),
-    Figure("intending_1955_07", "would-be returnees, July 1955", 410, "about",
-           "002", stock_at("intending_stock", "1955-07")),
-    Figure("intending_1956_02", "would-be returnees, February 1956", 1_424, "about",
-           "002", stock_at("intending_stock", "1956-02")),
-    Figure("intending_1956_04", "would-be returnees, April 1956", 2_050, "about",
-           "002", stock_at("intending_stock", "1956-04")),
-)
+class TargetsError(ValueError):
+    """The targets file is invalid; the message names the file and the target."""
+
+
+def _measure_of(entry: dict) -> Callable[[RunResult], np.ndarray] | None:
+    if not entry.get("produced", True):
+        return None
+    first, last = entry["period"]
+    if entry["measure"] == "total":
+        return total(entry["metric"], first, last)
+    if entry["measure"] == "stock":
+        return stock_at(entry["metric"], last)
+    return cancelled_share(first, last)
+
+
+def load_targets(path: str | Path = TARGETS_FILE) -> tuple[Figure, ...]:
+    """Read and check the targets file: every documented figure, with its measure and band."""
+    path = Path(path)
+    try:
+        with path.open("rb") as handle:
+            entries = tomllib.load(handle).get("target", [])
+    except FileNotFoundError:
+        raise TargetsError(f"{path}: no such targets file") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise TargetsError(f"{path}: not valid TOML: {exc}") from None
+    figures, seen = [], set()
+    for i, entry in enumerate(entries):
+        where = f"{path}: target[{i}] ({entry.get('key', '?')})"
+        try:
+            figure = _figure(entry)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise TargetsError(f"{where}: {exc}") from None
+        if figure.key in seen:
+            raise TargetsError(f"{where}: key '{figure.key}' appears twice")
+        seen.add(figure.key)
+        figures.append(figure)
+    return tuple(figures)
+
+
+def _figure(entry: dict) -> Figure:
+    allowed = {"key", "label", "documented", "qualifier", "unit", "period", "measure", "metric",
+               "low", "high", "sources", "quote", "tolerance_reason", "produced", "needs", "fit"}
+    unknown = set(entry) - allowed
+    if unknown:
+        raise ValueError(f"unknown key(s) {sorted(unknown)} (allowed: {sorted(allowed)})")
+    if entry["measure"] not in MEASURES:
+        raise ValueError(f"measure must be one of {MEASURES}, got {entry['measure']!r}")
+    if entry["unit"] not in UNITS:
+        raise ValueError(f"unit must be one of {UNITS}, got {entry['unit']!r}")
+    if entry["qualifier"] not in QUALIFIERS:
+        raise ValueError(f"qualifier must be one of {QUALIFIERS}, got {entry['qualifier']!r}")
+    if (entry["unit"] == "share") != (entry["measure"] == "cancelled_share"):
+        raise ValueError("a share is measured by 'cancelled_share', and only a share is")
+    first, last = entry["period"]
+    if month_index(first) > month_index(last):
+        raise ValueError(f"period {first}..{last} ends before it starts")
+    if entry["measure"] == "stock" and first != last:
+        raise ValueError("a stock is read at one month: period must be [month, month]")
+    produced = entry.get("produced", True)
+    if produced and entry["measure"] != "cancelled_share" and entry.get("metric") not in METRICS:
+        raise ValueError(f"metric {entry.get('metric')!r} is not recorded by the engine")
+    if not produced and not entry.get("needs"):
+        raise ValueError("a target not produced by the model must say what it 'needs'")
+    if not entry["low"] <= entry["documented"] <= entry["high"] or entry["low"] >= entry["high"]:
+        raise ValueError(f"band [{entry['low']}, {entry['high']}] must hold the documented "
+                         f"{entry['documented']} and have a width")
+    return Figure(
+        key=entry["key"], label=entry["label"], documented=entry["documented"],
+        qualifier=entry["qualifier"], source=", ".join(entry["sources"]),
+        measure=_measure_of(entry), is_share=entry["unit"] == "share",
+        low=float(entry["low"]), high=float(entry["high"]), unit=entry["unit"],
+        period=(first, last), metric=entry.get("metric", ""), kind=entry["measure"],
+        quote=entry.get("quote", ""), tolerance_reason=entry.get("tolerance_reason", ""),
+        fit=entry.get("fit", True) and produced, needs=entry.get("needs", ""),
+        sources=tuple(entry["sources"]),
+    )
+
+
+TARGETS: tuple[Figure, ...] = load_targets()
+FIGURES: tuple[Figure, ...] = tuple(f for f in TARGETS if f.produced)

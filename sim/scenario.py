@@ -267,14 +267,46 @@ class Process(_Strict):
         return self
 
 
+class Calibration(_Strict):
+    """Where a scenario's calibrated parameters come from: ``[calibration] posterior = "file"``.
+
+    In a scenario file only ``posterior`` is written (a path relative to that file). Loading
+    reads the posterior and fills in the rest: the file's sha256, the rule that chose its point
+    estimate, and the values it set. ``overridden`` lists calibrated keys whose value in the
+    resolved scenario differs from the posterior's point (set by a derived scenario or by
+    ``with_parameters``), so a manifest says whether a run used the calibrated values.
+    """
+
+    posterior: str = Field(description="posterior file written by `repatriation calibrate`, "
+                                       "relative to the scenario file that names it")
+    sha256: str = Field(default="", description="sha256 of the posterior file (set on load)")
+    point_rule: str = Field(default="", description="how the posterior's point was chosen")
+    values: dict[str, float] = Field(default_factory=dict,
+                                     description="dotted keys set from the posterior's point")
+    overridden: list[str] = Field(default_factory=list,
+                                  description="calibrated keys given another value afterwards")
+
+
 class Scenario(_Strict):
     name: str = Field(description="short name used in output folders")
     description: str = Field(default="", description="one paragraph: what this scenario is")
+    calibration: Calibration | None = Field(
+        default=None, description="the posterior the calibrated parameters come from")
     simulation: Simulation
     population: PopulationParameters
     decision: DecisionWeights
     process: Process
     levers: Levers
+
+    @model_validator(mode="before")
+    @classmethod
+    def _note_overridden_calibration(cls, data: Any) -> Any:
+        calibration = data.get("calibration") if isinstance(data, dict) else None
+        if isinstance(calibration, dict) and isinstance(calibration.get("values"), dict):
+            overridden = sorted(k for k, v in calibration["values"].items()
+                                if _dotted_get(data, k) != v)
+            data = {**data, "calibration": {**calibration, "overridden": overridden}}
+        return data
 
     @model_validator(mode="after")
     def _levers_cover_the_period(self) -> Scenario:
@@ -362,7 +394,7 @@ def _merge(base: dict, override: dict, origin: dict, file: Path, prefix: tuple =
     return merged
 
 
-def _resolve(path: Path, chain: tuple[Path, ...]) -> tuple[dict, dict]:
+def _resolve(path: Path, chain: tuple[Path, ...], calibration: bool = True) -> tuple[dict, dict]:
     path = path.resolve()
     if path in chain:
         cycle = " -> ".join(str(p) for p in chain + (path,))
@@ -380,8 +412,79 @@ def _resolve(path: Path, chain: tuple[Path, ...]) -> tuple[dict, dict]:
             raise ScenarioError(
                 f"{path}: key 'extends' names {base_name!r}, but {base_path} does not exist"
             )
-        data, origin = _resolve(base_path, chain + (path,))
+        data, origin = _resolve(base_path, chain + (path,), calibration)
+    if "calibration" in raw:
+        table = raw.pop("calibration")
+        data.pop("calibration", None)  # a file's own posterior replaces its base's record
+        if calibration:
+            raw = _apply_calibration(path, table, raw)
+    elif not calibration:
+        data.pop("calibration", None)
     return _merge(data, raw, origin, path), origin
+
+
+def _dotted_get(data: dict, dotted: str) -> Any:
+    node: Any = data
+    for part in dotted.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def _apply_calibration(path: Path, table: Any, raw: dict) -> dict:
+    """Set the posterior's point in this file's own values; refuse a key written twice."""
+    if not isinstance(table, dict) or set(table) != {"posterior"} or not isinstance(
+            table["posterior"], str):
+        raise ScenarioError(f"{path}: key 'calibration': write only "
+                            f"posterior = \"file\" (a posterior written by `repatriation calibrate`)")
+    file = path.parent / table["posterior"]
+    try:
+        content = file.read_bytes()
+        posterior = json.loads(content)
+        point, rule = posterior["point"], posterior["point_rule"]
+        if posterior.get("format") != "repatriation-posterior/1" or not isinstance(point, dict):
+            raise ValueError("format")
+    except FileNotFoundError:
+        raise ScenarioError(f"{path}: key 'calibration.posterior': {file} does not exist "
+                            "(run `repatriation calibrate` to write it)") from None
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+        raise ScenarioError(f"{path}: key 'calibration.posterior': {file} is not a posterior "
+                            "file written by `repatriation calibrate`") from None
+    raw = json.loads(json.dumps(raw))  # a deep copy, to set keys in
+    for dotted, value in point.items():
+        if _dotted_get(raw, dotted) is not None:
+            raise ScenarioError(
+                f"{path}: key '{dotted}': set both here and by calibration.posterior ({file.name}); "
+                "remove one (the calibrated value is the one source of truth)")
+        node = raw
+        *parents, last = dotted.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[last] = value
+    raw["calibration"] = {"posterior": table["posterior"],
+                          "sha256": hashlib.sha256(content).hexdigest(),
+                          "point_rule": rule, "values": dict(point)}
+    return raw
+
+
+def posterior_file(scenario_path: str | Path) -> Path | None:
+    """The posterior file a scenario file (or the nearest file it extends) points to.
+
+    The scenario itself records the path as written and the file's hash, not an absolute path,
+    so that its digest does not depend on where the project lives.
+    """
+    path: Path | None = Path(scenario_path).resolve()
+    seen = set()
+    while path is not None and path not in seen:
+        seen.add(path)
+        raw = _read_toml(path)
+        table = raw.get("calibration")
+        if isinstance(table, dict) and isinstance(table.get("posterior"), str):
+            return (path.parent / table["posterior"]).resolve()
+        base = raw.get("extends")
+        path = (path.parent / base).resolve() if isinstance(base, str) else None
+    return None
 
 
 def _origin_of(loc: tuple, origin: dict, root: Path) -> Path:
@@ -391,10 +494,23 @@ def _origin_of(loc: tuple, origin: dict, root: Path) -> Path:
     return root
 
 
-def load_scenario(path: str | Path) -> Scenario:
-    """Read and validate a scenario file (and the files it extends)."""
+def load_scenario(path: str | Path, *, calibration: bool = True,
+                  fill: dict[str, Any] | None = None) -> Scenario:
+    """Read and validate a scenario file (and the files it extends).
+
+    A ``[calibration] posterior = "file"`` table sets the posterior's point values. With
+    ``calibration=False`` it is ignored, and ``fill`` gives dotted keys missing from the files
+    (the calibration itself starts from the scenario this way, never from an earlier posterior).
+    """
     root = Path(path).resolve()
-    data, origin = _resolve(root, ())
+    data, origin = _resolve(root, (), calibration)
+    for dotted, value in (fill or {}).items():
+        if _dotted_get(data, dotted) is None:
+            node = data
+            *parents, last = dotted.split(".")
+            for part in parents:
+                node = node.setdefault(part, {})
+            node[last] = value
     return _validate(data, lambda loc: _origin_of(loc, origin, root))
 
 

@@ -87,7 +87,9 @@ def test_no_pushes_and_no_pulls_give_next_to_no_departures(historical):
     calm = with_parameters(historical, zero).model_copy(update={"name": "calm"})
     result = compare(historical, [calm], 5, REPS, SCALE)
     left = outcome(result.scenarios["calm"], "departures")
-    assert (left < 0.05 * outcome(result.baseline, "departures")).all()
+    # What remains is the base rate (the intercept: reasons the model does not name), a few
+    # percent of the baseline with the calibrated parameters.
+    assert (left < 0.1 * outcome(result.baseline, "departures")).all()
 
 
 def test_shapley_values_add_up_and_follow_their_definition():
@@ -132,3 +134,26 @@ def test_a_scenario_that_changes_the_population_is_refused(historical):
     other = with_parameters(historical, {"population.kankoku_share": 0.5}).model_copy(update={"name": "x"})
     with pytest.raises(ValueError, match="not be paired"):
         compare(historical, [other], 1, 2, SCALE)
+
+
+def test_with_parameter_uncertainty_the_baseline_still_differs_from_itself_by_zero(tmp_path):
+    out = tmp_path / "uncertain"
+    assert main(["compare", str(HISTORICAL), "--baseline", str(HISTORICAL), "--reps", "3",
+                 "--scale", "0.005", "--out", str(out), "--no-attribution",
+                 "--parameter-uncertainty"]) == 0
+    table = pd.read_csv(out / "differences.csv")
+    assert (table[["difference_p05", "difference_median", "difference_p95"]] == 0).all().all()
+    assert json.loads((out / "manifest.json").read_text())["parameter_uncertainty"]
+    assert "posterior draw k" in (out / "report.md").read_text()
+
+
+def test_posterior_draws_vary_the_baseline_across_replications(historical):
+    from sim.calibration import read_posterior
+    from sim.compare import posterior_runner
+    from sim.scenario import posterior_file
+
+    runner = posterior_runner(read_posterior(posterior_file(HISTORICAL)))
+    result = compare(historical, [], seed=2, reps=3, scale=SCALE, runner=runner)
+    plain = compare(historical, [], seed=2, reps=3, scale=SCALE)
+    assert not np.array_equal(outcome(result.baseline, "departures"),
+                              outcome(plain.baseline, "departures"))

@@ -100,7 +100,10 @@ def test_an_extends_cycle_is_refused(tmp_path):
 
 def test_the_error_names_the_base_file_when_the_bad_key_is_there(tmp_path):
     base = tmp_path / "base.toml"
-    base.write_text(HISTORICAL.read_text().replace("letter_memory = ", "letter_memory = -"))
+    text = HISTORICAL.read_text().replace("letter_memory = ", "letter_memory = -")
+    # The copy lives elsewhere: point its posterior at the project's file.
+    text = text.replace('posterior = "../', f'posterior = "{HISTORICAL.parent.parent.as_posix()}/')
+    base.write_text(text)
     child = tmp_path / "child.toml"
     child.write_text('extends = "base.toml"\nname = "child"\n')
     message = error_of(child)

@@ -1,0 +1,284 @@
+"""Calibration: priors, distance, posterior use by scenarios, and recovery of known parameters."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from conftest import HISTORICAL
+from sim.calibration import (
+    POSTERIOR_FORMAT,
+    PriorsError,
+    Settings,
+    Simulator,
+    ToleranceDistance,
+    base_scenario,
+    calibrate,
+    figures_of,
+    highest_density,
+    load_priors,
+    particle_seed,
+    posterior_draws,
+    read_posterior,
+    simulate_posterior,
+)
+from sim.engine_numpy import simulate
+from sim.record import load_targets
+from sim.scenario import ScenarioError, load_scenario, posterior_file, with_parameters
+
+FREE = ("decision.intercept", "decision.soren", "decision.letters", "process.cancel_rate",
+        "population.japanese_spouse_share", "population.parolees")
+
+
+def test_the_priors_file_lies_inside_the_schema_ranges():
+    priors = load_priors()
+    assert len({p.key for p in priors}) == len(priors) >= 10
+    for p in priors:
+        assert p.low <= p.start <= p.high and p.reason
+
+
+@pytest.mark.parametrize("entry, message", [
+    ('key = "decision.nonsense"\ndist = "uniform"\nlow = 0\nhigh = 1\nstart = 0.5',
+     "not a parameter"),
+    ('key = "decision.peers"\ndist = "uniform"\nlow = -1\nhigh = 1\nstart = 0.5', "allowed 0..20"),
+    ('key = "decision.peers"\ndist = "normal"\nlow = 0\nhigh = 1\nstart = 0.5', "dist must be"),
+    ('key = "decision.peers"\ndist = "uniform"\nlow = 0\nhigh = 1\nstart = 2', "start 2.0"),
+])
+def test_an_invalid_prior_is_refused_naming_the_file_and_key(tmp_path, entry, message):
+    path = tmp_path / "priors.toml"
+    path.write_text("[[parameter]]\n" + entry)
+    with pytest.raises(PriorsError) as error:
+        load_priors(path)
+    assert str(path) in str(error.value) and message in str(error.value)
+
+
+def test_the_distance_weighs_each_target_by_its_tolerance():
+    distance = ToleranceDistance({"a": 10.0, "b": 0.05})
+    observed = {"a": 100.0, "b": 0.25}
+    assert distance(observed, observed) == 0
+    assert distance({"a": 110.0, "b": 0.25}, observed) == pytest.approx(1)
+    assert distance({"a": 110.0, "b": 0.30}, observed) == pytest.approx(math.sqrt(2))
+
+
+def test_a_particle_seed_depends_on_the_values_and_the_seed_only():
+    values = {"decision.peers": 1.5, "process.cancel_rate": 0.1}
+    assert particle_seed(1, values) == particle_seed(1, dict(reversed(values.items())))
+    assert particle_seed(1, values) != particle_seed(2, values)
+    assert particle_seed(1, values) != particle_seed(1, {**values, "decision.peers": 1.5000001})
+
+
+def test_the_point_estimate_is_the_densest_particle():
+    rng = np.random.default_rng(0)
+    cluster = rng.normal(0.3, 0.02, size=(40, 3))
+    stragglers = rng.uniform(0, 1, size=(10, 3))
+    points = np.vstack([stragglers, cluster])
+    index = highest_density(points, np.ones(len(points)))
+    assert index >= 10 and np.all(np.abs(points[index] - 0.3) < 0.05)
+    assert highest_density(points[:3], np.ones(3)) in range(3)  # fewer points than dimensions
+
+
+# ----------------------------------------------------------------------------------------------
+# Scenarios that point to a posterior
+# ----------------------------------------------------------------------------------------------
+
+
+def _posterior(tmp_path, point, sample=None):
+    sample = sample or {k: [v, v] for k, v in point.items()}
+    n = len(next(iter(sample.values())))
+    document = {"format": POSTERIOR_FORMAT, "point_rule": "test", "point": point,
+                "parameters": list(point),
+                "sample": {"weight": [1.0] * n, "distance": [0.0] * n, **sample}}
+    path = tmp_path / "posterior.json"
+    path.write_text(json.dumps(document))
+    return path
+
+
+def _complete_scenario(tmp_path, extra=""):
+    """A scenario file extending the baseline with every calibrated key written out."""
+    historical = load_scenario(HISTORICAL)
+    lines = [f'extends = "{HISTORICAL.as_posix()}"']
+    for section in ("population", "decision", "process"):
+        lines.append(f"[{section}]")
+        for key, value in getattr(historical, section).model_dump().items():
+            if historical.calibration is None or f"{section}.{key}" in historical.calibration.values:
+                lines.append(f"{key} = {value!r}")
+    path = tmp_path / "complete.toml"
+    path.write_text("\n".join(lines) + "\n" + extra)
+    return path
+
+
+def test_a_scenario_takes_its_calibrated_values_from_the_posterior(tmp_path):
+    point = {"decision.peers": 2.25, "process.cancel_rate": 0.0625}
+    _posterior(tmp_path, point)
+    path = tmp_path / "calibrated.toml"
+    path.write_text(f'extends = "{HISTORICAL.as_posix()}"\n[calibration]\n'
+                    f'posterior = "posterior.json"\n')
+    scenario = load_scenario(path)
+    assert scenario.decision.peers == 2.25 and scenario.process.cancel_rate == 0.0625
+    record = scenario.calibration
+    assert record.posterior == "posterior.json" and len(record.sha256) == 64
+    assert record.values == point and record.overridden == []
+    assert posterior_file(path) == (tmp_path / "posterior.json").resolve()
+    # The manifest's resolved scenario holds the file and its hash; overriding is recorded.
+    dumped = json.loads(scenario.canonical_json())["calibration"]
+    assert dumped["sha256"] == record.sha256
+    changed = with_parameters(scenario, {"decision.peers": 1.0})
+    assert changed.calibration.overridden == ["decision.peers"]
+    # A new posterior changes the scenario's digest.
+    digest = scenario.digest()
+    _posterior(tmp_path, {**point, "decision.peers": 2.5})
+    assert load_scenario(path).digest() != digest
+
+
+def test_a_derived_scenario_may_override_a_calibrated_value_and_it_is_recorded(tmp_path):
+    _posterior(tmp_path, {"decision.peers": 2.25})
+    base = tmp_path / "calibrated.toml"
+    base.write_text(f'extends = "{HISTORICAL.as_posix()}"\n[calibration]\n'
+                    f'posterior = "posterior.json"\n')
+    derived = tmp_path / "derived.toml"
+    derived.write_text('extends = "calibrated.toml"\n[decision]\npeers = 0.5\n')
+    scenario = load_scenario(derived)
+    assert scenario.decision.peers == 0.5 and scenario.calibration.overridden == ["decision.peers"]
+
+
+def test_a_missing_or_invalid_posterior_is_an_error_naming_the_file_and_key(tmp_path):
+    path = tmp_path / "calibrated.toml"
+    path.write_text(f'extends = "{HISTORICAL.as_posix()}"\n[calibration]\n'
+                    f'posterior = "missing.json"\n')
+    with pytest.raises(ScenarioError) as error:
+        load_scenario(path)
+    assert str(path) in str(error.value) and "'calibration.posterior'" in str(error.value)
+    (tmp_path / "missing.json").write_text("{not json")
+    with pytest.raises(ScenarioError, match="not a posterior file"):
+        load_scenario(path)
+    path.write_text(f'extends = "{HISTORICAL.as_posix()}"\n[calibration]\nfile = "x.json"\n')
+    with pytest.raises(ScenarioError, match="key 'calibration'"):
+        load_scenario(path)
+
+
+def test_a_key_written_both_in_the_file_and_in_the_posterior_is_refused(tmp_path):
+    _posterior(tmp_path, {"decision.peers": 2.25})
+    path = tmp_path / "twice.toml"
+    path.write_text(f'extends = "{HISTORICAL.as_posix()}"\n[calibration]\n'
+                    f'posterior = "posterior.json"\n[decision]\npeers = 1.0\n')
+    with pytest.raises(ScenarioError, match="key 'decision.peers': set both here"):
+        load_scenario(path)
+
+
+def test_posterior_draws_are_reproducible_and_follow_the_weights(tmp_path):
+    sample = {"decision.peers": [1.0, 2.0, 3.0]}
+    posterior = read_posterior(_posterior(tmp_path, {"decision.peers": 2.0}, sample))
+    posterior["sample"]["weight"] = [0.0, 0.0, 1.0]
+    assert posterior_draws(posterior, 5, seed=3) == [{"decision.peers": 3.0}] * 5
+    posterior["sample"]["weight"] = [1.0, 1.0, 1.0]
+    first = posterior_draws(posterior, 20, seed=3)
+    assert first == posterior_draws(posterior, 20, seed=3) != posterior_draws(posterior, 20, seed=4)
+    assert posterior_draws(posterior, 10, seed=3) == first[:10]
+
+
+def test_a_posterior_run_is_plain_runs_of_the_drawn_parameters(tmp_path, historical):
+    short = with_parameters(historical, {"simulation.end": "1960-06"})
+    sample = {"decision.peers": [0.5, 3.0], "process.cancel_rate": [0.01, 0.4]}
+    posterior = read_posterior(_posterior(tmp_path, {"decision.peers": 0.5,
+                                                     "process.cancel_rate": 0.01}, sample))
+    result, drawn = simulate_posterior(short, posterior, seed=11, draws=3, reps_per_draw=2,
+                                       scale=0.01)
+    assert list(result.replications) == [0, 1, 2, 3, 4, 5]
+    for i, values in enumerate(drawn):
+        plain = simulate(with_parameters(short, values), 11, [2 * i, 2 * i + 1], scale=0.01)
+        for name, metric in plain.metrics.items():
+            assert np.array_equal(result.metrics[name][2 * i: 2 * i + 2], metric), name
+
+
+def test_the_simulator_is_a_deterministic_function_of_the_parameters(historical):
+    priors = tuple(p for p in load_priors() if p.key in ("decision.peers", "population.parolees"))
+    figures = tuple(f for f in load_targets() if f.fit)
+    short = with_parameters(historical, {"simulation.end": "1960-12"})
+    model = Simulator(short, priors, figures, 0.01, seed=5)
+    parameters = {"decision__peers": 1.7, "population__parolees": 2222.4}
+    assert model.values(parameters) == {"decision.peers": 1.7, "population.parolees": 2222}
+    assert model(parameters) == model(parameters)
+    assert model(parameters) != model({**parameters, "decision__peers": 1.8})
+
+
+# ----------------------------------------------------------------------------------------------
+# Recovery of known parameters from data made by the model itself
+# ----------------------------------------------------------------------------------------------
+
+TRUTH = {"decision.intercept": -9.0, "process.cancel_rate": 0.08}
+SYNTHETIC_TARGETS = [  # key, metric or share, first, last month
+    ("registrations_1960", "registrations", "1959-10", "1960-12"),
+    ("cancellations_1960", "cancellations", "1959-10", "1960-12"),
+    ("departures_1960", "departures", "1959-12", "1960-12"),
+    ("intending_1956_04", "intending_stock", "1956-04", "1956-04"),
+    ("intending_1958_06", "intending_stock", "1958-06", "1958-06"),
+]
+
+
+def _synthetic_case(tmp_path):
+    """Targets made by the model at TRUTH (20 replications, 2% scale, to the end of 1960)."""
+    scenario_path = _complete_scenario(tmp_path, '[simulation]\nstart = "1955-01"\nend = "1960-12"\n')
+    priors_path = tmp_path / "priors.toml"
+    priors_path.write_text(
+        '[[parameter]]\nkey = "decision.intercept"\ndist = "uniform"\nlow = -11.0\nhigh = -7.0\n'
+        'start = -10.0\n'
+        '[[parameter]]\nkey = "process.cancel_rate"\ndist = "loguniform"\nlow = 0.005\n'
+        'high = 0.5\nstart = 0.3\n')
+    priors = load_priors(priors_path)
+    truth = with_parameters(base_scenario(scenario_path, priors), TRUTH)
+    run = simulate(truth, 99, 20, scale=0.02)
+    lines = []
+    for key, metric, first, last in SYNTHETIC_TARGETS:
+        kind = "stock" if metric.endswith("_stock") else "total"
+        measure = load_targets.__globals__[{"stock": "stock_at", "total": "total"}[kind]]
+        values = (measure(metric, last)(run) if kind == "stock"
+                  else measure(metric, first, last)(run)) / 0.02
+        centre = float(np.mean(values))
+        half = max(0.1 * centre, 50.0)
+        lines.append(
+            f'[[target]]\nkey = "{key}"\nlabel = "{key}"\ndocumented = {round(centre)}\n'
+            f'qualifier = "exactly"\nunit = "persons"\nperiod = ["{first}", "{last}"]\n'
+            f'measure = "{kind}"\nmetric = "{metric}"\nlow = {round(centre - half)}\n'
+            f'high = {round(centre + half)}\nsources = ["002"]\n')
+    targets_path = tmp_path / "targets.toml"
+    targets_path.write_text("\n".join(lines))
+    return Settings(scenario=scenario_path, priors=priors_path, targets=targets_path,
+                    out=tmp_path / "calibration", scale=0.02, seed=3, population_size=40,
+                    generations=3, max_simulations=2000, max_minutes=5, noise_reps=6)
+
+
+@pytest.fixture(scope="module")
+def recovered(tmp_path_factory):
+    tmp_path = tmp_path_factory.mktemp("recovery")
+    settings = _synthetic_case(tmp_path)
+    path = calibrate(settings, log=lambda *_: None)
+    return settings, read_posterior(path)
+
+
+def test_the_calibration_recovers_known_parameters_from_synthetic_data(recovered):
+    settings, posterior = recovered
+    weights = np.asarray(posterior["sample"]["weight"])
+    for prior in load_priors(settings.priors):
+        values = np.asarray(posterior["sample"][prior.key])
+        order = np.argsort(values)
+        cdf = np.cumsum(weights[order]) / weights.sum()
+        low, high = values[order][np.searchsorted(cdf, [0.025, 0.975])]
+        assert low <= TRUTH[prior.key] <= high, (prior.key, low, high)
+    intercept = np.asarray(posterior["sample"]["decision.intercept"])
+    assert np.quantile(intercept, 0.95) - np.quantile(intercept, 0.05) < 0.5 * 4.0  # informative
+    assert posterior["generations"][-1]["epsilon"] < posterior["generations"][0]["epsilon"]
+
+
+def test_a_calibration_resumes_from_its_database(recovered):
+    settings, posterior = recovered
+    settings.generations, settings.resume = 4, True
+    path = calibrate(settings, log=lambda *_: None)
+    resumed = read_posterior(path)
+    assert [g["t"] for g in resumed["generations"]] == [0, 1, 2, 3]
+    assert resumed["generations"][:3] == posterior["generations"]
+    meta = json.loads((settings.out / "calibration_run.json").read_text())
+    assert len(meta["sessions"]) == 2
+    settings.targets.write_text(settings.targets.read_text() + "\n# changed\n")
+    with pytest.raises(ValueError, match="changed since the calibration started"):
+        calibrate(settings, log=lambda *_: None)

@@ -1,0 +1,118 @@
+"""The targets file: every documented figure, with consistent units, periods and bands."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sim.record import FIGURES, TARGETS, TARGETS_FILE, TargetsError, load_targets
+from sim.scenario import month_index
+
+SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
+BY_KEY = {t.key: t for t in TARGETS}
+
+# The figures issue 5 asks for, as the documents give them.
+REQUIRED = {
+    "departures_total": (93_340, "1959-12", "1984-07"),
+    "departures_1960": (49_000, "1960-01", "1960-12"),
+    "departures_to_may_1960": (23_712, "1959-12", "1960-05"),
+    "cancellations_to_may_1960": (277, "1959-12", "1960-05"),
+    "withdrawals_to_may_1960": (6, "1959-12", "1960-05"),
+    "registrations_1959_1967": (141_892, "1959-01", "1967-12"),
+    "cancelled_share_1959_1967": (0.25, "1959-01", "1967-12"),
+    "deportee_departures": (2_300, "1959-12", "1984-07"),
+    "deportees_from_omura": (421, "1959-12", "1984-07"),
+    "japanese_wives": (1_800, "1959-12", "1984-07"),
+    "japanese_national_departures": (6_700, "1959-12", "1984-07"),
+    "intending_1955_07": (410, "1955-07", "1955-07"),
+    "intending_1956_02": (1_424, "1956-02", "1956-02"),
+    "intending_1956_04": (2_050, "1956-04", "1956-04"),
+}
+
+
+@pytest.mark.parametrize("key", sorted(REQUIRED))
+def test_every_figure_of_the_issue_is_a_target_with_its_period(key):
+    documented, first, last = REQUIRED[key]
+    target = BY_KEY[key]
+    assert target.documented == documented
+    assert target.period == (first, last)
+
+
+def test_every_target_cites_documents_that_exist_and_quotes_them():
+    names = {p.name[:3] for p in SEEDS.glob("*.txt")} if SEEDS.is_dir() else None
+    for target in TARGETS:
+        assert target.sources and target.quote and target.tolerance_reason, target.key
+        if names is not None:
+            assert set(target.sources) <= names, target.key
+
+
+def test_units_periods_and_bands_are_consistent():
+    for t in TARGETS:
+        assert t.low <= t.documented <= t.high and t.low < t.high, t.key
+        assert (t.unit == "share") == t.is_share == (t.kind == "cancelled_share"), t.key
+        if t.is_share:
+            assert 0 <= t.low < t.high <= 1, t.key
+        else:
+            assert t.documented >= 1 and float(t.documented).is_integer(), t.key
+        first, last = (month_index(m) for m in t.period)
+        assert month_index("1955-01") <= first <= last <= month_index("1984-12"), t.key
+        if t.kind == "stock":
+            assert first == last, t.key
+        # "over X" is a band from X up; "under X" a band up to X; otherwise it holds X inside.
+        if t.qualifier == "over":
+            assert t.low == t.documented, t.key
+        if t.qualifier == "under":
+            assert t.high == t.documented, t.key
+
+
+def test_departures_are_within_the_project_and_nested_figures_are_smaller():
+    project = (month_index("1959-12"), month_index("1984-07"))  # 002: December 1959 to July 1984
+    for t in TARGETS:
+        if t.metric.endswith("departures"):
+            assert project[0] <= month_index(t.period[0]) <= month_index(t.period[1]) <= project[1]
+    total = BY_KEY["departures_total"].documented
+    assert BY_KEY["departures_to_may_1960"].documented < BY_KEY["departures_1960"].documented < total
+    assert BY_KEY["deportees_from_omura"].documented < BY_KEY["deportee_departures"].documented
+    assert BY_KEY["japanese_wives"].documented < BY_KEY["japanese_national_departures"].documented
+    assert BY_KEY["withdrawals_to_may_1960"].documented < BY_KEY["cancellations_to_may_1960"].documented
+    pre = [BY_KEY[k] for k in ("intending_1955_07", "intending_1956_02", "intending_1956_04")]
+    assert all(month_index(t.period[1]) < month_index("1959-01") for t in pre)
+
+
+def test_figures_are_the_produced_targets_and_measure_full_scale_units(small_run):
+    assert FIGURES == tuple(t for t in TARGETS if t.produced)
+    for figure in FIGURES:
+        values = figure.measure(small_run)
+        assert values.shape == (3,)
+        full = figure.full_scale(values, 0.02)
+        if figure.is_share:
+            assert np.all((0 <= full) & (full <= 1))
+        else:
+            assert np.allclose(full, values / 0.02)
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"unit": '"persons"'}, "share is measured by 'cancelled_share'"),
+    ({"low": "0.3"}, "must hold the documented"),
+    ({"unit": '"persons"', "measure": '"total"', "metric": '"nonsense"'},
+     "not recorded by the engine"),
+    ({"period": '["1960-05", "1959-12"]'}, "ends before it starts"),
+    ({"colour": '"red"'}, "unknown key"),
+])
+def test_an_invalid_target_is_refused_naming_the_file_and_target(tmp_path, change, message):
+    entry = {
+        "key": '"share"', "label": '"s"', "documented": "0.25", "qualifier": '"about"',
+        "unit": '"share"', "period": '["1959-01", "1967-12"]', "measure": '"cancelled_share"',
+        "low": "0.2", "high": "0.3", "sources": '["002"]',
+    }
+    entry.update(change)
+    path = tmp_path / "targets.toml"
+    path.write_text("[[target]]\n" + "\n".join(f"{k} = {v}" for k, v in entry.items()))
+    with pytest.raises(TargetsError) as error:
+        load_targets(path)
+    assert str(path) in str(error.value) and "share" in str(error.value)
+    assert message in str(error.value)
+
+
+def test_the_default_targets_file_is_the_one_in_analysis():
+    assert TARGETS_FILE.parent.name == "analysis" and TARGETS_FILE.is_file()
