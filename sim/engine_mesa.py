@@ -229,8 +229,10 @@ class RepatriationModel(Model):
 
     def _deport(self, policy: Policy) -> None:
         chance = decision.deportation_probability(policy, self.p)
+        if chance <= 0:
+            return
         deportable = [h for h in self.households if h.deportable]
-        if chance <= 0 or not deportable:
+        if not deportable:
             return
         draws = self.draw_stream.random(len(deportable))
         for household, u in zip(deportable, draws):
