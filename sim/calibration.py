@@ -37,7 +37,6 @@ import math
 import random
 import sys
 import time
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
@@ -53,6 +52,7 @@ from .scenario import (
     _range_of,
     load_scenario,
     posterior_file,
+    read_toml,
     with_parameters,
 )
 
@@ -101,13 +101,7 @@ class PriorsError(ValueError):
 
 def load_priors(path: str | Path = PRIORS_FILE) -> tuple[Prior, ...]:
     path = Path(path)
-    try:
-        with path.open("rb") as handle:
-            entries = tomllib.load(handle).get("parameter", [])
-    except FileNotFoundError:
-        raise PriorsError(f"{path}: no such priors file") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise PriorsError(f"{path}: not valid TOML: {exc}") from None
+    entries = read_toml(path, PriorsError, "priors").get("parameter", [])
     priors, seen = [], set()
     for i, entry in enumerate(entries):
         key = entry.get("key", "?")

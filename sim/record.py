@@ -9,7 +9,6 @@ the calibration compare the same things. ``FIGURES`` holds the figures the engin
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -17,7 +16,7 @@ from typing import Callable
 import numpy as np
 
 from .engine_numpy import METRICS, RunResult
-from .scenario import month_index
+from .scenario import month_index, read_toml
 
 TARGETS_FILE = Path(__file__).resolve().parents[1] / "analysis" / "targets.toml"
 MEASURES = ("total", "stock", "cancelled_share")
@@ -112,13 +111,7 @@ def _measure_of(entry: dict) -> Callable[[RunResult], np.ndarray] | None:
 def load_targets(path: str | Path = TARGETS_FILE) -> tuple[Figure, ...]:
     """Read and check the targets file: every documented figure, with its measure and band."""
     path = Path(path)
-    try:
-        with path.open("rb") as handle:
-            entries = tomllib.load(handle).get("target", [])
-    except FileNotFoundError:
-        raise TargetsError(f"{path}: no such targets file") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise TargetsError(f"{path}: not valid TOML: {exc}") from None
+    entries = read_toml(path, TargetsError, "targets").get("target", [])
     figures, seen = [], set()
     for i, entry in enumerate(entries):
         where = f"{path}: target[{i}] ({entry.get('key', '?')})"

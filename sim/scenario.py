@@ -369,14 +369,15 @@ def _key_text(loc: tuple) -> str:
     return text
 
 
-def _read_toml(path: Path) -> dict:
+def read_toml(path: Path, error: type[Exception] = ScenarioError, kind: str = "scenario") -> dict:
+    """Read a TOML input file; a missing file or bad syntax raises ``error`` naming the file."""
     try:
         with path.open("rb") as handle:
             return tomllib.load(handle)
     except FileNotFoundError:
-        raise ScenarioError(f"{path}: no such scenario file") from None
+        raise error(f"{path}: no such {kind} file") from None
     except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{path}: not valid TOML: {exc}") from None
+        raise error(f"{path}: not valid TOML: {exc}") from None
 
 
 def _merge(base: dict, override: dict, origin: dict, file: Path, prefix: tuple = ()) -> dict:
@@ -399,7 +400,7 @@ def _resolve(path: Path, chain: tuple[Path, ...], calibration: bool = True) -> t
     if path in chain:
         cycle = " -> ".join(str(p) for p in chain + (path,))
         raise ScenarioError(f"{path}: key 'extends' makes a cycle: {cycle}")
-    raw = _read_toml(path)
+    raw = read_toml(path)
     base_name = raw.pop("extends", None)
     origin: dict[tuple, Path] = {}
     if base_name is None:
@@ -478,7 +479,7 @@ def posterior_file(scenario_path: str | Path) -> Path | None:
     seen = set()
     while path is not None and path not in seen:
         seen.add(path)
-        raw = _read_toml(path)
+        raw = read_toml(path)
         table = raw.get("calibration")
         if isinstance(table, dict) and isinstance(table.get("posterior"), str):
             return (path.parent / table["posterior"]).resolve()

@@ -24,7 +24,6 @@ import math
 import os
 import sys
 import time
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator, Literal
@@ -45,6 +44,7 @@ from .scenario import (
     ScenarioError,
     _key_text,
     load_scenario,
+    read_toml,
     with_parameters,
 )
 
@@ -357,13 +357,7 @@ def point_values(row: pd.Series | dict, keys: list[str]) -> dict[str, float | in
 def load_sweep(path: str | Path) -> Sweep:
     """Read and validate a sweep file, build its design and check every point; raise SweepError."""
     path = Path(path).resolve()
-    try:
-        with path.open("rb") as handle:
-            raw = tomllib.load(handle)
-    except FileNotFoundError:
-        raise SweepError(f"{path}: no such sweep file") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise SweepError(f"{path}: not valid TOML: {exc}") from None
+    raw = read_toml(path, SweepError, "sweep")
     if isinstance(raw.get("parameters"), dict):
         raw["parameters"] = _flatten_parameters(raw["parameters"])
     try:
