@@ -81,18 +81,30 @@ class Prior:
 
     @property
     def name(self) -> str:
-        """The parameter's name in pyABC's database (dots are not safe there)."""
-        return self.key.replace(".", "__")
+        """The parameter's name in pyABC's database (dots are not safe there).
+
+        A log-uniform parameter is sampled by pyABC as its base-10 logarithm (uniform prior),
+        so that the perturbation kernel moves it by factors rather than by amounts: on the raw
+        scale the kernel is far too wide near ``low`` and too narrow near ``high``, and the
+        importance weights (prior / proposal) swing with the 1 / x prior density.
+        """
+        base = self.key.replace(".", "__")
+        return f"{base}__log10" if self.dist == "loguniform" else base
 
     def value(self, drawn: float) -> float | int:
         return int(round(drawn)) if self.integer else float(drawn)
+
+    def from_abc(self, x: float) -> float | int:
+        """The scenario value of pyABC's parameter ``x`` (10 ** x for a log-uniform prior)."""
+        return self.value(10.0 ** x if self.dist == "loguniform" else x)
 
     def rv(self):
         import pyabc
 
         if self.dist == "uniform":
             return pyabc.RV("uniform", self.low, self.high - self.low)
-        return pyabc.RV("loguniform", self.low, self.high)
+        low, high = math.log10(self.low), math.log10(self.high)
+        return pyabc.RV("uniform", low, high - low)
 
 
 class PriorsError(ValueError):
@@ -141,6 +153,15 @@ def load_priors(path: str | Path = PRIORS_FILE) -> tuple[Prior, ...]:
 # ----------------------------------------------------------------------------------------------
 
 
+def fitted_figures(targets: Sequence[Figure]) -> tuple[Figure, ...]:
+    """The figures the calibration fits: ``fit`` targets of the repatriation stage (1955-1984).
+
+    After-arrival targets (``stage = "aftermath"``) describe what happened in the North; the
+    baseline's free parameters do not act on them, so they are never fitted here.
+    """
+    return tuple(f for f in targets if f.fit and f.stage != "aftermath")
+
+
 def base_scenario(path: str | Path, priors: Sequence[Prior]) -> Scenario:
     """The scenario with its calibration ignored and the free keys at their ``start`` values.
 
@@ -173,7 +194,7 @@ class Simulator:
 
     def values(self, parameters: dict[str, float]) -> dict[str, float]:
         by_name = {p.name: p for p in self.priors}
-        return {by_name[name].key: by_name[name].value(v) for name, v in parameters.items()}
+        return {by_name[name].key: by_name[name].from_abc(v) for name, v in parameters.items()}
 
     def __call__(self, parameters: dict[str, float]) -> dict[str, float]:
         values = self.values(dict(parameters))
@@ -228,6 +249,24 @@ class Settings:
     noise_reps: int = 30
     workers: int = 1
     resume: bool = False
+    transition: str = "local"  # pyABC's perturbation kernel: "local" or "normal" (see TRANSITIONS)
+
+
+# pyABC's perturbation kernels. "normal": one multivariate normal with the covariance of the whole
+# weighted sample (pyABC's default); "local": a normal around each particle with the covariance of
+# its nearest quarter of the particles (pyABC's LocalTransition), which follows a posterior that
+# is curved or narrow in some directions instead of spreading proposals where it has no mass.
+TRANSITIONS = ("local", "normal")
+
+
+def _transition(name: str):
+    import pyabc
+
+    if name == "local":
+        return pyabc.LocalTransition(k_fraction=0.25)
+    if name == "normal":
+        return pyabc.MultivariateNormalTransition()
+    raise ValueError(f"unknown transition {name!r} (allowed: {', '.join(TRANSITIONS)})")
 
 
 def _sha256(path: Path) -> str:
@@ -240,7 +279,7 @@ def calibrate(settings: Settings, log=print) -> Path:
 
     started = time.perf_counter()
     priors = load_priors(settings.priors)
-    figures = tuple(f for f in load_targets(settings.targets) if f.fit)
+    figures = fitted_figures(load_targets(settings.targets))
     scenario = base_scenario(settings.scenario, priors)
     out = Path(settings.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -265,8 +304,11 @@ def calibrate(settings: Settings, log=print) -> Path:
             "scenario_sha256": scenario.digest(),
             "priors_file": _rel(settings.priors), "priors_sha256": _sha256(settings.priors),
             "targets_file": _rel(settings.targets), "targets_sha256": _sha256(settings.targets),
+            "fitted_targets_sha256": fitted_digest(figures),
             "scale": settings.scale, "seed": settings.seed,
             "population_size": settings.population_size, "workers": settings.workers,
+            "transition": settings.transition, "pyabc_log10_parameters": [
+                p.key for p in priors if p.dist == "loguniform"],
             "noise_reps": settings.noise_reps, "noise": noise,
             "sessions": [],
         }
@@ -283,7 +325,7 @@ def calibrate(settings: Settings, log=print) -> Path:
     else:
         sampler = pyabc.sampler.SingleCoreSampler()
     abc = pyabc.ABCSMC(simulator, prior, distance, population_size=settings.population_size,
-                       sampler=sampler)
+                       sampler=sampler, transitions=_transition(settings.transition))
     db = f"sqlite:///{db_path.resolve()}"
     if settings.resume:
         history = abc.load(db, 1)
@@ -335,11 +377,26 @@ def _rel(path: Path) -> str:
         return str(path)
 
 
+def fitted_digest(figures: Sequence[Figure]) -> str:
+    """A hash of what the distance reads from the targets file: each fitted figure's key,
+    measure, metric, period and band. Other edits of the file (comments, quotes, targets that
+    are not fitted, such as the after-arrival stage's) leave it unchanged."""
+    text = json.dumps([[f.key, f.kind, f.metric, list(f.period), f.unit, f.low, f.high]
+                       for f in figures])
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def _check_same_inputs(meta: dict, settings: Settings) -> None:
-    for name, path in (("priors", settings.priors), ("targets", settings.targets)):
-        if meta[f"{name}_sha256"] != _sha256(path):
-            raise ValueError(f"cannot resume: {path} changed since the calibration started; "
-                             "start afresh (without --resume)")
+    if meta["priors_sha256"] != _sha256(settings.priors):
+        raise ValueError(f"cannot resume: {settings.priors} changed since the calibration "
+                         "started; start afresh (without --resume)")
+    figures = fitted_figures(load_targets(settings.targets))
+    if meta.get("fitted_targets_sha256", meta["targets_sha256"]) != fitted_digest(figures):
+        raise ValueError(f"cannot resume: the fitted targets of {settings.targets} changed since "
+                         "the calibration started; start afresh (without --resume)")
+    if meta.get("transition", "normal") != settings.transition:
+        raise ValueError(f"cannot resume with another --transition (the run used "
+                         f"{meta.get('transition', 'normal')!r}); start afresh")
     if meta["scale"] != settings.scale or meta["seed"] != settings.seed:
         raise ValueError("cannot resume with another --scale or --seed; start afresh")
 
@@ -379,8 +436,8 @@ def write_posterior(history, priors: Sequence[Prior], figures: Sequence[Figure],
     frame, weights = history.get_distribution(m=0, t=history.max_t)
     populations = history.get_all_populations()
     distances = history.get_weighted_distances(t=history.max_t)
-    sample = {p.key: [p.value(v) for v in frame[p.name].to_numpy()] for p in priors}
-    density = kernel_density(np.column_stack([_unit(p, frame[p.name].to_numpy())
+    sample = {p.key: [p.from_abc(v) for v in frame[p.name].to_numpy()] for p in priors}
+    density = kernel_density(np.column_stack([_unit(p, np.asarray(sample[p.key], dtype=float))
                                               for p in priors]), weights)
     candidates = choose_point(sample, density, simulator, figures, widths)
     point_index = candidates[0]["particle"]
@@ -530,6 +587,8 @@ def add_commands(commands) -> None:
     cal.add_argument("--max-simulations", type=int, default=defaults.max_simulations)
     cal.add_argument("--max-minutes", type=float, default=defaults.max_minutes)
     cal.add_argument("--noise-reps", type=int, default=defaults.noise_reps)
+    cal.add_argument("--transition", choices=TRANSITIONS, default=defaults.transition,
+                     help="pyABC perturbation kernel (default %(default)s)")
     cal.add_argument("--workers", type=int, default=1,
                      help="processes (default 1: reproducible; more: pyABC reseeds its workers)")
     cal.add_argument("--resume", action="store_true",
@@ -567,7 +626,8 @@ def _calibrate_command(args) -> int:
                         out=args.out, scale=args.scale, seed=args.seed,
                         population_size=args.population_size, generations=args.generations,
                         max_simulations=args.max_simulations, max_minutes=args.max_minutes,
-                        noise_reps=args.noise_reps, workers=args.workers, resume=args.resume)
+                        noise_reps=args.noise_reps, workers=args.workers, resume=args.resume,
+                        transition=args.transition)
     try:
         calibrate(settings)
     except (ScenarioError, PriorsError, ValueError, FileNotFoundError) as exc:

@@ -9,6 +9,8 @@ import pytest
 from conftest import HISTORICAL
 from sim.calibration import (
     POSTERIOR_FORMAT,
+    _check_same_inputs,
+    fitted_figures,
     PriorsError,
     Settings,
     Simulator,
@@ -51,6 +53,49 @@ def test_an_invalid_prior_is_refused_naming_the_file_and_key(tmp_path, entry, me
     with pytest.raises(PriorsError) as error:
         load_priors(path)
     assert str(path) in str(error.value) and message in str(error.value)
+
+
+def test_a_loguniform_parameter_is_sampled_by_pyabc_as_its_log10(tmp_path):
+    path = tmp_path / "priors.toml"
+    path.write_text('[[parameter]]\nkey = "process.cancel_rate"\ndist = "loguniform"\n'
+                    'low = 0.001\nhigh = 0.1\nstart = 0.01\n'
+                    '[[parameter]]\nkey = "decision.peers"\ndist = "uniform"\n'
+                    'low = 0\nhigh = 4\nstart = 1\n')
+    rate, peers = load_priors(path)
+    assert rate.name == "process__cancel_rate__log10" and peers.name == "decision__peers"
+    assert rate.from_abc(-2.0) == pytest.approx(0.01) and peers.from_abc(1.5) == 1.5
+    # pyABC's prior for the log10 is uniform on [log10 low, log10 high].
+    assert rate.rv().pdf(-2.5) == pytest.approx(0.5) and rate.rv().pdf(-0.5) == 0
+    assert peers.rv().pdf(2.0) == pytest.approx(0.25)
+
+
+AFTERMATH_TARGET = """
+[[target]]
+key = "returnee_refugees_in_japan"
+label = "returnee-refugees resettled in Japan"
+documented = 200
+qualifier = "about"
+unit = "persons"
+period = ["1959-12", "1984-07"]
+measure = "total"
+metric = "departures"
+low = 140
+high = 260
+sources = ["003"]
+stage = "aftermath"
+"""
+
+
+def test_the_calibration_fits_no_after_arrival_target(tmp_path):
+    path = tmp_path / "targets.toml"
+    path.write_text(HISTORICAL.parent.parent.joinpath("analysis", "targets.toml").read_text()
+                    + AFTERMATH_TARGET)
+    targets = load_targets(path)
+    aftermath = [t for t in targets if t.stage == "aftermath"]
+    assert [t.key for t in aftermath] == ["returnee_refugees_in_japan"] and aftermath[0].fit
+    fitted = fitted_figures(targets)
+    assert "returnee_refugees_in_japan" not in {f.key for f in fitted}
+    assert [f.key for f in fitted] == [f.key for f in fitted_figures(load_targets())]
 
 
 def test_the_distance_weighs_each_target_by_its_tolerance():
@@ -279,6 +324,11 @@ def test_a_calibration_resumes_from_its_database(recovered):
     assert resumed["generations"][:3] == posterior["generations"]
     meta = json.loads((settings.out / "calibration_run.json").read_text())
     assert len(meta["sessions"]) == 2
-    settings.targets.write_text(settings.targets.read_text() + "\n# changed\n")
+    # Only what the distance reads is checked: a comment or an after-arrival target (never
+    # fitted) may be added to the targets file during a calibration; a changed band may not.
+    original = settings.targets.read_text()
+    settings.targets.write_text(original + "\n# changed\n" + AFTERMATH_TARGET)
+    _check_same_inputs(meta, settings)
+    settings.targets.write_text(original.replace("low = ", "low = 1", 1))
     with pytest.raises(ValueError, match="changed since the calibration started"):
         calibrate(settings, log=lambda *_: None)

@@ -98,6 +98,7 @@ def test_figures_are_the_produced_targets_and_measure_full_scale_units(small_run
      "not recorded by the engine"),
     ({"period": '["1960-05", "1959-12"]'}, "ends before it starts"),
     ({"colour": '"red"'}, "unknown key"),
+    ({"stage": '"afterlife"'}, "stage must be one of"),
 ])
 def test_an_invalid_target_is_refused_naming_the_file_and_target(tmp_path, change, message):
     entry = {
