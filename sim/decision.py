@@ -212,12 +212,28 @@ def network_logit(
 
 def remembered_letters(
     letters: np.ndarray, departed_neighbours: np.ndarray, bad_news: float, memory_months: float,
-    out: np.ndarray | None = None,
+    out: np.ndarray | None = None, heard: np.ndarray | float = 0.0,
 ) -> np.ndarray:
-    """Bad news held in memory: old letters fade, each departed neighbour's new letter adds."""
+    """Bad news held in memory: old letters fade, each departed neighbour's new letter adds, and
+    so do the letters ``heard`` second-hand (``hearsay_letters``; 0 adds nothing)."""
     out = np.multiply(letters, 1.0 - 1.0 / memory_months, out=out)
-    out += bad_news * departed_neighbours
+    out += bad_news * (departed_neighbours + heard)
     return out
+
+
+def hearsay_letters(departed_neighbours: np.ndarray, hearsay: float) -> np.ndarray:
+    """Letters a household hears of from beyond its own neighbours, the same for every household.
+
+    Word of the returnees' letters spread through family and Soren networks (DESIGN section 2),
+    not only to the returnees' neighbours: each household hears ``hearsay`` times the letters
+    that an average household of its replication gets directly, i.e. the mean number of departed
+    neighbours over the last axis (households). The counts are whole numbers, summed exactly in
+    float64, so the result does not depend on the order of the households. Shape: the input's,
+    with a last axis of length 1; float32.
+    """
+    counts = np.asarray(departed_neighbours)
+    mean = np.sum(counts, axis=-1, dtype=np.float64, keepdims=True) / counts.shape[-1]
+    return (hearsay * mean).astype(np.float32)
 
 
 def intend_probability(logit: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:

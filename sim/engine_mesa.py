@@ -89,7 +89,8 @@ class Household(FixedAgent):
         base = decision.population_logit(self.features, self.belief, policy, w)
         if model.letters_active:
             self.letters = decision.remembered_letters(
-                self.letters, self.departed_neighbours, np.float32(policy.bad_news), p.letter_memory)
+                self.letters, self.departed_neighbours, np.float32(policy.bad_news), p.letter_memory,
+                heard=model.heard)
         self.logit = self.propensity(base)
         u = model.draws[self.index]
         self.next_state = self.state
@@ -187,6 +188,7 @@ class RepatriationModel(Model):
         self.month = int(self.months[0])
         self.policy = Policy.at(self.timeline, 0)
         self.letters_active = False
+        self.heard = np.float32(0)
         self.draws = np.empty(0, dtype=np.float32)
         self.flows = dict.fromkeys(FLOW_METRICS, 0)
         self.datacollector = DataCollector(
@@ -214,6 +216,10 @@ class RepatriationModel(Model):
         self.flows = dict.fromkeys(FLOW_METRICS, 0)
         if policy.bad_news > 0:
             self.letters_active = True
+        if self.letters_active:  # letters heard of second-hand: the same for every household
+            self.heard = decision.hearsay_letters(
+                np.array([h.departed_neighbours for h in self.households], dtype=np.float32),
+                self.p.hearsay)[0]
         self.draws = self.draw_stream.random(len(self.households), dtype=np.float32)
 
         registered_at_start = [h for h in self.households if h.state == REGISTERED]

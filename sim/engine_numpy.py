@@ -163,9 +163,10 @@ class _Engine:
         self.belief = decision.updated_belief(self.belief, self.features.soren_tie, policy, p)
         base = decision.population_logit(self.features, self.belief, policy, w)
         if policy.bad_news > 0 or self.letters_active:
+            heard = decision.hearsay_letters(self.departed_neighbours, p.hearsay)  # (R, 1)
             decision.remembered_letters(self.letters, self.departed_neighbours,
                                         np.float32(policy.bad_news), p.letter_memory,
-                                        out=self.letters)
+                                        out=self.letters, heard=heard)
             self.letters_active = True
         logit = decision.network_logit(base, self.engaged_neighbours, self.per_neighbour,
                                        self.letters, w, out=self.logit)

@@ -249,6 +249,10 @@ class Process(_Strict):
     publication_learning: float = param(0, 1, "per month", "pull of published bad news on belief")
     media_exposure: float = param(0, 1, "0..1", "propaganda exposure of a household with no Soren tie")
     letter_memory: float = param(1, 600, "months", "mean time a letter's bad news is remembered")
+    hearsay: float = param(
+        0, 10, "share",
+        "letters heard of second-hand, as a share of those an average household gets directly"
+    )
     register_rate: float = param(0, 1, "per month", "chance an intending household registers")
     doubt_threshold: float = param(-30, 10, "logit", "propensity below which households doubt")
     revert_rate: float = param(0, 1, "per month", "chance a doubting intending household gives up")

@@ -27,6 +27,30 @@ def test_both_engines_give_identical_month_by_month_results_for_the_same_seed(
         assert np.array_equal(mesa_run.metrics[name], numpy_run.metrics[name]), name
 
 
+def test_both_engines_are_identical_with_letters_heard_second_hand(historical, population):
+    from sim.scenario import with_parameters
+
+    heard = with_parameters(historical, {"process.hearsay": 0.5})
+    mesa_run = simulate_mesa(heard, 21, [1], population=population, scale=SCALE)
+    numpy_run = simulate(heard, 21, [1], population=population, scale=SCALE)
+    plain = simulate(with_parameters(historical, {"process.hearsay": 0.0}), 21, [1],
+                     population=population, scale=SCALE)
+    assert not np.array_equal(numpy_run.metrics["new_intending"], plain.metrics["new_intending"])
+    for name in numpy_run.metrics:
+        assert np.array_equal(mesa_run.metrics[name], numpy_run.metrics[name]), name
+
+
+def test_hearsay_is_the_same_for_every_household_and_exact():
+    counts = np.array([[0, 1, 2, 5], [0, 0, 0, 0]], dtype=np.float32)
+    heard = decision.hearsay_letters(counts, 0.5)
+    assert heard.dtype == np.float32 and heard.shape == (2, 1)
+    assert heard[0, 0] == np.float32(0.5 * 2.0) and heard[1, 0] == 0
+    assert decision.hearsay_letters(counts[0][::-1], 0.5)[0] == heard[0, 0]  # order-free
+    letters = decision.remembered_letters(np.float32(1.0), np.float32(2.0), np.float32(0.5), 2.0,
+                                          heard=heard[0, 0])
+    assert letters == np.float32(0.5 + 0.5 * 3.0)
+
+
 def test_a_deterministic_setting_gives_identical_state_counts(historical, population):
     # Everyone wants to leave from the first month, registers as soon as windows open, never
     # doubts: the ships alone decide who leaves when.
