@@ -52,6 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--engine", choices=["numpy", "mesa"], default="numpy",
                      help="numpy (fast, default) or mesa (one agent per household; use a small "
                           "--scale such as 0.01)")
+    run.add_argument("--aftermath", action="store_true",
+                     help="also follow those who left, 1960-2025 (the after-arrival stage; on "
+                          "by itself where the scenario's [aftermath] says enabled = true)")
     run.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
 
     validate = commands.add_parser("validate", help="check a scenario file and its bases")
@@ -101,18 +104,34 @@ def main(argv: list[str] | None = None) -> int:
         from .engine_mesa import simulate_mesa  # Mesa is slow to import; only when asked for
 
         engine = simulate_mesa
+    follow = args.aftermath or (scenario.aftermath is not None and scenario.aftermath.enabled)
+    if follow and scenario.aftermath is None:
+        print(f"error: {args.scenario}: key 'aftermath': the scenario has no [aftermath] section "
+              "(extend scenarios/historical.toml, which has one)", file=sys.stderr)
+        return 2
     result = engine(scenario, args.seed, args.reps, scale=args.scale,
                     progress=not args.quiet and sys.stderr.isatty())
+    aftermath = None
+    if follow:
+        from .aftermath import aftermath_summary, simulate_aftermath
+
+        aftermath = simulate_aftermath(scenario, result, args.seed)
     wall = time.perf_counter() - started
     run_summary = summary(result, args.scale)
+    if aftermath is not None:
+        run_summary["aftermath"] = aftermath_summary(aftermath, args.scale)
     try:
         write_run(out, result, manifest(scenario, args.scenario, args.seed, result, args.scale,
-                                        args.engine, wall), run_summary)
+                                        args.engine, wall), run_summary, aftermath)
     except FileExistsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if not args.quiet:
         print(render_summary(scenario.name, result, run_summary, args.scale, wall, out))
+        if aftermath is not None:
+            from .aftermath import render_aftermath
+
+            print(render_aftermath(aftermath, run_summary["aftermath"], args.scale))
     return 0
 
 

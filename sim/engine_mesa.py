@@ -34,6 +34,7 @@ from .engine_numpy import (
     DEPARTED,
     DEPORTED,
     FLOW_METRICS,
+    GROUP_METRICS,
     INTENDING,
     METRICS,
     REGISTERED,
@@ -149,6 +150,8 @@ class Household(FixedAgent):
         self.model.count("detainee_departures", int(self.detained))
         self.model.count("japanese_spouse_departures", int(self.japanese_spouse))
         self.model.count("japanese_national_departures", self.japanese_nationals)
+        for name, persons in zip(GROUP_METRICS, self.model.groups[self.index]):
+            self.model.count(name, int(persons))
         self.tell_neighbours("departed_neighbours", +1)
 
     def tell_neighbours(self, counter: str, delta: int) -> None:
@@ -190,9 +193,10 @@ class RepatriationModel(Model):
         self.letters_active = False
         self.heard = np.float32(0)
         self.draws = np.empty(0, dtype=np.float32)
-        self.flows = dict.fromkeys(FLOW_METRICS, 0)
+        self.flows = dict.fromkeys(FLOW_METRICS + GROUP_METRICS, 0)
+        self.groups = pop.departure_groups()
         self.datacollector = DataCollector(
-            model_reporters={name: _reporter(name) for name in METRICS},
+            model_reporters={name: _reporter(name) for name in METRICS + GROUP_METRICS},
             agent_reporters={"state": "state_name"},
         )
         self.running = True
@@ -213,7 +217,7 @@ class RepatriationModel(Model):
             return
         self.month = int(self.months[self.t])
         self.policy = policy = Policy.at(self.timeline, self.t)
-        self.flows = dict.fromkeys(FLOW_METRICS, 0)
+        self.flows = dict.fromkeys(FLOW_METRICS + GROUP_METRICS, 0)
         if policy.bad_news > 0:
             self.letters_active = True
         if self.letters_active:  # letters heard of second-hand: the same for every household
@@ -285,7 +289,8 @@ def simulate_mesa(scenario: Scenario, seed: int, replications: int | list[int], 
     population = population or generate_population(scenario.population, scale,
                                                    population_stream(seed))
     months = scenario.months
-    metrics = {name: np.zeros((len(reps), len(months)), dtype=np.int64) for name in METRICS}
+    metrics = {name: np.zeros((len(reps), len(months)), dtype=np.int64)
+               for name in METRICS + GROUP_METRICS}
     bar = tqdm(total=len(reps) * len(months), desc=f"{scenario.name} (mesa)", unit="month",
                disable=not progress, leave=False)
     for row, k in enumerate(reps):
@@ -295,7 +300,7 @@ def simulate_mesa(scenario: Scenario, seed: int, replications: int | list[int], 
             model.step()
             bar.update()
         table = model.datacollector.get_model_vars_dataframe()
-        for name in METRICS:
+        for name in METRICS + GROUP_METRICS:
             metrics[name][row] = table[name].to_numpy()
     bar.close()
     return RunResult(months=months, replications=np.array(reps), metrics=metrics,

@@ -30,7 +30,7 @@ from tqdm import tqdm
 
 from . import decision
 from .decision import Policy
-from .population import DETAINEE, RESIDENT, Population, generate_population
+from .population import DEPARTURE_GROUPS, DETAINEE, RESIDENT, Population, generate_population
 from .scenario import Scenario
 
 SETTLED, INTENDING, REGISTERED, CANCELLED, DEPARTED, DEPORTED = range(6)
@@ -52,6 +52,9 @@ FLOW_METRICS = (
 )
 STOCK_METRICS = tuple(f"{name}_stock" for name in STATE_NAMES)  # persons in each state
 METRICS = FLOW_METRICS + STOCK_METRICS
+# Persons who sailed this month by population.DEPARTURE_GROUPS: what the after-arrival stage
+# follows. Recorded in ``RunResult.metrics`` beside METRICS but not written to the run tables.
+GROUP_METRICS = tuple(f"departed_{group}" for group in DEPARTURE_GROUPS)
 
 _POPULATION_BRANCH, _REPLICATION_BRANCH = 0, 1
 
@@ -151,7 +154,8 @@ class _Engine:
 
         self.stocks = np.zeros((R, len(STATE_NAMES)), dtype=np.int64)
         self.stocks[:, SETTLED] = pop.people
-        self.recorded = {name: np.zeros((R, M), dtype=np.int64) for name in METRICS}
+        self.recorded = {name: np.zeros((R, M), dtype=np.int64) for name in METRICS + GROUP_METRICS}
+        self.groups = pop.departure_groups()
 
     # -- one month --------------------------------------------------------------------------
 
@@ -281,6 +285,8 @@ class _Engine:
             rec["detainee_departures"][r] += (self.pop.legal_status[gone] == DETAINEE).sum()
             rec["japanese_spouse_departures"][r] += self.pop.japanese_spouse[gone].sum()
             rec["japanese_national_departures"][r] += self.pop.japanese_nationals[gone].sum()
+            for name, persons in zip(GROUP_METRICS, self.groups[gone].sum(axis=0)):
+                rec[name][r] += persons
             self._spread(self.departed_neighbours, moved, 1.0)
 
     def check_stocks(self) -> None:

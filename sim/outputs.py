@@ -1,6 +1,7 @@
 """Run directories: the tables a run writes, its manifest, and the atomic write that holds them.
 
 A run directory holds ``annual.csv`` (one row per year: mean and 90% band across replications),
+``aftermath.csv`` when the after-arrival stage ran (one row per year, 1960 to its end year),
 ``monthly.parquet`` (every metric per month and replication, long format), ``summary.json``
 (totals per replication, their mean and quantiles, the documented figures beside them) and
 ``manifest.json`` (what was run: resolved scenario and its hash, seed, replications, scale,
@@ -151,11 +152,21 @@ def staged_directory(out: Path) -> Iterator[Path]:
         raise
 
 
-def write_run(out: Path, result: RunResult, run_manifest: dict, run_summary: dict) -> Path:
-    """Write a run directory atomically; replace an earlier run directory at the same place."""
+def write_run(out: Path, result: RunResult, run_manifest: dict, run_summary: dict,
+              aftermath=None) -> Path:
+    """Write a run directory atomically; replace an earlier run directory at the same place.
+
+    With an ``aftermath`` (an ``aftermath.AftermathResult``) the directory also holds
+    ``aftermath.csv``, one row per year from 1960, and the summary and manifest say so."""
     with staged_directory(out) as staging:
         annual_table(result).to_csv(staging / "annual.csv", index=False, float_format="%.6g")
         monthly_table(result).to_parquet(staging / "monthly.parquet", index=False)
+        if aftermath is not None:
+            from .aftermath import aftermath_table
+
+            aftermath_table(aftermath).to_csv(staging / "aftermath.csv", index=False,
+                                              float_format="%.6g")
+            run_manifest = {**run_manifest, "files": run_manifest["files"] + ["aftermath.csv"]}
         (staging / "summary.json").write_text(json.dumps(run_summary, indent=2))
         # The manifest is written last: a directory with a manifest is a complete run.
         (staging / "manifest.json").write_text(json.dumps(run_manifest, indent=2))

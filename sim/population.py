@@ -20,6 +20,16 @@ from .scenario import PopulationParameters
 RESIDENT, PAROLEE, DETAINEE, CONVICT = 0, 1, 2, 3
 MAX_HOUSEHOLD_SIZE = 12
 
+# Who the persons of a household are, for the after-arrival stage: every person is in exactly
+# one group. Deportees are only drawn in households without a Japanese spouse.
+DEPARTURE_GROUPS = (
+    "korean",  # Korean members of a household with no Japanese spouse, deportees apart
+    "deportee",  # persons under a deportation order (parolees, detainees, convicts)
+    "japanese_spouse",  # the Japanese spouse of a mixed household
+    "japanese_child",  # children of a mixed household holding Japanese nationality
+    "japanese_family_korean",  # the Korean members of a mixed household
+)
+
 
 @dataclass(frozen=True)
 class Population:
@@ -63,6 +73,20 @@ class Population:
         n = self.households
         data = np.ones(len(self.neighbours), dtype=np.int8)
         return sp.csr_array((data, self.neighbours, self.neighbour_start), shape=(n, n))
+
+    def departure_groups(self) -> np.ndarray:
+        """Persons of each household by ``DEPARTURE_GROUPS``: int64 (households, 5), rows sum to size."""
+        size = self.size.astype(np.int64)
+        nationals = self.japanese_nationals.astype(np.int64)
+        deportees = self.deportees.astype(np.int64)
+        mixed = self.japanese_spouse
+        return np.stack([
+            np.where(mixed, 0, size - deportees),
+            np.where(mixed, 0, deportees),
+            mixed.astype(np.int64),
+            np.where(mixed, nationals - 1, 0),
+            np.where(mixed, size - nationals, 0),
+        ], axis=1)
 
     def nbytes(self) -> int:
         return sum(getattr(self, f.name).nbytes for f in fields(self))

@@ -29,7 +29,16 @@ CHANGES = {
     "no_propaganda": {"propaganda": [("1955-01", 0.1)]},
     "early_normalisation": {"secure_residence_kankoku": [("1955-01", 0), ("1959-01", 1)]},
     "convicts_expelled_north": {"convict_expulsion": [("1955-01", 0), ("1978-06", 1)]},
+    # After arrival (the stage's own levers, under [aftermath.levers]).
+    "ngo_request_2014": {"aftermath.japanese_family_resettlement": [("1960-01", 0), ("2015-01", 1)]},
+    "china_lets_sheltered_leave": {"aftermath.china_mission_exit": [("1960-01", 1)]},
+    "japan_custody_outside_missions": {
+        "aftermath.japan_outside_custody": [("1960-01", 0), ("2002-01", 0.05)],
+        "aftermath.japan_mission_entry": [("1960-01", 0), ("1999-01", 0.1)]},
 }
+# Scenarios that switch the after-arrival stage on (enabled = true), beside what they change.
+FOLLOWED = {"ngo_request_2014", "china_lets_sheltered_leave", "japan_custody_outside_missions",
+            "right_of_return"}
 
 
 def test_every_scenario_file_is_listed_here_with_what_it_changes():
@@ -44,14 +53,24 @@ def test_each_scenario_changes_exactly_what_its_header_says(name, historical):
     header = "".join(line for line in path.read_text().splitlines(keepends=True) if line.startswith("#"))
     assert "Question:" in header and "Changes:" in header and "Document" in header
     expected = CHANGES[name]
-    for lever in expected:
+    for key in expected:
+        section, lever = ((scenario.aftermath.levers, key.split(".")[1]) if "." in key
+                          else (scenario.levers, key))
         assert lever in header
-        steps = [(s.start, s.value) for s in getattr(scenario.levers, lever)]
-        assert steps == [(month_index(m), v) for m, v in expected[lever]]
+        steps = [(s.start, s.value) for s in getattr(section, lever)]
+        assert steps == [(month_index(m), v) for m, v in expected[key]]
     untouched = {k: v for k, v in scenario.levers.model_dump().items() if k not in expected}
     assert untouched == {k: v for k, v in historical.levers.model_dump().items() if k not in expected}
     for table in ("simulation", "population", "decision", "process"):
         assert getattr(scenario, table) == getattr(historical, table)
+    assert scenario.aftermath.enabled == (name in FOLLOWED)
+    if name in FOLLOWED:
+        assert "enabled = true" in header
+    stage, base = (s.aftermath.model_dump(exclude={"enabled"}) for s in (scenario, historical))
+    changed = {key.split(".")[1] for key in expected if "." in key}
+    assert {k: v for k, v in stage.pop("levers").items() if k not in changed} == {
+        k: v for k, v in base.pop("levers").items() if k not in changed}
+    assert stage == base
 
 
 @pytest.fixture(scope="module")
