@@ -77,6 +77,7 @@ MORE_COMMANDS: dict[str, str] = {
     "sweep": "sim.sweep:add_command",
     "sensitivity": "sim.sensitivity:add_command",
     "calibrate": "sim.calibration:add_commands",  # also calibration-report, run-posterior
+    "aftermath-report": "sim.aftermath_report:add_command",
 }
 
 

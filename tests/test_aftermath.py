@@ -159,6 +159,17 @@ def test_run_with_aftermath_writes_a_yearly_table_and_keeps_the_annual_contract(
     figures = json.loads((followed / "summary.json").read_text())["aftermath"]
     assert set(figures) == {f.key for f in AFTERMATH_FIGURES}
 
+    # The report is made from the run directory alone; a run without the stage is refused.
+    report = tmp_path / "report"
+    assert main(["aftermath-report", str(followed), "--out", str(report)]) == 0
+    text = (report / "report.md").read_text()
+    assert (report / "aftermath.png").stat().st_size > 10_000
+    for figure in AFTERMATH_FIGURES:
+        assert figure.label in text
+    assert "within tolerance" in text and "aftermath.png" in text
+    assert main(["aftermath-report", str(plain), "--out", str(tmp_path / "none")]) == 2
+    assert "--aftermath" in capsys.readouterr().err and not (tmp_path / "none").exists()
+
 
 def test_the_documented_after_arrival_checks_are_consistent():
     figures = load_aftermath_targets()
