@@ -19,7 +19,7 @@ from . import __version__
 from .engine_numpy import simulate
 from .outputs import annual_table, manifest, summary, write_run
 from .record import FIGURES
-from .scenario import ScenarioError, lever_catalogue, load_scenario
+from .scenario import AftermathLevers, ScenarioError, lever_catalogue, load_scenario
 
 
 def _scale(text: str) -> float:
@@ -86,8 +86,12 @@ def main(argv: list[str] | None = None) -> int:
     if hasattr(args, "handler"):
         return args.handler(args)
     if args.command == "levers":
+        print("[levers] (monthly, 1955-1984):")
         for lever in lever_catalogue():
-            print(f"{lever.name:32s} {lever.description}")
+            print(f"  {lever.name:30s} {lever.description}")
+        print("[aftermath.levers] (after arrival, year by year from 1960):")
+        for lever in lever_catalogue(AftermathLevers):
+            print(f"  {lever.name:30s} {lever.description}")
         return 0
     try:
         scenario = load_scenario(args.scenario)

@@ -705,9 +705,10 @@ class LeverInfo:
     description: str
 
 
-def lever_catalogue() -> list[LeverInfo]:
-    """The levers with their ranges and meanings, for help texts and the demo."""
+def lever_catalogue(model: type[BaseModel] = Levers) -> list[LeverInfo]:
+    """The levers with their ranges and meanings, for help texts and the demo
+    (``lever_catalogue(AftermathLevers)`` for the after-arrival stage's)."""
     return [
-        LeverInfo(name, *_range_of(Levers, name), Levers.model_fields[name].description or "")
-        for name in Levers.model_fields
+        LeverInfo(name, *_range_of(model, name), model.model_fields[name].description or "")
+        for name in model.model_fields
     ]

@@ -96,6 +96,7 @@ def test_levers_lists_every_lever_with_its_unit_and_range(capsys):
     printed = capsys.readouterr().out
     assert "ship_capacity" in printed and "persons per month" in printed
     assert "confirmation_privacy" in printed and "0..1" in printed
+    assert "[aftermath.levers]" in printed and "china_mission_exit" in printed
 
 
 def test_validate_accepts_the_baseline(capsys):
