@@ -12,6 +12,13 @@ risk, propaganda, social pressure) by switching channels off alone and in every 
 (2^4 runs) and taking each channel's Shapley value: its marginal effect averaged over the orders
 in which channels can be switched on. The four values add up to the difference between the
 baseline and the run with all four off.
+
+After arrival: when a compared scenario switches the after-arrival stage on (``[aftermath]
+enabled = true``), or when asked to, the stage (sim/aftermath.py) follows the departures of the
+baseline and of every scenario to 2025 with the same seed. Replication k of the stage draws from
+its own stream, child k of the seed's after-arrival branch, for every run, so it stays paired
+with replication k of the baseline's stage; the paired differences of ``AFTERMATH_OUTCOMES``
+are reported like the others.
 """
 
 from __future__ import annotations
@@ -19,7 +26,7 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 import pandas as pd
@@ -27,6 +34,9 @@ import pandas as pd
 from .engine_numpy import RunResult, population_stream, simulate
 from .population import Population, generate_population
 from .scenario import Scenario, month_index, with_parameters
+
+if TYPE_CHECKING:
+    from .aftermath import AftermathResult
 
 # What each reported outcome is, read off a run: one value per replication.
 OUTCOMES: dict[str, tuple[str, str, str]] = {
@@ -39,6 +49,18 @@ OUTCOMES: dict[str, tuple[str, str, str]] = {
     "japanese_national_departures": ("japanese_national_departures", "1959-12", "1984-07"),
 }
 BAND = (0.05, 0.5, 0.95)
+
+# After-arrival outcomes: (series of sim/aftermath.py, year at whose end it is read).
+AFTERMATH_OUTCOMES: dict[str, tuple[str, int]] = {
+    "resettled_japan_2025": ("resettled_japan", 2025),
+    "japanese_nationals_resettled_japan_2025": ("japanese_nationals_resettled_japan", 2025),
+    "resettled_south_korea_2025": ("resettled_south_korea", 2025),
+    "in_north_2025": ("in_north", 2025),
+    "in_japanese_missions_2010": ("in_japanese_missions", 2010),
+}
+# Series whose paired difference is also given year by year (aftermath_annual_differences.csv).
+AFTERMATH_ANNUAL = ("resettled_japan", "japanese_nationals_resettled_japan",
+                    "resettled_south_korea", "in_north")
 
 Runner = Callable[[Scenario, int, list[int], float, Population], RunResult]
 
@@ -72,6 +94,19 @@ def outcome(result: RunResult, key: str) -> np.ndarray:
     return result.metrics[metric][:, months].sum(axis=1) / 1.0
 
 
+def aftermath_outcome(result: AftermathResult, key: str) -> np.ndarray:
+    """One value per replication (simulated persons; NaN if the stage stops before the year)."""
+    from .aftermath import value_at
+
+    series, year = AFTERMATH_OUTCOMES[key]
+    return value_at(result, series, year)
+
+
+def aftermath_annual(result: AftermathResult, series: str) -> pd.DataFrame:
+    """Per replication and year of the stage: rows are replications, columns years."""
+    return pd.DataFrame(result.series[series], columns=[int(y) for y in result.years])
+
+
 def annual(result: RunResult, metric: str = "departures") -> pd.DataFrame:
     """Per replication and year: rows are replications, columns years."""
     years = result.months // 12
@@ -86,6 +121,9 @@ class Comparison:
     baseline: RunResult
     scenarios: dict[str, RunResult]
     scale: float
+    # The after-arrival stage of the baseline and of each scenario (None: it did not run).
+    aftermath_baseline: AftermathResult | None = None
+    aftermath: dict[str, AftermathResult] | None = None
 
     def differences(self) -> pd.DataFrame:
         """Median and 90% band of each outcome's paired difference (scenario minus baseline),
@@ -110,6 +148,39 @@ class Comparison:
                 rows.append({"scenario": name, "year": year, **_band("difference", diff[year])})
         return pd.DataFrame(rows)
 
+    def aftermath_differences(self) -> pd.DataFrame:
+        """Like ``differences`` for the after-arrival outcomes (empty if the stage did not run)."""
+        if self.aftermath is None:
+            return pd.DataFrame()
+        rows = []
+        base_run = self.aftermath_baseline
+        for name, run in self.aftermath.items():
+            for key, (series, year) in AFTERMATH_OUTCOMES.items():
+                base = aftermath_outcome(base_run, key) / self.scale
+                diff = aftermath_outcome(run, key) / self.scale - base
+                rows.append({"scenario": name, "outcome": key, "series": series, "year": year,
+                             "baseline_median": float(np.median(base)),
+                             **_band("difference", diff)})
+        return pd.DataFrame(rows)
+
+    def aftermath_annual_differences(self, series: tuple[str, ...] = AFTERMATH_ANNUAL
+                                     ) -> pd.DataFrame:
+        """Median and 90% band of the paired difference of after-arrival series, per scenario and
+        year (years both runs cover); empty if the stage did not run."""
+        if self.aftermath is None:
+            return pd.DataFrame()
+        rows = []
+        for name, run in self.aftermath.items():
+            for what in series:
+                base = aftermath_annual(self.aftermath_baseline, what)
+                other = aftermath_annual(run, what)
+                years = [y for y in other.columns if y in base.columns]
+                diff = (other[years] - base[years]) / self.scale
+                for year in years:
+                    rows.append({"scenario": name, "series": what, "year": year,
+                                 **_band("difference", diff[year])})
+        return pd.DataFrame(rows)
+
 
 def _band(prefix: str, values) -> dict[str, float]:
     low, mid, high = np.quantile(np.asarray(values, dtype=float), BAND)
@@ -120,14 +191,31 @@ def shared_population(baseline: Scenario, scale: float, seed: int) -> Population
     return generate_population(baseline.population, scale, population_stream(seed))
 
 
+def follows_aftermath(scenarios: list[Scenario]) -> bool:
+    """Whether any of the scenarios switches the after-arrival stage on."""
+    return any(s.aftermath is not None and s.aftermath.enabled for s in scenarios)
+
+
 def compare(baseline: Scenario, scenarios: list[Scenario], seed: int, reps: int, scale: float,
-            runner: Runner = numpy_runner, progress: Callable[[str], None] | None = None) -> Comparison:
-    """Run the baseline and every scenario with common random numbers."""
+            runner: Runner = numpy_runner, progress: Callable[[str], None] | None = None,
+            aftermath: bool | None = None) -> Comparison:
+    """Run the baseline and every scenario with common random numbers.
+
+    ``aftermath``: follow every run (the baseline's too) through the after-arrival stage; by
+    default (None) when any scenario switches the stage on."""
     for scenario in scenarios:
         if scenario.population != baseline.population:
             raise ValueError(
                 f"scenario '{scenario.name}' changes [population]; its households would differ "
                 "from the baseline's and the comparison would not be paired")
+    if aftermath is None:
+        aftermath = follows_aftermath(scenarios)
+    if aftermath:
+        for scenario in [baseline, *scenarios]:
+            if scenario.aftermath is None:
+                raise ValueError(
+                    f"scenario '{scenario.name}' has no [aftermath] section, so the after-arrival "
+                    "stage cannot follow it (extend scenarios/historical.toml, which has one)")
     population = shared_population(baseline, scale, seed)
     replications = list(range(reps))
 
@@ -138,10 +226,21 @@ def compare(baseline: Scenario, scenarios: list[Scenario], seed: int, reps: int,
 
     base = run(baseline)
     runs: dict[str, RunResult] = {}
+    named: dict[str, Scenario] = {}
     for scenario in scenarios:
         name = scenario.name if scenario.name not in runs else f"{scenario.name} ({len(runs) + 1})"
         runs[name] = run(scenario)
-    return Comparison(baseline=base, scenarios=runs, scale=scale)
+        named[name] = scenario
+    comparison = Comparison(baseline=base, scenarios=runs, scale=scale)
+    if aftermath:
+        from .aftermath import simulate_aftermath
+
+        if progress:
+            progress("the after-arrival stage of every run")
+        comparison.aftermath_baseline = simulate_aftermath(baseline, base, seed)
+        comparison.aftermath = {name: simulate_aftermath(named[name], runs[name], seed)
+                                for name in runs}
+    return comparison
 
 
 # -- attribution -------------------------------------------------------------------------------

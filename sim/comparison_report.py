@@ -5,7 +5,10 @@
 
 It writes, atomically, a folder with ``differences.csv`` (paired differences per scenario and
 outcome), ``annual_differences.csv``, ``attribution.csv``, three PNG figures, ``report.md`` (a
-reader can follow it without running anything) and ``manifest.json``.
+reader can follow it without running anything) and ``manifest.json``. When a scenario switches
+the after-arrival stage on (or with ``--aftermath``), every run is followed to 2025 and the
+folder also holds ``aftermath_differences.csv``, ``aftermath_annual_differences.csv`` and
+``aftermath_fan_charts.png``.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
-from .compare import OUTCOMES, Attribution, Comparison, annual
+from .compare import AFTERMATH_OUTCOMES, OUTCOMES, Attribution, Comparison, annual
 from .outputs import git_commit, staged_directory
 from .scenario import Scenario, ScenarioError, load_scenario
 
@@ -33,6 +36,14 @@ OUTCOME_LABELS = {
     "deportee_departures": "deportees among those who left",
     "japanese_national_departures": "Japanese nationals among those who left",
 }
+AFTERMATH_LABELS = {
+    "resettled_japan_2025": "resettled in Japan by 2025",
+    "japanese_nationals_resettled_japan_2025": "Japanese nationals resettled in Japan by 2025",
+    "resettled_south_korea_2025": "resettled in South Korea by 2025",
+    "in_north_2025": "in the North in 2025",
+    "in_japanese_missions_2010": "held in Japanese missions, end of 2010",
+}
+AFTERMATH_TABLE_YEARS = (1980, 1990, 2000, 2005, 2010, 2015, 2020, 2025)
 
 
 def add_command(commands) -> None:
@@ -50,11 +61,15 @@ def add_command(commands) -> None:
     parser.add_argument("--parameter-uncertainty", action="store_true",
                         help="replication k uses posterior draw k of the baseline's calibration, "
                              "so the bands include parameter uncertainty")
+    parser.add_argument("--aftermath", action="store_true",
+                        help="follow the baseline and every scenario through the after-arrival "
+                             "stage to 2025 (done by itself when a scenario's [aftermath] says "
+                             "enabled = true)")
     parser.set_defaults(handler=run_command)
 
 
 def run_command(args: argparse.Namespace) -> int:
-    from .compare import attribute, compare, numpy_runner, posterior_runner
+    from .compare import attribute, compare, follows_aftermath, numpy_runner, posterior_runner
     from .scenario import posterior_file
 
     if args.reps < 2 or not 0 < args.scale <= 1:
@@ -81,7 +96,8 @@ def run_command(args: argparse.Namespace) -> int:
     say = (lambda text: print(f"  running {text}", file=sys.stderr)) if sys.stderr.isatty() else None
     started = time.perf_counter()
     try:
-        comparison = compare(baseline, scenarios, args.seed, args.reps, args.scale, runner, say)
+        comparison = compare(baseline, scenarios, args.seed, args.reps, args.scale, runner, say,
+                             aftermath=True if args.aftermath else None)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -98,6 +114,13 @@ def run_command(args: argparse.Namespace) -> int:
         "engine": "numpy", "package_version": __version__, "git_commit": git_commit(),
         "wall_seconds": round(wall, 1),
     }
+    if comparison.aftermath is not None:
+        manifest["aftermath"] = {
+            "requested": bool(args.aftermath),
+            "enabled_by": [s.name for s in scenarios if follows_aftermath([s])],
+            "outcomes": {key: {"series": series, "year": year}
+                         for key, (series, year) in AFTERMATH_OUTCOMES.items()},
+        }
     write_report(args.out, baseline, scenarios, comparison, attribution, manifest)
     print(headline(comparison))
     print(f"Report written to {args.out}/report.md")
@@ -111,6 +134,14 @@ def headline(comparison: Comparison) -> str:
     for row in table.sort_values("difference_median").itertuples():
         lines.append(f"  {row.scenario:28s} {row.difference_median:+9,.0f}  "
                      f"[{row.difference_p05:+,.0f} to {row.difference_p95:+,.0f}]")
+    if comparison.aftermath is not None:
+        table = comparison.aftermath_differences()
+        table = table[table["outcome"] == "resettled_japan_2025"]
+        lines.append("Change in those resettled in Japan by 2025 (after arrival; median "
+                     "[90% band], paired):")
+        for row in table.sort_values("difference_median").itertuples():
+            lines.append(f"  {row.scenario:28s} {row.difference_median:+9,.0f}  "
+                         f"[{row.difference_p05:+,.0f} to {row.difference_p95:+,.0f}]")
     return "\n".join(lines)
 
 
@@ -129,6 +160,12 @@ def write_report(out: Path, baseline: Scenario, scenarios: list[Scenario], compa
         if attribution is not None:
             attribution.shares.to_csv(folder / "attribution.csv", index=False, float_format="%.6g")
             attribution_bars(attribution, folder / "attribution.png")
+        if comparison.aftermath is not None:
+            comparison.aftermath_differences().to_csv(folder / "aftermath_differences.csv",
+                                                      index=False, float_format="%.6g")
+            comparison.aftermath_annual_differences().to_csv(
+                folder / "aftermath_annual_differences.csv", index=False, float_format="%.6g")
+            aftermath_fan_charts(comparison, folder / "aftermath_fan_charts.png")
         (folder / "report.md").write_text(markdown(baseline, scenarios, comparison, differences,
                                                    attribution, manifest))
         (folder / "manifest.json").write_text(json.dumps(manifest, indent=2))
@@ -168,6 +205,37 @@ def fan_charts(comparison: Comparison, path: Path) -> None:
                           label="scenario (median, 90% band)")]
     fig.legend(handles=handles, loc="upper center", ncol=2, frameon=False)
     fig.tight_layout(rect=(0, 0, 1, 0.97))
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def aftermath_fan_charts(comparison: Comparison, path: Path,
+                         series: str = "resettled_japan") -> None:
+    """Per scenario, the paired difference in cumulative resettlement in Japan, year by year."""
+    import matplotlib.pyplot as plt
+
+    table = comparison.aftermath_annual_differences((series,))
+    names = list(comparison.aftermath)
+    cols = 2
+    rows = (len(names) + cols - 1) // cols
+    fig, axes = plt.subplots(rows, cols, figsize=(11, 2.6 * rows), sharex=True, squeeze=False)
+    for ax, name in zip(axes.flat, names):
+        part = table[table["scenario"] == name]
+        ax.fill_between(part["year"], part["difference_p05"], part["difference_p95"],
+                        color=OKABE_ITO[2], alpha=0.3, linewidth=0)
+        ax.plot(part["year"], part["difference_median"], color=OKABE_ITO[2], linewidth=1.5)
+        ax.axhline(0, color="black", linewidth=0.8)
+        ax.set_title(name.replace("_", " "), fontsize=10)
+        ax.set_xlim(1960, int(part["year"].max()) if len(part) else 2025)
+        ax.set_ylabel("resettled in Japan,\nvs. baseline")
+        ax.grid(alpha=0.3)
+    for ax in list(axes.flat)[len(names):]:
+        ax.axis("off")
+    handles = [plt.Line2D([], [], color=OKABE_ITO[2],
+                          label="paired difference in those resettled in Japan since 1960 "
+                                "(cumulative; median, 90% band)")]
+    fig.legend(handles=handles, loc="upper center", ncol=1, frameon=False)
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.4 / fig.get_figheight()))
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
@@ -212,6 +280,69 @@ def attribution_bars(attribution: Attribution, path: Path) -> None:
 def _fmt(row, prefix="difference") -> str:
     return (f"{row[f'{prefix}_median']:+,.0f} [{row[f'{prefix}_p05']:+,.0f} to "
             f"{row[f'{prefix}_p95']:+,.0f}]")
+
+
+def aftermath_markdown(scenarios, comparison, manifest) -> list[str]:
+    """The report's after-arrival section: paired differences of who came back, and when."""
+    table = comparison.aftermath_differences()
+    enabled = [s.name for s in scenarios if s.aftermath is not None and s.aftermath.enabled]
+    why = " and ".join(
+        ([f"{', '.join(f'`{name}`' for name in enabled)} switch it on (`[aftermath] enabled = "
+          "true`)"] if enabled else [])
+        + (["`--aftermath` was given"] if manifest.get("aftermath", {}).get("requested") else []))
+    base = {key: table[table["outcome"] == key]["baseline_median"].iloc[0]
+            for key in AFTERMATH_OUTCOMES}
+    lines = [
+        "",
+        "## After arrival: who came back, 1960-2025",
+        "",
+        "The after-arrival stage (`sim/aftermath.py`) followed the people who left in the "
+        "baseline and in every scenario, and the children born to them in the North, year by "
+        f"year to 2025; it ran because {why or 'it was asked for'}. In every run, replication k "
+        "of the stage draws from its own stream (child k of the seed's after-arrival branch), so "
+        "its differences are paired like the others. A scenario that changes who leaves changes "
+        "who arrives; one that changes the stage's gates (China's, Japan's, a right of return, a "
+        "resettlement programme) changes who comes back. The stage's rates are assumptions, set "
+        "by hand to meet a few documented counts (the `[aftermath]` section of the baseline's "
+        "scenario file says which): read these differences as properties of the model, not as "
+        "findings about history.",
+        "",
+        f"Baseline (median over replications): {base['resettled_japan_2025']:,.0f} resettled in "
+        f"Japan by 2025, of them {base['japanese_nationals_resettled_japan_2025']:,.0f} Japanese "
+        f"nationals; {base['resettled_south_korea_2025']:,.0f} resettled in South Korea; "
+        f"{base['in_north_2025']:,.0f} returnees and descendants in the North in 2025; "
+        f"{base['in_japanese_missions_2010']:,.0f} held in Japanese missions or custody in China "
+        "at the end of 2010.",
+        "",
+        "| scenario | " + " | ".join(AFTERMATH_LABELS[k] for k in AFTERMATH_OUTCOMES) + " |",
+        "|---|" + "---|" * len(AFTERMATH_OUTCOMES),
+    ]
+    for name in comparison.aftermath:
+        cells = [_fmt(table[(table["scenario"] == name) & (table["outcome"] == key)].iloc[0])
+                 for key in AFTERMATH_OUTCOMES]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    annual = comparison.aftermath_annual_differences(("resettled_japan",))
+    years = [y for y in AFTERMATH_TABLE_YEARS if y in set(annual["year"])]
+    lines += [
+        "",
+        "Resettled in Japan since 1960 (cumulative), paired difference from the baseline by the "
+        "end of each year (median [90% band]):",
+        "",
+        "| scenario | " + " | ".join(str(y) for y in years) + " |",
+        "|---|" + "---|" * len(years),
+    ]
+    for name in comparison.aftermath:
+        part = annual[annual["scenario"] == name].set_index("year")
+        lines.append(f"| {name} | " + " | ".join(_fmt(part.loc[y]) for y in years) + " |")
+    lines += [
+        "",
+        "![Resettled in Japan, paired difference by year](aftermath_fan_charts.png)",
+        "",
+        "Every year from 1960, for resettlement in Japan, of Japanese nationals, in South Korea "
+        "and those in the North, is in `aftermath_annual_differences.csv`; the table above is "
+        "`aftermath_differences.csv`.",
+    ]
+    return lines
 
 
 def markdown(baseline, scenarios, comparison, differences, attribution, manifest) -> str:
@@ -283,6 +414,8 @@ def markdown(baseline, scenarios, comparison, differences, attribution, manifest
                      f"{100 * row['share_p95']:.0f}%]")
             lines.append(f"| {row['channel']} | {row['meaning']} | {_fmt(row, 'departures')} | {share} |")
         lines += ["", "![Attribution](attribution.png)"]
+    if comparison.aftermath is not None:
+        lines += aftermath_markdown(scenarios, comparison, manifest)
     lines += [
         "",
         "## How this was produced",

@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 from sim.cli import main
-from sim.compare import CHANNELS, attribute, compare, outcome, shapley
+from sim.compare import (AFTERMATH_OUTCOMES, CHANNELS, aftermath_outcome, attribute, compare,
+                         outcome, shapley)
 from sim.scenario import load_scenario, month_index, with_parameters
 from conftest import HISTORICAL
 
@@ -176,3 +177,106 @@ def test_posterior_draws_vary_the_baseline_across_replications(historical):
     plain = compare(historical, [], seed=2, reps=3, scale=SCALE)
     assert not np.array_equal(outcome(result.baseline, "departures"),
                               outcome(plain.baseline, "departures"))
+
+
+# -- after arrival -----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def followed(historical):
+    """The baseline, itself, the NGOs' request and a right of return, followed to 2025 (the
+    scenarios switch the after-arrival stage on by themselves)."""
+    scenarios = [load_scenario(SCENARIOS / "ngo_request_2014.toml"),
+                 load_scenario(SCENARIOS / "right_of_return.toml"), historical]
+    return compare(historical, scenarios, seed=4, reps=REPS, scale=SCALE)
+
+
+def test_without_a_scenario_that_enables_it_the_after_arrival_stage_does_not_run(comparison):
+    assert comparison.aftermath is None and comparison.aftermath_baseline is None
+    assert comparison.aftermath_differences().empty
+
+
+def test_with_the_after_arrival_stage_the_baseline_differs_from_itself_by_exactly_zero(followed):
+    assert followed.aftermath is not None and set(followed.aftermath) == set(followed.scenarios)
+    table = followed.aftermath_differences()
+    itself = table[table["scenario"] == "historical"]
+    assert set(itself["outcome"]) == set(AFTERMATH_OUTCOMES)
+    assert (itself[["difference_p05", "difference_median", "difference_p95"]] == 0).all().all()
+    annual = followed.aftermath_annual_differences().query("scenario == 'historical'")
+    assert len(annual) > 0
+    assert (annual[["difference_p05", "difference_median", "difference_p95"]] == 0).all().all()
+
+
+def test_the_ngo_request_resettles_more_in_japan_in_every_replication(followed):
+    ngo, base = followed.aftermath["ngo_request_2014"], followed.aftermath_baseline
+    for key in ("resettled_japan_2025", "japanese_nationals_resettled_japan_2025"):
+        assert (aftermath_outcome(ngo, key) > aftermath_outcome(base, key)).all()
+    # It changes nothing before arrival, nor before the programme starts in 2015.
+    before = followed.differences().query("scenario == 'ngo_request_2014'")
+    assert (before[["difference_p05", "difference_median", "difference_p95"]] == 0).all().all()
+    annual = followed.aftermath_annual_differences(("resettled_japan",))
+    before_2015 = annual.query("scenario == 'ngo_request_2014' and year < 2015")
+    assert (before_2015[["difference_p05", "difference_p95"]] == 0).all().all()
+
+
+def test_a_right_of_return_shows_in_both_leaving_and_coming_back(followed):
+    run, base = followed.scenarios["right_of_return"], followed.baseline
+    assert (outcome(run, "departures") > outcome(base, "departures")).all()
+    stage = followed.aftermath["right_of_return"]
+    assert (stage.series["returned_by_right_of_return"][:, -1] > 0).all()
+    assert (aftermath_outcome(stage, "resettled_japan_2025")
+            > aftermath_outcome(followed.aftermath_baseline, "resettled_japan_2025")).all()
+
+
+def test_the_after_arrival_stage_needs_an_aftermath_section_everywhere(historical):
+    bare = historical.model_copy(update={"aftermath": None, "name": "bare"})
+    with pytest.raises(ValueError, match=r"bare.*no \[aftermath\] section"):
+        compare(historical, [bare], 1, 2, SCALE, aftermath=True)
+
+
+def test_with_parameter_uncertainty_the_stage_still_pairs_the_baseline_with_itself(historical):
+    from sim.calibration import read_posterior
+    from sim.compare import posterior_runner
+    from sim.scenario import posterior_file
+
+    runner = posterior_runner(read_posterior(posterior_file(HISTORICAL)))
+    result = compare(historical, [historical], seed=2, reps=2, scale=SCALE, runner=runner,
+                     aftermath=True)
+    table = result.aftermath_differences()
+    assert len(table) == len(AFTERMATH_OUTCOMES)
+    assert (table[["difference_p05", "difference_median", "difference_p95"]] == 0).all().all()
+    assert (result.aftermath_baseline.departed[:, -1] > 0).all()
+
+
+def test_the_report_gives_the_after_arrival_differences(tmp_path):
+    out = tmp_path / "followed"
+    assert main(["compare", str(SCENARIOS / "ngo_request_2014.toml"), "--baseline", str(HISTORICAL),
+                 "--reps", "2", "--scale", "0.005", "--out", str(out), "--no-attribution"]) == 0
+    names = {p.name for p in out.iterdir()}
+    assert {"aftermath_differences.csv", "aftermath_annual_differences.csv",
+            "aftermath_fan_charts.png"} <= names
+    report = (out / "report.md").read_text()
+    assert "## After arrival" in report and "aftermath_fan_charts.png" in report
+    for label in ("resettled in Japan by 2025", "Japanese nationals resettled in Japan by 2025",
+                  "resettled in South Korea by 2025", "in the North in 2025",
+                  "held in Japanese missions, end of 2010"):
+        assert label in report
+    assert "`ngo_request_2014` switch it on" in report
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["aftermath"]["enabled_by"] == ["ngo_request_2014"]
+    table = pd.read_csv(out / "aftermath_differences.csv")
+    assert set(table["outcome"]) == set(AFTERMATH_OUTCOMES)
+
+
+def test_without_the_stage_the_report_and_its_files_are_as_before(tmp_path):
+    out = tmp_path / "plain"
+    assert main(["compare", str(SCENARIOS / "no_propaganda.toml"), "--baseline", str(HISTORICAL),
+                 "--reps", "2", "--scale", "0.005", "--out", str(out), "--no-attribution"]) == 0
+    assert not any(p.name.startswith("aftermath") for p in out.iterdir())
+    assert "After arrival" not in (out / "report.md").read_text()
+    assert "aftermath" not in json.loads((out / "manifest.json").read_text())
+    flagged = tmp_path / "flagged"
+    assert main(["compare", str(SCENARIOS / "no_propaganda.toml"), "--baseline", str(HISTORICAL),
+                 "--reps", "2", "--scale", "0.005", "--out", str(flagged), "--no-attribution",
+                 "--aftermath"]) == 0
+    assert "`--aftermath` was given" in (flagged / "report.md").read_text()
