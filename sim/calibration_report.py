@@ -503,6 +503,12 @@ def _ess_note(d: dict) -> list[str]:
                        "with the covariance of its nearest quarter of the particles)",
               "normal": "the kernel is pyABC's multivariate normal"}[d["run"].get("transition",
                                                                             "normal")]
+    scaling = d["run"].get("kernel_scaling", 1.0)
+    if scaling != 1.0:
+        kernel += (f", its covariance {scaling:g} times pyABC's default (Silverman's rule): with "
+                   f"{len(d['parameters'])} parameters, a narrow kernel makes the proposal density, "
+                   "and so the importance weights, vary by orders of magnitude across the "
+                   "accepted particles")
     if ess >= 0.25 * size:
         verdict = (f"The last generation's {size} particles have an effective sample size of "
                    f"{ess:.0f} (table below): the weights are even enough for the intervals and "
@@ -675,6 +681,8 @@ def _method_section(d: dict) -> list[str]:
         "sqrt(half-width^2 + noise^2); epsilon: pyABC's adaptive median; perturbation: "
         + {"local": "pyABC's `LocalTransition` (k_fraction 0.25)",
            "normal": "pyABC's multivariate normal kernel"}[run.get("transition", "normal")]
+        + (f" with its covariance scaled by {run.get('kernel_scaling', 1.0):g}"
+           if run.get("kernel_scaling", 1.0) != 1.0 else "")
         + (f", with {', '.join(f'`{k}`' for k in run.get('pyabc_log10_parameters', []))} "
            "sampled as base-10 logarithms" if run.get("pyabc_log10_parameters") else "")
         + "; stopping: the number of generations, of simulations, or the wall time.",

@@ -329,6 +329,6 @@ def test_a_calibration_resumes_from_its_database(recovered):
     original = settings.targets.read_text()
     settings.targets.write_text(original + "\n# changed\n" + AFTERMATH_TARGET)
     _check_same_inputs(meta, settings)
-    settings.targets.write_text(original.replace("low = ", "low = 1", 1))
+    settings.targets.write_text(original.replace("high = ", "high = 9", 1))  # a wider band
     with pytest.raises(ValueError, match="changed since the calibration started"):
         calibrate(settings, log=lambda *_: None)
