@@ -456,8 +456,10 @@ def write_posterior(history, priors: Sequence[Prior], figures: Sequence[Figure],
     point = {p.key: sample[p.key][point_index] for p in priors}
     document = {
         "format": POSTERIOR_FORMAT,
-        "method": "ABC-SMC (pyabc.ABCSMC), adaptive median epsilon, multivariate normal "
-                  "perturbation; last generation",
+        "method": "ABC-SMC (pyabc.ABCSMC), adaptive median epsilon, "
+                  f"{meta.get('transition', 'normal')} perturbation kernel (covariance x "
+                  f"{meta.get('kernel_scaling', 1.0):g}), log-uniform priors sampled as log10; "
+                  "last generation",
         "point_rule": f"among the {len(candidates)} particles of the last generation with the "
                       "highest weighted kernel density (parameters scaled to their prior ranges), "
                       f"the one with the smallest mean distance over {POINT_REPS} replications at "
