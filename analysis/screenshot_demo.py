@@ -46,7 +46,9 @@ def main() -> None:
                 executable_path=args.chromium,
                 args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                       "--disable-component-update", "--disable-sync", "--no-first-run"])
-            page = browser.new_page(viewport={"width": 1500, "height": 1250})
+            # Tall enough for the third row of the grid (the after-arrival view, row two, runs
+            # over into it) and the registrations chart.
+            page = browser.new_page(viewport={"width": 1500, "height": 1400})
             page.goto(url, timeout=120_000)
             page.get_by_text("Month: 1955-01").wait_for(timeout=120_000)
             page.get_by_role("button", name="▶").click()

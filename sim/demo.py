@@ -4,22 +4,37 @@
 policy levers a teacher can change from the page: each slider or switch acts *on top of* the
 scenario picked in the list (1 = as in the scenario). The page shows the households as a grid of
 coloured squares (neighbours in the social network sit side by side), departures per month and
-in total with the documented figures marked, registrations and cancellations, the date, and the
-month's policies in plain words. ``repatriation demo`` starts it (``sim/demo_app.py``).
+in total with the documented figures marked, registrations and cancellations, the date, the
+month's policies in plain words, and what became of those who have left so far, 1960-2025 (the
+after-arrival stage of ``sim/aftermath.py`` run on the model's own departures: ``aftermath_view``).
+``repatriation demo`` starts it (``sim/demo_app.py``).
 """
 
 from __future__ import annotations
 
+import itertools
 import os
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
+from .aftermath import AFTERMATH_FIGURES, SERIES, AftermathFigure, simulate_aftermath
 from .decision import Policy
 from .engine_mesa import RepatriationModel
-from .engine_numpy import CANCELLED, DEPARTED, DEPORTED, INTENDING, REGISTERED, SETTLED
+from .engine_numpy import (
+    CANCELLED,
+    DEPARTED,
+    DEPORTED,
+    GROUP_METRICS,
+    INTENDING,
+    REGISTERED,
+    SETTLED,
+    RunResult,
+)
 from .scenario import Scenario, load_scenario, month_index, with_parameters
 
 SCENARIO_DIR = Path(os.environ.get("REPATRIATION_SCENARIOS",
@@ -88,7 +103,9 @@ class DemoModel(RepatriationModel):
         spec = demo_scenario(scenario_name, welfare_cuts, enforcement, south_korea_takes_deportees,
                              propaganda, private_confirmation, publish_letters, right_of_return)
         full = spec.population.people / spec.population.mean_household_size
-        super().__init__(spec, seed=int(rng), scale=min(int(households) / full, 1.0))
+        self.run_seed = int(rng)  # the seed the page shows (Mesa's own seed is derived from it)
+        super().__init__(spec, seed=self.run_seed, scale=min(int(households) / full, 1.0))
+        self.aftermath_cache: AftermathView | None = None
 
     @property
     def people_per_person(self) -> float:
@@ -158,6 +175,81 @@ def household_grid(model: RepatriationModel) -> np.ndarray:
     grid = np.full(side * side, -1)
     grid[: len(states)] = states
     return grid.reshape(side, side)
+
+
+# What the after-arrival chart draws (labels for the page), all from aftermath.SERIES.
+AFTERMATH_VIEW_SERIES = {
+    "in_north": "in the North (returnees and descendants)",
+    "escaped": "escaped from the North (in all)",
+    "resettled_japan": "resettled in Japan (in all)",
+    "resettled_south_korea": "resettled in South Korea (in all)",
+    "japanese_nationals_resettled_japan": "of them, Japanese nationals",
+}
+_versions = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class AftermathView:
+    """What became of those who have left so far, 1960-2025, in full-population persons.
+
+    ``table`` has a ``year`` column and one column per ``aftermath.SERIES`` (simulated persons
+    times ``per_person``); ``left`` is the persons who have left so far (full population),
+    ``key`` the departures by group it was computed from, ``version`` a number that changes
+    whenever the view is recomputed (the page redraws the chart only then)."""
+
+    table: pd.DataFrame
+    left: float
+    per_person: float
+    key: tuple[int, ...]
+    version: int
+
+    def at(self, series: str, year: int) -> float:
+        rows = self.table.index[self.table["year"] == year]
+        return float(self.table.at[rows[0], series]) if len(rows) else float("nan")
+
+    def documented(self) -> list[tuple[AftermathFigure, float]]:
+        """The documented after-arrival figures in persons, each with this run's value."""
+        return [(f, self.at(f.series, f.year)) for f in AFTERMATH_FIGURES
+                if f.unit == "persons" and f.series in self.table]
+
+
+def aftermath_of_departures(scenario: Scenario, months: np.ndarray,
+                            departures: dict[str, np.ndarray], seed: int, replication: int = 0,
+                            per_person: float = 1.0) -> AftermathView:
+    """Run the after-arrival stage on one replication's monthly departures by group.
+
+    ``departures[name]`` holds, for each of ``GROUP_METRICS``, the persons who sailed in each of
+    ``months``. The stage draws from replication ``replication``'s own stream of ``seed`` (a
+    one-replication call of ``simulate_aftermath``), so the page shows what ``repatriation run``
+    with that seed would give replication ``replication`` for the same departures."""
+    months = np.asarray(months)
+    metrics = {name: np.asarray(departures[name], dtype=np.int64).reshape(1, len(months))
+               for name in GROUP_METRICS}
+    run = RunResult(months=months, replications=np.array([replication]), metrics=metrics,
+                    households=0, people=0)
+    result = simulate_aftermath(scenario, run, seed)
+    table = pd.DataFrame({"year": result.years,
+                          **{name: result.series[name][0] * per_person for name in SERIES}})
+    key = tuple(int(metrics[name].sum()) for name in GROUP_METRICS)
+    return AftermathView(table, sum(key) * per_person, per_person, key, next(_versions))
+
+
+def aftermath_view(model: DemoModel) -> AftermathView | None:
+    """The after-arrival view of the model's departures so far (None if the scenario has no
+    ``[aftermath]`` section), recomputed only when someone new has left since the last call."""
+    if model.spec.aftermath is None:
+        return None
+    collected = model.datacollector.model_vars
+    count = len(collected.get(GROUP_METRICS[0], []))
+    departures = {name: np.asarray(collected.get(name, []), dtype=np.int64)
+                  for name in GROUP_METRICS}
+    key = tuple(int(departures[name].sum()) for name in GROUP_METRICS)
+    cached = model.aftermath_cache
+    if cached is None or cached.key != key:
+        model.aftermath_cache = aftermath_of_departures(
+            model.spec, model.months[:count], departures, model.run_seed, model.replication,
+            model.people_per_person)
+    return model.aftermath_cache
 
 
 def launch(host: str = "127.0.0.1", port: int = 8765) -> int:

@@ -2,7 +2,8 @@
 
 The browser test starts the demo server on localhost, loads the page in Debian's Chromium driven by
 Playwright, moves a slider, steps the model a few months and checks that the charts, the
-household view and the month's text change. A screenshot is kept in tests/artifacts/.
+household view and the month's text change; then it plays on until the first ships have sailed
+and checks that the after-arrival view has followed them. A screenshot is kept in tests/artifacts/.
 """
 
 import os
@@ -15,10 +16,21 @@ import urllib.request
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from sim.aftermath import simulate_aftermath
 from sim.decision import Policy
-from sim.demo import DemoModel, demo_scenario, describe_policy, household_grid, scenario_names
+from sim.demo import (
+    DemoModel,
+    aftermath_of_departures,
+    aftermath_view,
+    demo_scenario,
+    describe_policy,
+    household_grid,
+    scenario_names,
+)
+from sim.engine_numpy import GROUP_METRICS, RunResult
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).parent / "artifacts"
@@ -55,6 +67,59 @@ def test_the_household_view_shows_every_family_once():
         model.step()
     grid = household_grid(model)
     assert (grid >= 0).sum() == len(model.households)
+
+
+def _departures(months: np.ndarray, seed: int = 5) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    sailing = (months >= 12 * 1959 + 11)[None, :]
+    return {name: rng.poisson(40 if i == 0 else 3, len(months)) * sailing[0]
+            for i, name in enumerate(GROUP_METRICS)}
+
+
+def test_the_after_arrival_view_is_the_stage_run_on_the_departures_with_its_own_stream(historical):
+    months = historical.months[:96]  # to the end of 1962
+    departures = _departures(months)
+    view = aftermath_of_departures(historical, months, departures, seed=7, replication=1,
+                                   per_person=50.0)
+    # Replication 1 of seed 7, exactly as a run with several replications would follow it.
+    run = RunResult(months=months, replications=np.array([0, 1]),
+                    metrics={n: np.stack([np.zeros_like(v), v]) for n, v in departures.items()},
+                    households=0, people=0)
+    stage = simulate_aftermath(historical, run, seed=7)
+    assert list(view.table["year"]) == list(range(1960, 2026))
+    for name in ("in_north", "escaped", "resettled_japan", "resettled_south_korea"):
+        assert np.array_equal(view.table[name].to_numpy(), stage.series[name][1] * 50.0)
+    assert view.left == 50.0 * sum(int(v.sum()) for v in departures.values())
+    assert view.at("in_north", 1962) > 0 and view.at("escaped", 2025) >= view.at("escaped", 2000)
+    documented = view.documented()
+    assert documented and all(f.unit == "persons" for f, _ in documented)
+    assert all(value == view.at(f.series, f.year) for f, value in documented)
+    other = aftermath_of_departures(historical, months, departures, seed=7, replication=0,
+                                    per_person=50.0)
+    assert not other.table.equals(view.table), "replication 0 has a stream of its own"
+    nobody = aftermath_of_departures(historical, months[:12], {n: np.zeros(12) for n in departures},
+                                     seed=7)
+    assert nobody.left == 0 and not nobody.table.drop(columns="year").to_numpy().any()
+
+
+def test_the_after_arrival_view_is_recomputed_only_when_someone_has_left():
+    model = DemoModel(households=500, rng="11")
+    first = aftermath_view(model)
+    assert first.left == 0 and first.per_person == pytest.approx(model.people_per_person)
+    model.step()
+    assert aftermath_view(model) is first  # nobody sails before December 1959
+    while model.month_label < "1960-02":
+        model.step()
+    sailed = aftermath_view(model)
+    assert sailed is not first and sailed.left > 0 and sailed.version > first.version
+    assert sailed.at("in_north", 1960) > 0
+    assert aftermath_view(model) is sailed
+    table = model.datacollector.get_model_vars_dataframe()
+    again = aftermath_of_departures(model.spec, model.months[:len(table)],
+                                    {n: table[n].to_numpy() for n in GROUP_METRICS},
+                                    seed=11, replication=model.replication,
+                                    per_person=model.people_per_person)
+    assert again.table.equals(sailed.table), "the model's seed and replication, nothing else"
 
 
 def _free_port() -> int:
@@ -117,8 +182,11 @@ def test_the_page_loads_reacts_to_a_slider_and_steps_in_a_real_browser(demo_serv
         page.get_by_text("Right to come back to Japan").click()
         page.get_by_role("button", name="Reset").click()
         page.get_by_text("may come back to Japan").first.wait_for(timeout=60_000)
+        aftermath = page.locator(".aftermath-view")
+        assert aftermath.get_by_text("Nobody has left yet").is_visible()
+        aftermath_before = aftermath.locator("img").get_attribute("src")
         before = _images(page)
-        assert len(before) >= 3
+        assert len(before) >= 4
 
         for _ in range(4):
             page.get_by_role("button", name="Step").click()
@@ -126,8 +194,19 @@ def test_the_page_loads_reacts_to_a_slider_and_steps_in_a_real_browser(demo_serv
         page.get_by_text("Month: 1955-04").wait_for(timeout=60_000)
         time.sleep(2)
         after = _images(page)
+        # Nobody has sailed yet, so the after-arrival view has nothing new to show.
+        assert aftermath.locator("img").get_attribute("src") == aftermath_before
+
+        # Play on until the first ships have sailed (December 1959), then pause.
+        page.get_by_role("button", name="▶").click()
+        aftermath.get_by_text("people who have left so far").wait_for(timeout=480_000)
+        page.get_by_role("button", name="❚❚").click()
+        time.sleep(2)
+        assert aftermath.get_by_text("documented about 200").is_visible()
+        aftermath_after = aftermath.locator("img").get_attribute("src")
         page.screenshot(path=str(ARTIFACTS / "demo.png"), full_page=True)
         browser.close()
 
     changed = sum(a != b for a, b in zip(before, after))
     assert changed >= 3, "the household view and the charts should all have been redrawn"
+    assert aftermath_after != aftermath_before, "the after-arrival view should follow departures"
