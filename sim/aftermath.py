@@ -29,7 +29,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from .engine_numpy import GROUP_METRICS, RunResult
+from .engine_numpy import GROUP_METRICS, RunResult, branch_streams
 from .population import DEPARTURE_GROUPS
 from .record import TARGETS_FILE, TargetsError
 from .scenario import AFTERMATH_START_YEAR, Aftermath, Scenario, read_toml, yearly_values
@@ -105,10 +105,7 @@ SERIES = {
 
 def aftermath_streams(seed: int, replications: Sequence[int]) -> list[np.random.Generator]:
     """Replication k's generator: child k of the seed's after-arrival branch (any grouping)."""
-    replications = list(replications)
-    branch = np.random.SeedSequence(seed, spawn_key=(_AFTERMATH_BRANCH,))
-    children = branch.spawn(max(replications) + 1) if replications else []
-    return [np.random.default_rng(children[k]) for k in replications]
+    return branch_streams(seed, _AFTERMATH_BRANCH, replications)
 
 
 @dataclass(frozen=True)

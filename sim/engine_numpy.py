@@ -64,14 +64,19 @@ def population_stream(seed: int) -> np.random.Generator:
 
 
 def replication_streams(seed: int, replications: Sequence[int]) -> list[np.random.Generator]:
-    """Generators for the given replication numbers: ``spawn`` children of the replication branch.
+    """Generators for the given replication numbers: ``spawn`` children of the replication branch."""
+    return branch_streams(seed, _REPLICATION_BRANCH, replications)
 
-    ``SeedSequence(seed, spawn_key=(1,)).spawn(n)[k]`` is the same stream for every n > k, so
-    replication k is the same whichever set of replications a worker is asked for.
+
+def branch_streams(seed: int, branch: int, replications: Sequence[int]) -> list[np.random.Generator]:
+    """Generators for the given replication numbers: ``spawn`` children of one branch of the seed.
+
+    ``SeedSequence(seed, spawn_key=(branch,)).spawn(n)[k]`` is the same stream for every n > k,
+    so replication k is the same whichever set of replications a worker is asked for.
     """
     replications = list(replications)
-    branch = np.random.SeedSequence(seed, spawn_key=(_REPLICATION_BRANCH,))
-    children = branch.spawn(max(replications) + 1) if replications else []
+    root = np.random.SeedSequence(seed, spawn_key=(branch,))
+    children = root.spawn(max(replications) + 1) if replications else []
     return [np.random.default_rng(children[k]) for k in replications]
 
 
