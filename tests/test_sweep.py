@@ -16,7 +16,8 @@ import pytest
 from sim.cli import main
 from sim.engine_numpy import simulate
 from sim.scenario import with_parameters
-from sim.sweep import OUTPUTS, SweepError, SweepStore, load_sweep, point_values, run_sweep
+from sim.sweep import (LOCAL_CLUSTER_CONFIG, OUTPUTS, SweepError, SweepStore, chunk_sizes,
+                       load_sweep, local_cluster, point_values, run_sweep)
 from conftest import HISTORICAL
 
 # 12 Latin-hypercube points x 2 replications at 1% scale: a few seconds of work.
@@ -211,6 +212,36 @@ def test_a_dask_cluster_gives_the_same_results(sweep_file, uninterrupted, cluste
                        scheduler=cluster.scheduler_address, chunk_size=5)
     assert report.workers == 2
     pd.testing.assert_frame_equal(report.results, uninterrupted[1])
+
+
+@pytest.mark.parametrize("points, workers", [(1, 2), (12, 1), (12, 2), (48, 2), (5120, 2)])
+def test_chunks_shrink_to_single_points_so_the_workers_finish_together(points, workers):
+    sizes = chunk_sizes(points, workers)
+    assert sum(sizes) == points
+    assert sizes == sorted(sizes, reverse=True) and max(sizes) <= 32
+    assert sizes[-min(points, workers):] == [1] * min(points, workers)
+    assert chunk_sizes(10, 2, 3) == [3, 3, 3, 1]
+
+
+def test_local_workers_run_without_malloc_trim_threads_or_housekeeping(monkeypatch):
+    """What the local cluster promises its workers, checked inside the worker processes, even
+    after an earlier cluster with Dask's defaults left MALLOC_TRIM_THRESHOLD_ in os.environ."""
+    import dask
+    from distributed import Client
+
+    monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "65536")
+
+    def inside():
+        return (os.environ.get("MALLOC_TRIM_THRESHOLD_"), os.environ.get("OMP_NUM_THREADS"),
+                os.environ.get("OPENBLAS_NUM_THREADS"),
+                {key: dask.config.get(key) for key in LOCAL_CLUSTER_CONFIG})
+
+    with local_cluster(1) as cluster, Client(cluster) as client:
+        (malloc, omp, openblas, config), = client.run(inside).values()
+        saturation = cluster.scheduler.WORKER_SATURATION
+    assert malloc is None and omp == openblas == "1"
+    assert config == LOCAL_CLUSTER_CONFIG
+    assert saturation == 1.0
 
 
 # -- resuming ----------------------------------------------------------------------------------
