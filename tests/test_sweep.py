@@ -157,9 +157,15 @@ def test_a_bad_setting_is_refused_naming_the_file_and_key(tmp_path, old, new, me
 
 
 def test_points_that_break_a_cross_key_rule_are_refused_before_running(tmp_path):
-    # register_rate + revert_rate (0.15 in the baseline) must not exceed 1.
+    # register_rate + revert_rate must not exceed 1: a range of register_rate every point of
+    # which breaks the rule with the baseline's revert_rate (which the calibration sets).
+    from sim.scenario import load_scenario
+
+    revert = load_scenario(HISTORICAL).process.revert_rate
+    assert revert > 0
+    low = 1 - revert / 2
     text = SWEEP.replace('"process.cancel_rate" = { min = 0.1, max = 0.5 }',
-                         '"process.register_rate" = { min = 0.5, max = 0.95 }')
+                         f'"process.register_rate" = {{ min = {low!r}, max = 1.0 }}')
     with pytest.raises(SweepError, match="is not a valid scenario; narrow the ranges") as error:
         load_sweep(write(tmp_path, text))
     assert "register_rate + revert_rate must not exceed 1" in str(error.value)
