@@ -608,6 +608,15 @@ def _findings(d: dict) -> list[str]:
             f"{q['cancellations_1961']:,.0f} cancelled and {q['registrations_1961']:,.0f} "
             f"registered. Departures from 1962 to 1984 add {q['departures_1962_1984']:,.0f}.",
         ]
+        after_1967 = c["simulated_departures_1968_1984"]
+        if after_1967 < 0.01 * q["departures_total"]:
+            lines[-1] += (
+                f" Only {after_1967:,.0f} sail after 1967, although the project resumed in 1971 "
+                "and its ships sailed until July 1984 (002, DESIGN 2): the total is met by "
+                "1960-1961 at the ships' capacity followed by almost no demand, not by a smaller "
+                "stream of departures over 1962-1984. The documents give no yearly figure after "
+                "1960 to fit, so the calibration cannot tell these apart; the posterior draws' "
+                "band of total departures (table above) shows how loosely the total is held.")
         if total_r["fit"] and total_r["calibrated"]["p50"] > total_r["high"]:
             lines[-1] += (" Total departures stay above the documented figure because the "
                           "waiting list of 1960 sails in 1961 rather than cancelling.")
