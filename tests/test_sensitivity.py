@@ -65,7 +65,10 @@ def test_sobol_indices_are_zero_for_a_parameter_without_effect(sobol_sweep):
     for output in ("departures_total", "departures_1960"):
         assert table.loc[(output, NO_EFFECT), "ST"] == 0
         assert table.loc[(output, NO_EFFECT), "S1"] == 0
-    assert table.loc[("departures_total", "decision.peers"), "ST"] > 0.05
+    # Clearly above the exact zero of the parameter without effect. (In the calibrated baseline
+    # the departures of 1960-1961 are bound by the ships' places, so peers move the total less
+    # than they did with the hand-set parameters: ST 0.048 at the calibration of 23 November.)
+    assert table.loc[("departures_total", "decision.peers"), "ST"] > 0.01
 
 
 def test_morris_effects_are_zero_for_a_parameter_without_effect(morris_sweep):
