@@ -545,6 +545,19 @@ def _ess_note(d: dict) -> list[str]:
     return [verdict + " Sampling: " + how + kernel + "."]
 
 
+def _noise_note(r: dict, scale: float) -> str:
+    """Why the fit barely sees a figure whose noise at the calibration scale dwarfs its band."""
+    half = (r["high"] - r["low"]) / 2
+    noise = r.get("noise_sd_at_calibration_scale")
+    if not noise or noise / half <= 2:
+        return ""
+    ratio = noise / half
+    return (f" At scale {scale} one run's noise on this figure is {ratio:.1f} half-widths of its "
+            "band, so the distance (width sqrt(half-width^2 + noise^2)) weighs its error "
+            f"{1 / np.sqrt(1 + ratio ** 2):.2f} times as much as its band alone would: the "
+            "calibration barely sees it.")
+
+
 def _findings(d: dict) -> list[str]:
     rows = {r["key"]: r for r in d["rows"]}
     c = d["consistency"]
@@ -564,7 +577,11 @@ def _findings(d: dict) -> list[str]:
                         "departures are bound by the `ship_capacity` lever, an input of the "
                         "scenario, not a calibrated parameter."
                         if r.get("ship_places") and r["calibrated"]["p50"] >= 0.98 * r["ship_places"]
-                        else ""))
+                        else "")
+                     + _noise_note(r, d["scale"])
+                     + (" See below: the documented figures pull against each other."
+                        if r["key"] in ("registrations_1959_1967", "departures_total",
+                                        "cancelled_share_1959_1967") else ""))
     lines += [
         "",
         "The documented figures pull against each other. Of the "
