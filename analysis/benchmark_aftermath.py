@@ -58,9 +58,11 @@ def main() -> None:
     args = parser.parse_args()
     plain, followed, engine, stage = [], [], [], []
     with tempfile.TemporaryDirectory() as folder:
-        for _ in range(args.repeats):
-            plain.append(timed_run(False, args.reps, args.scale, Path(folder) / "plain"))
-            followed.append(timed_run(True, args.reps, args.scale, Path(folder) / "followed"))
+        for repeat in range(args.repeats):
+            # Alternate which goes first, so that a drift of the machine falls on both.
+            for aftermath in ((False, True) if repeat % 2 == 0 else (True, False)):
+                (followed if aftermath else plain).append(
+                    timed_run(aftermath, args.reps, args.scale, Path(folder) / str(aftermath)))
             e, s = in_process(args.reps, args.scale)
             engine.append(e)
             stage.append(s)
