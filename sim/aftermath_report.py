@@ -20,12 +20,14 @@ from pathlib import Path
 import pandas as pd
 
 OKABE_ITO = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000"]
+# (title, first year shown: escapes are few before the 1990s, series)
 PANELS = (
-    ("People in the North", ("in_north", "returnees_in_north", "descendants_in_north")),
-    ("Escaped, held in China, sheltered by Japan", ("escaped", "in_china", "in_japanese_missions",
-                                                    "caught_and_returned")),
-    ("Resettled (cumulative)", ("resettled_south_korea", "resettled_japan")),
-    ("Japanese nationals resettled in Japan (cumulative)", ("japanese_nationals_resettled_japan",)),
+    ("People in the North", 1960, ("in_north", "returnees_in_north", "descendants_in_north")),
+    ("Escaped, held in China, sheltered by Japan", 1990,
+     ("escaped", "in_china", "in_japanese_missions", "caught_and_returned")),
+    ("Resettled (cumulative)", 1990, ("resettled_south_korea", "resettled_japan")),
+    ("Japanese nationals resettled in Japan (cumulative)", 1990,
+     ("japanese_nationals_resettled_japan",)),
 )
 TABLE_YEARS = (1960, 1970, 1980, 1990, 1995, 2000, 2005, 2008, 2010, 2014, 2020, 2025)
 
@@ -54,7 +56,7 @@ def run_command(args: argparse.Namespace) -> int:
     out = args.out or args.run / "aftermath-report"
     try:
         with staged_directory(out) as folder:
-            plot(table, summary, manifest["scale"], folder / "aftermath.png")
+            plot(table, manifest["scale"], folder / "aftermath.png")
             (folder / "report.md").write_text(report(table, summary, manifest, args.run))
             (folder / "manifest.json").write_text(json.dumps(
                 {"run": str(args.run), "run_manifest": manifest,
@@ -79,7 +81,7 @@ def read_run(run: Path) -> tuple[pd.DataFrame, dict, dict]:
             json.loads(files["manifest.json"].read_text()))
 
 
-def plot(table: pd.DataFrame, summary: dict, scale: float, path: Path) -> None:
+def plot(table: pd.DataFrame, scale: float, path: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -89,7 +91,7 @@ def plot(table: pd.DataFrame, summary: dict, scale: float, path: Path) -> None:
 
     fig, axes = plt.subplots(2, 2, figsize=(11, 7.5), constrained_layout=True)
     years = table["year"]
-    for ax, (title, names) in zip(axes.ravel(), PANELS):
+    for ax, (title, first_year, names) in zip(axes.ravel(), PANELS):
         for colour, name in zip(OKABE_ITO, names):
             ax.fill_between(years, table[f"{name}_p05"] / scale, table[f"{name}_p95"] / scale,
                             color=colour, alpha=0.2, linewidth=0)
@@ -101,12 +103,9 @@ def plot(table: pd.DataFrame, summary: dict, scale: float, path: Path) -> None:
                                 fmt="D", markeredgecolor="black", capsize=3,
                                 label=f"documented ({figure.source}): {figure.label}")
         ax.set_title(title, fontsize=10)
-        ax.set_xlim(1960, int(years.iloc[-1]))
+        ax.set_xlim(first_year, int(years.iloc[-1]))
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7, loc="upper left")
-    axes[1, 0].set_xlim(1990, int(years.iloc[-1]))
-    axes[1, 1].set_xlim(1990, int(years.iloc[-1]))
-    axes[0, 1].set_xlim(1990, int(years.iloc[-1]))
     fig.suptitle(f"After arrival: mean and 90% band over replications, full-population persons "
                  f"(run at scale {scale:g}); diamonds: documented figures and their tolerance",
                  fontsize=10)

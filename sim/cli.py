@@ -109,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
         from .engine_mesa import simulate_mesa  # Mesa is slow to import; only when asked for
 
         engine = simulate_mesa
-    follow = args.aftermath or (scenario.aftermath is not None and scenario.aftermath.enabled)
+    follow = args.aftermath or scenario.aftermath_enabled
     if follow and scenario.aftermath is None:
         print(f"error: {args.scenario}: key 'aftermath': the scenario has no [aftermath] section "
               "(extend scenarios/historical.toml, which has one)", file=sys.stderr)

@@ -193,7 +193,7 @@ def shared_population(baseline: Scenario, scale: float, seed: int) -> Population
 
 def follows_aftermath(scenarios: list[Scenario]) -> bool:
     """Whether any of the scenarios switches the after-arrival stage on."""
-    return any(s.aftermath is not None and s.aftermath.enabled for s in scenarios)
+    return any(s.aftermath_enabled for s in scenarios)
 
 
 def compare(baseline: Scenario, scenarios: list[Scenario], seed: int, reps: int, scale: float,

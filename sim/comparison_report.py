@@ -69,7 +69,7 @@ def add_command(commands) -> None:
 
 
 def run_command(args: argparse.Namespace) -> int:
-    from .compare import attribute, compare, follows_aftermath, numpy_runner, posterior_runner
+    from .compare import attribute, compare, numpy_runner, posterior_runner
     from .scenario import posterior_file
 
     if args.reps < 2 or not 0 < args.scale <= 1:
@@ -117,7 +117,7 @@ def run_command(args: argparse.Namespace) -> int:
     if comparison.aftermath is not None:
         manifest["aftermath"] = {
             "requested": bool(args.aftermath),
-            "enabled_by": [s.name for s in scenarios if follows_aftermath([s])],
+            "enabled_by": [s.name for s in scenarios if s.aftermath_enabled],
             "outcomes": {key: {"series": series, "year": year}
                          for key, (series, year) in AFTERMATH_OUTCOMES.items()},
         }
@@ -285,7 +285,7 @@ def _fmt(row, prefix="difference") -> str:
 def aftermath_markdown(scenarios, comparison, manifest) -> list[str]:
     """The report's after-arrival section: paired differences of who came back, and when."""
     table = comparison.aftermath_differences()
-    enabled = [s.name for s in scenarios if s.aftermath is not None and s.aftermath.enabled]
+    enabled = [s.name for s in scenarios if s.aftermath_enabled]
     why = " and ".join(
         ([f"{', '.join(f'`{name}`' for name in enabled)} switch it on (`[aftermath] enabled = "
           "true`)"] if enabled else [])

@@ -435,6 +435,11 @@ class Scenario(_Strict):
         return self
 
     @property
+    def aftermath_enabled(self) -> bool:
+        """Whether the scenario switches the after-arrival stage on by itself."""
+        return self.aftermath is not None and self.aftermath.enabled
+
+    @property
     def months(self) -> np.ndarray:
         """Absolute month numbers of the simulated period."""
         return np.arange(self.simulation.start, self.simulation.end + 1)
