@@ -36,7 +36,7 @@ from .calibration import (
     widths_of,
 )
 from .engine_numpy import RunResult, simulate
-from .record import load_targets
+from .record import load_targets, stated
 from .scenario import load_scenario, month_index, posterior_file, with_parameters
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -324,6 +324,15 @@ def _plot_departures(out: Path, targets, run_point, run_draws, run_start) -> str
     ax.errorbar([1960], [t.centre], yerr=[[t.centre - t.low], [t.high - t.centre]], fmt="o",
                 color="black", capsize=4, label=f"documented: {t.qualifier} {t.documented:,.0f} "
                                                f"in 1960 ({t.source})")
+    # The later years have no count, only a band over a span of years (qualifier "some"): drawn
+    # as that band divided by the span's length, a yearly average, over the span.
+    for t, colour in zip((f for f in by_key.values() if f.qualifier == "some" and f.fit),
+                         ("tab:green", "tab:olive")):
+        first, last = (month_index(m) for m in t.period)
+        years_long = (last - first + 1) / 12
+        ax.fill_between([first / 12, (last + 1) / 12], t.low / years_long, t.high / years_long,
+                        color=colour, alpha=0.15, step=None,
+                        label=f"{t.label}: band / {years_long:.1f} years (no count; {t.source})")
     ax.set_yscale("log")
     ax.set_xlabel("year")
     ax.set_ylabel("departures per year (persons, log scale)")
@@ -457,7 +466,7 @@ def _markdown(d: dict, targets) -> str:
     ]
     for r in d["rows"]:
         share = r["unit"] == "share"
-        doc = f"{r['qualifier']} {_fmt(r['documented'], share)}".replace("exactly ", "")
+        doc = stated(r["qualifier"], r["documented"], "{:.1%}" if share else "{:,.0f}")
         band = f"{_fmt(r['low'], share)} - {_fmt(r['high'], share)}"
         if not r["produced"]:
             lines.append(f"| {r['label']} | {doc} | {band} | {r['sources']} | - | not produced by "
@@ -567,7 +576,8 @@ def _findings(d: dict) -> list[str]:
         lines.append("Every fitted figure is within its tolerance at the calibrated point.")
     for r in unmet:
         share = r["unit"] == "share"
-        lines.append(f"- **{r['label']}**: documented {_fmt(r['documented'], share)} "
+        doc = stated(r["qualifier"], r["documented"], "{:.1%}" if share else "{:,.0f}")
+        lines.append(f"- **{r['label']}**: documented {doc} "
                      f"(band {_fmt(r['low'], share)} - {_fmt(r['high'], share)}), calibrated "
                      f"{_fmt(r['calibrated']['p50'], share)}; with parameter uncertainty "
                      f"{_fmt(r['with_parameter_uncertainty']['p05'], share)} - "
@@ -632,8 +642,9 @@ def _findings(d: dict) -> list[str]:
                 "and its ships sailed until July 1984 (002, DESIGN 2): the total is met by "
                 "1960-1961 at the ships' capacity followed by almost no demand, not by a smaller "
                 "stream of departures over 1962-1984. The documents give no yearly figure after "
-                "1960 to fit, so the calibration cannot tell these apart; the posterior draws' "
-                "band of total departures (table above) shows how loosely the total is held.")
+                "1960, only that the ships sailed on (a figure with no count holds that only "
+                "loosely); the posterior draws' band of total departures (table above) shows "
+                "how loosely the total is held.")
         if total_r["fit"] and total_r["calibrated"]["p50"] > total_r["high"]:
             lines[-1] += (" Total departures stay above the documented figure because the "
                           "waiting list of 1960 sails in 1961 rather than cancelling.")
@@ -645,7 +656,7 @@ def _findings(d: dict) -> list[str]:
             f"household (`process.hearsay` = {q['hearsay']:.3g} at the point: each household "
             "hears that share of the letters an average household gets from its own neighbours). "
             f"At the point, with {q['side_reps']} replications at full scale each: without the "
-            f"second-hand letters (hearsay 0, the model before this calibration) total "
+            f"second-hand letters (hearsay 0: only neighbours of those who left hear) total "
             f"departures would be {q['departures_total_no_hearsay']:,.0f} (1961: "
             f"{q['departures_1961_no_hearsay']:,.0f}; registrations 1959-1967 "
             f"{q['registrations_no_hearsay']:,.0f}), against {q['departures_total']:,.0f} (1961: "

@@ -18,7 +18,7 @@ import pandas as pd
 from . import __version__
 from .engine_numpy import simulate
 from .outputs import annual_table, manifest, summary, write_run
-from .record import FIGURES
+from .record import FIGURES, stated
 from .scenario import AftermathLevers, ScenarioError, lever_catalogue, load_scenario
 
 
@@ -162,7 +162,7 @@ def render_summary(name, result, run_summary, scale, wall, out) -> str:
         fmt = "{:.0%}" if figure.is_share else "{:,.0f}"
         table.append({
             "figure": figure.label,
-            "documented": f"{figure.qualifier} {fmt.format(figure.documented)}".replace("exactly ", ""),
+            "documented": stated(figure.qualifier, figure.documented, fmt),
             "simulated": fmt.format(sim["full_scale_mean"]),
             "90% band": f"{fmt.format(sim['full_scale_p05'])} - {fmt.format(sim['full_scale_p95'])}",
             "source": figure.source,

@@ -21,7 +21,9 @@ from .scenario import month_index, read_toml
 TARGETS_FILE = Path(__file__).resolve().parents[1] / "analysis" / "targets.toml"
 MEASURES = ("total", "stock", "cancelled_share")
 UNITS = ("persons", "share")
-QUALIFIERS = ("exactly", "about", "over", "under")
+# "some": the documents record that it happened but give no count; `documented` is then the
+# band's floor, and the band is a stated reading of the words (its `tolerance_reason`).
+QUALIFIERS = ("exactly", "about", "over", "under", "some")
 # "repatriation": 1955-1984 in Japan, what the calibration fits; "aftermath": after arrival in
 # the North (its own stage of the tool), never fitted by the calibration of the baseline.
 STAGES = ("repatriation", "aftermath")
@@ -63,7 +65,7 @@ class Figure:
     key: str
     label: str
     documented: float
-    qualifier: str  # "about", "over", "under", "exactly"
+    qualifier: str  # "about", "over", "under", "exactly", "some" (see QUALIFIERS)
     source: str  # document file name(s), e.g. "002, 001"
     measure: Callable[[RunResult], np.ndarray] | None  # None: not produced by the model yet
     is_share: bool = False
@@ -95,6 +97,14 @@ class Figure:
     def full_scale(self, values: np.ndarray, scale: float) -> np.ndarray:
         """Values measured on a run at ``scale``, as full-population equivalents."""
         return np.asarray(values, dtype=float) if self.is_share else np.asarray(values) / scale
+
+
+def stated(qualifier: str, documented: float, fmt: str = "{:,.0f}") -> str:
+    """How the documents state a figure, for tables: "over 49,000", "23,712", "no count"."""
+    if qualifier == "some":
+        return "some (no count)"
+    text = fmt.format(documented)
+    return text if qualifier == "exactly" else f"{qualifier} {text}"
 
 
 class TargetsError(ValueError):
@@ -145,6 +155,8 @@ def _figure(entry: dict) -> Figure:
         raise ValueError(f"stage must be one of {STAGES}, got {entry['stage']!r}")
     if entry["qualifier"] not in QUALIFIERS:
         raise ValueError(f"qualifier must be one of {QUALIFIERS}, got {entry['qualifier']!r}")
+    if entry["qualifier"] == "some" and entry["documented"] != entry["low"]:
+        raise ValueError("a figure with no count ('some') has documented = low, the band's floor")
     if (entry["unit"] == "share") != (entry["measure"] == "cancelled_share"):
         raise ValueError("a share is measured by 'cancelled_share', and only a share is")
     first, last = entry["period"]

@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.record import FIGURES, TARGETS, TARGETS_FILE, TargetsError, load_targets
+from sim.record import FIGURES, TARGETS, TARGETS_FILE, TargetsError, load_targets, stated
 from sim.scenario import month_index
 
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
@@ -63,6 +63,14 @@ def test_units_periods_and_bands_are_consistent():
             assert t.low == t.documented, t.key
         if t.qualifier == "under":
             assert t.high == t.documented, t.key
+        if t.qualifier == "some":  # no count: the documented value is the band's floor
+            assert t.low == t.documented, t.key
+
+
+def test_a_figure_with_no_count_is_shown_as_such():
+    assert stated("some", 4300) == "some (no count)"
+    assert stated("over", 49_000) == "over 49,000" and stated("exactly", 23_712) == "23,712"
+    assert stated("about", 0.25, "{:.0%}") == "about 25%"
 
 
 def test_departures_are_within_the_project_and_nested_figures_are_smaller():
@@ -99,6 +107,7 @@ def test_figures_are_the_produced_targets_and_measure_full_scale_units(small_run
     ({"period": '["1960-05", "1959-12"]'}, "ends before it starts"),
     ({"colour": '"red"'}, "unknown key"),
     ({"stage": '"afterlife"'}, "stage must be one of"),
+    ({"qualifier": '"some"'}, "documented = low"),
 ])
 def test_an_invalid_target_is_refused_naming_the_file_and_target(tmp_path, change, message):
     entry = {
