@@ -18,6 +18,7 @@ Runs made (all numpy engine, seed ``seed``):
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import time
 from pathlib import Path
@@ -53,6 +54,12 @@ def _fmt(value: float, share: bool) -> str:
     if not np.isfinite(value):
         return "n/a"
     return f"{value:.1%}" if share else f"{value:,.0f}"
+
+
+def _documented(row: dict) -> str:
+    """A report row's documented figure as the documents state it ("over 49,000", "277")."""
+    return stated(row["qualifier"], row["documented"],
+                  "{:.1%}" if row["unit"] == "share" else "{:,.0f}")
 
 
 def _annual(result: RunResult, scale: float) -> tuple[np.ndarray, np.ndarray]:
@@ -326,12 +333,12 @@ def _plot_departures(out: Path, targets, run_point, run_draws, run_start) -> str
                                                f"in 1960 ({t.source})")
     # The later years have no count, only a band over a span of years (qualifier "some"): drawn
     # as that band divided by the span's length, a yearly average, over the span.
-    for t, colour in zip((f for f in by_key.values() if f.qualifier == "some" and f.fit),
-                         ("tab:green", "tab:olive")):
+    no_count = [f for f in by_key.values() if f.qualifier == "some" and f.fit]
+    for t, colour in zip(no_count, itertools.cycle(("tab:green", "tab:olive", "tab:cyan"))):
         first, last = (month_index(m) for m in t.period)
         years_long = (last - first + 1) / 12
         ax.fill_between([first / 12, (last + 1) / 12], t.low / years_long, t.high / years_long,
-                        color=colour, alpha=0.15, step=None,
+                        color=colour, alpha=0.15,
                         label=f"{t.label}: band / {years_long:.1f} years (no count; {t.source})")
     ax.set_yscale("log")
     ax.set_xlabel("year")
@@ -466,7 +473,7 @@ def _markdown(d: dict, targets) -> str:
     ]
     for r in d["rows"]:
         share = r["unit"] == "share"
-        doc = stated(r["qualifier"], r["documented"], "{:.1%}" if share else "{:,.0f}")
+        doc = _documented(r)
         band = f"{_fmt(r['low'], share)} - {_fmt(r['high'], share)}"
         if not r["produced"]:
             lines.append(f"| {r['label']} | {doc} | {band} | {r['sources']} | - | not produced by "
@@ -576,8 +583,7 @@ def _findings(d: dict) -> list[str]:
         lines.append("Every fitted figure is within its tolerance at the calibrated point.")
     for r in unmet:
         share = r["unit"] == "share"
-        doc = stated(r["qualifier"], r["documented"], "{:.1%}" if share else "{:,.0f}")
-        lines.append(f"- **{r['label']}**: documented {doc} "
+        lines.append(f"- **{r['label']}**: documented {_documented(r)} "
                      f"(band {_fmt(r['low'], share)} - {_fmt(r['high'], share)}), calibrated "
                      f"{_fmt(r['calibrated']['p50'], share)}; with parameter uncertainty "
                      f"{_fmt(r['with_parameter_uncertainty']['p05'], share)} - "
@@ -641,10 +647,14 @@ def _findings(d: dict) -> list[str]:
                 f" Only {after_1967:,.0f} sail after 1967, although the project resumed in 1971 "
                 "and its ships sailed until July 1984 (002, DESIGN 2): the total is met by "
                 "1960-1961 at the ships' capacity followed by almost no demand, not by a smaller "
-                "stream of departures over 1962-1984. The documents give no yearly figure after "
-                "1960, only that the ships sailed on (a figure with no count holds that only "
-                "loosely); the posterior draws' band of total departures (table above) shows "
-                "how loosely the total is held.")
+                "stream of departures over 1962-1984. "
+                + ("The documents give no yearly figure after 1960, only that the ships sailed "
+                   "on, and a figure with no count holds that only loosely; "
+                   if any(r["qualifier"] == "some" and r["fit"] for r in d["rows"]) else
+                   "The documents give no yearly figure after 1960 to fit, so the calibration "
+                   "cannot tell these apart; ")
+                + "the posterior draws' band of total departures (table above) shows how "
+                "loosely the total is held.")
         if total_r["fit"] and total_r["calibrated"]["p50"] > total_r["high"]:
             lines[-1] += (" Total departures stay above the documented figure because the "
                           "waiting list of 1960 sails in 1961 rather than cancelling.")

@@ -100,7 +100,7 @@ class Figure:
 
 
 def stated(qualifier: str, documented: float, fmt: str = "{:,.0f}") -> str:
-    """How the documents state a figure, for tables: "over 49,000", "23,712", "no count"."""
+    """How the documents state a figure, for tables: "over 49,000", "23,712", "some (no count)"."""
     if qualifier == "some":
         return "some (no count)"
     text = fmt.format(documented)

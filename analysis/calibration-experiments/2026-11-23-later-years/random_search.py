@@ -16,12 +16,12 @@ for i in range(n):
         if p.key == "decision.letters": x = 10**rng.uniform(-2, np.log10(3))
         elif p.dist == "loguniform": x = 10**rng.uniform(np.log10(lo), np.log10(hi))
         else: x = rng.uniform(lo, hi)
-        if getattr(p, "integer", False): x = int(round(x))
-        vals[p.key] = x
+        vals[p.key] = p.value(x)  # rounds the keys that count persons
     sc = with_parameters(base, vals, source="explore")
     r = simulate(sc, i, 1, scale=scale)
     years = np.asarray(r.months)//12
     d = r.metrics["departures"][0]/scale; g = r.metrics["registrations"][0]/scale
     tot = lambda a,b: float(d[(years>=a)&(years<=b)].sum())
     out.append(dict(vals=vals, total=float(d.sum()), y1960=tot(1960,1960), y1961=tot(1961,1961), l62=tot(1962,1984), l71=tot(1971,1984), reg=float(g[(years>=1959)&(years<=1967)].sum())))
+import os; os.makedirs("/tmp/explore", exist_ok=True)
 json.dump(out, open(f"/tmp/explore/search_{sys.argv[1]}.json","w"))
