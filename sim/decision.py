@@ -7,14 +7,18 @@ A household's propensity to leave is a log-odds sum of three parts:
   ties, a Japanese spouse, a secure residence status, the irreversibility of a one-way trip);
 * social norm -- Soren pressure x tie strength, and the share of network neighbours who have
   registered or gone;
-* belief about the North -- raised by propaganda (exposure x intensity), lowered by published
-  bad news, and, per household, by remembered letters of hardship from neighbours who left.
+* belief about the North (0..1) -- raised by propaganda (exposure x intensity), lowered by
+  published bad news and, per household, by the letters of hardship it receives from neighbours
+  who left (and hears of second-hand). Letters act on belief, not on the log-odds directly, so
+  they can take away at most what belief adds: the pushes out of Japan still act on a household
+  that has stopped believing in the North.
 
-``household_logit`` holds the terms that depend only on the household and the month (one value
-per household, shared by every replication); ``network_logit`` adds the terms that depend on what
-the household's neighbours did in this replication. Both engines call these same functions.
-All functions are pure: arrays in, arrays out, any shape that broadcasts; they work as well on
-numpy float32 scalars (one household), giving bit-for-bit the same numbers as on arrays.
+``household_logit`` holds the household's own terms and its belief (shared by every
+replication until the first letters of hardship, when the neighbours who left make beliefs
+differ); ``network_logit`` adds the peers: what the household's neighbours did in this
+replication. Both engines call these same functions. All functions are pure: arrays in, arrays
+out, any shape that broadcasts (``out=`` only says where to write); they work as well on numpy
+float32 scalars (one household), giving bit-for-bit the same numbers as on arrays.
 """
 
 from __future__ import annotations
@@ -119,17 +123,38 @@ def soren_norm(soren_tie: np.ndarray, policy: Policy, w: DecisionWeights) -> np.
 
 
 def updated_belief(
-    belief: np.ndarray, soren_tie: np.ndarray, policy: Policy, p: Process
+    belief: np.ndarray, soren_tie: np.ndarray, policy: Policy, p: Process,
+    letters: np.ndarray | None = None, out: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Belief that life in the North is good (0..1) after a month of propaganda and publication.
+    """Belief that life in the North is good (0..1) after a month of propaganda, publication and
+    letters; written into ``out`` if given (it may be ``belief`` itself).
 
     Propaganda pulls belief towards 1 in proportion to exposure (media for everyone, more through
-    Soren ties); published bad news pulls it towards 0 for everyone.
+    Soren ties); published bad news pulls it towards 0 for everyone; each of the ``letters`` of
+    hardship the household received this month (``letters_received``; None while no letter
+    tells of hardship) keeps a share exp(-letter_learning) of it. Belief stays within 0..1
+    however many letters come; propaganda holds it where its pull balances the letters' (and
+    restores it if fewer letters tell of hardship).
     """
     exposure = p.media_exposure + (1.0 - p.media_exposure) * soren_tie
-    up = p.propaganda_learning * policy.propaganda * exposure * (1.0 - belief)
-    down = p.publication_learning * policy.letters_published * policy.bad_news * belief
-    return belief + up - down
+    gain = p.propaganda_learning * policy.propaganda * exposure  # share of disbelief won over
+    loss = p.publication_learning * policy.letters_published * policy.bad_news  # of belief lost
+    # belief + gain (1 - belief) - loss belief, rearranged so that it can be written into `out`
+    out = np.multiply(belief, 1.0 - gain - loss, out=out)
+    out += gain
+    if letters is not None:
+        kept = np.multiply(letters, -p.letter_learning)
+        out *= np.exp(kept, out=kept) if isinstance(kept, np.ndarray) else np.exp(kept)
+    return out
+
+
+def letters_received(
+    departed_neighbours: np.ndarray, bad_news: float, heard: np.ndarray | float = 0.0
+) -> np.ndarray:
+    """Letters of hardship a household receives in a month: ``bad_news`` (the share of letters
+    that tell of hardship) of one letter from each neighbour who left, and of those ``heard``
+    second-hand (``hearsay_letters``)."""
+    return np.float32(bad_news) * (departed_neighbours + heard)
 
 
 def household_logit(
@@ -200,24 +225,12 @@ def peer_weight(degree: np.ndarray, w: DecisionWeights) -> np.ndarray:
 
 def network_logit(
     base: np.ndarray, engaged_neighbours: np.ndarray, per_neighbour: np.ndarray,
-    letters: np.ndarray, w: DecisionWeights, out: np.ndarray | None = None,
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Full propensity: the household's logit, plus peer pressure (``per_neighbour`` times the
-    neighbours who registered or left), minus remembered bad letters."""
-    out = np.multiply(letters, -w.letters, out=out)
-    out += engaged_neighbours * per_neighbour
+    """Full propensity: the household's logit plus peer pressure (``per_neighbour`` times the
+    neighbours who registered or left)."""
+    out = np.multiply(engaged_neighbours, per_neighbour, out=out)
     out += base
-    return out
-
-
-def remembered_letters(
-    letters: np.ndarray, departed_neighbours: np.ndarray, bad_news: float, memory_months: float,
-    out: np.ndarray | None = None, heard: np.ndarray | float = 0.0,
-) -> np.ndarray:
-    """Bad news held in memory: old letters fade, each departed neighbour's new letter adds, and
-    so do the letters ``heard`` second-hand (``hearsay_letters``; 0 adds nothing)."""
-    out = np.multiply(letters, 1.0 - 1.0 / memory_months, out=out)
-    out += bad_news * (departed_neighbours + heard)
     return out
 
 

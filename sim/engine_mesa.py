@@ -5,7 +5,7 @@ the same synthetic population the numpy engine uses, placed on a Mesa ``Network`
 population's social network. Each month:
 
 * every household decides (``shuffle_do("decide")``) from the state at the start of the month:
-  it updates its belief and remembered letters and computes its propensity with the very
+  it updates its belief with propaganda and letters and computes its propensity with the very
   functions of ``sim/decision.py`` the numpy engine calls, then draws its move;
 * every household then acts on its decision (``do("advance")``), telling its network
   neighbours when it registers or cancels;
@@ -72,7 +72,6 @@ class Household(FixedAgent):
         self.state = SETTLED
         self.registered_month = 0
         self.belief = np.float32(pop.belief_prior[index])
-        self.letters = np.float32(0)
         self.engaged_neighbours = np.float32(0)  # neighbours registered or gone
         self.departed_neighbours = np.float32(0)
         self.logit = np.float32(0)
@@ -86,12 +85,9 @@ class Household(FixedAgent):
 
     def decide(self) -> None:
         model, policy, w, p = self.model, self.model.policy, self.model.w, self.model.p
-        self.belief = decision.updated_belief(self.belief, self.features.soren_tie, policy, p)
+        self.belief = decision.updated_belief(self.belief, self.features.soren_tie, policy, p,
+                                              self.letters_received())
         base = decision.population_logit(self.features, self.belief, policy, w)
-        if model.letters_active:
-            self.letters = decision.remembered_letters(
-                self.letters, self.departed_neighbours, np.float32(policy.bad_news), p.letter_memory,
-                heard=model.heard)
         self.logit = self.propensity(base)
         u = model.draws[self.index]
         self.next_state = self.state
@@ -109,10 +105,17 @@ class Household(FixedAgent):
             if u < p.cancel_rate * decision.doubt(self.logit, p.doubt_threshold):
                 self.next_state = CANCELLED
 
+    def letters_received(self) -> np.float32 | None:
+        """Letters of hardship this month, from neighbours who left and heard of second-hand
+        (None before any letter tells of hardship)."""
+        bad_news = self.model.policy.bad_news
+        if bad_news <= 0:
+            return None
+        return decision.letters_received(self.departed_neighbours, bad_news, self.model.heard)
+
     def propensity(self, base: np.float32) -> np.float32:
-        """Log-odds of leaving: own situation, plus peers, minus remembered bad letters."""
-        return decision.network_logit(base, self.engaged_neighbours, self.per_neighbour,
-                                      self.letters, self.model.w)
+        """Log-odds of leaving: own situation and belief, plus peers."""
+        return decision.network_logit(base, self.engaged_neighbours, self.per_neighbour)
 
     def advance(self) -> None:
         if self.next_state == self.state:
@@ -190,7 +193,6 @@ class RepatriationModel(Model):
         self.t = 0  # index of the next month to simulate
         self.month = int(self.months[0])
         self.policy = Policy.at(self.timeline, 0)
-        self.letters_active = False
         self.heard = np.float32(0)
         self.draws = np.empty(0, dtype=np.float32)
         self.flows = dict.fromkeys(FLOW_METRICS + GROUP_METRICS, 0)
@@ -218,9 +220,7 @@ class RepatriationModel(Model):
         self.month = int(self.months[self.t])
         self.policy = policy = Policy.at(self.timeline, self.t)
         self.flows = dict.fromkeys(FLOW_METRICS + GROUP_METRICS, 0)
-        if policy.bad_news > 0:
-            self.letters_active = True
-        if self.letters_active:  # letters heard of second-hand: the same for every household
+        if policy.bad_news > 0:  # letters heard of second-hand: the same for every household
             self.heard = decision.hearsay_letters(
                 np.array([h.departed_neighbours for h in self.households], dtype=np.float32),
                 self.p.hearsay)[0]

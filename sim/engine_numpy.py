@@ -3,9 +3,9 @@
 Each month, for every replication at once:
 
 1. the policy of the month is read from the scenario's timeline;
-2. beliefs move with propaganda and published news (shared by all replications, since they
-   depend on the household and the month only), and remembered letters fade and accumulate from
-   neighbours who left (per replication);
+2. beliefs move with propaganda and published news (shared by all replications while they
+   depend on the household and the month only) and, once letters of hardship come, with the
+   letters from neighbours who left (then per replication);
 3. the propensity logit is computed with ``decision.py``; one uniform draw per household decides
    its move: settled -> intending, intending -> registered (when the programme is open) or back
    to settled, registered -> cancelled;
@@ -145,8 +145,6 @@ class _Engine:
         # Neighbour counts are float32 (exact for whole numbers) to enter the logit without a cast.
         self.engaged_neighbours = np.zeros((R, H), dtype=np.float32)
         self.departed_neighbours = np.zeros((R, H), dtype=np.float32)
-        self.letters = np.zeros((R, H), dtype=np.float32)
-        self.letters_active = False
         self.logit = np.empty((R, H), dtype=np.float32)
         self.chance = np.empty((R, H), dtype=np.float32)
         self.draws = np.empty((R, H), dtype=np.float32)
@@ -169,16 +167,17 @@ class _Engine:
         w, p, pop, state = self.w, self.p, self.pop, self.state
         rec = {name: values[:, t] for name, values in self.recorded.items()}
 
-        self.belief = decision.updated_belief(self.belief, self.features.soren_tie, policy, p)
-        base = decision.population_logit(self.features, self.belief, policy, w)
-        if policy.bad_news > 0 or self.letters_active:
+        letters = None
+        if policy.bad_news > 0:
             heard = decision.hearsay_letters(self.departed_neighbours, p.hearsay)  # (R, 1)
-            decision.remembered_letters(self.letters, self.departed_neighbours,
-                                        np.float32(policy.bad_news), p.letter_memory,
-                                        out=self.letters, heard=heard)
-            self.letters_active = True
+            letters = decision.letters_received(self.departed_neighbours, policy.bad_news, heard)
+            if self.belief.ndim == 1:  # one row shared by the replications until letters come
+                self.belief = np.repeat(self.belief[np.newaxis], self.R, axis=0)
+        self.belief = decision.updated_belief(self.belief, self.features.soren_tie, policy, p,
+                                              letters, out=self.belief)
+        base = decision.population_logit(self.features, self.belief, policy, w)
         logit = decision.network_logit(base, self.engaged_neighbours, self.per_neighbour,
-                                       self.letters, w, out=self.logit)
+                                       out=self.logit)
         for r, stream in enumerate(self.streams):
             stream.random(dtype=np.float32, out=self.draws[r])
         u = self.draws

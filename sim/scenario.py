@@ -254,7 +254,6 @@ class DecisionWeights(_Strict):
     soren: float = param(0, 20, "logit", "Soren pressure x tie strength")
     peers: float = param(0, 20, "logit", "share of network neighbours registered or gone")
     belief: float = param(0, 20, "logit", "belief that life in the North is good")
-    letters: float = param(0, 20, "logit per letter", "weight of bad news remembered from letters")
 
 
 class Process(_Strict):
@@ -263,7 +262,10 @@ class Process(_Strict):
     propaganda_learning: float = param(0, 1, "per month", "pull of propaganda on belief, x exposure")
     publication_learning: float = param(0, 1, "per month", "pull of published bad news on belief")
     media_exposure: float = param(0, 1, "0..1", "propaganda exposure of a household with no Soren tie")
-    letter_memory: float = param(1, 600, "months", "mean time a letter's bad news is remembered")
+    letter_learning: float = param(
+        0, 10, "per letter",
+        "pull of a letter of hardship on belief: each keeps a share exp(-letter_learning) of it"
+    )
     hearsay: float = param(
         0, 10, "share",
         "letters heard of second-hand, as a share of those an average household gets directly"

@@ -87,15 +87,33 @@ def test_family_ties_and_a_japanese_spouse_lower_propensity(w, policy, ties, mor
 
 
 @settings(max_examples=60, deadline=None)
-@given(w=weights(), base=st.floats(-15, 5), engaged=st.integers(0, 10),
-       departed=st.integers(1, 10), bad_news=st.floats(0.05, 1.0), memory=st.floats(1, 120))
-def test_bad_news_from_neighbours_who_left_lowers_propensity(w, base, engaged, departed, bad_news, memory):
-    letters = decision.remembered_letters(np.zeros(1), np.array([departed]), bad_news, memory)
-    assert letters[0] > 0
-    per_neighbour = decision.peer_weight(np.array([8]), w)
-    with_news = decision.network_logit(np.array([base]), np.array([engaged]), per_neighbour, letters, w)
-    without = decision.network_logit(np.array([base]), np.array([engaged]), per_neighbour, np.zeros(1), w)
-    assert with_news[0] < without[0]
+@given(belief=unit, tie=unit, policy=policies(), departed=st.integers(1, 10),
+       heard=st.floats(0.0, 5.0), bad_news=st.floats(0.05, 1.0), learning=st.floats(0.001, 10.0))
+def test_letters_from_neighbours_who_left_lower_belief_within_zero_to_one(
+        historical, belief, tie, policy, departed, heard, bad_news, learning):
+    p = historical.process.model_copy(update={"letter_learning": learning})
+    policy = replace(policy, bad_news=bad_news)
+    b, t = np.array([belief], np.float32), np.array([tie], np.float32)
+    letters = decision.letters_received(np.array([departed], np.float32), bad_news, heard)
+    assert letters[0] >= bad_news * departed * (1 - 1e-6)
+    without = decision.updated_belief(b, t, policy, p)
+    with_letters = decision.updated_belief(b, t, policy, p, letters)
+    assert 0.0 <= with_letters[0] <= without[0] <= 1.0
+    assert with_letters[0] == np.float32(without[0] * np.exp(np.float32(-learning) * letters[0]))
+
+
+def test_letters_take_away_at_most_what_belief_adds(historical):
+    # However many letters come, the log-odds fall by no more than the belief weight: the pushes
+    # out of Japan still act on a household that no longer believes in the North.
+    pop = generate_population(historical.population, 0.01, population_stream(7))
+    w, p = historical.decision, historical.process
+    policy = replace(Policy.at(historical.timeline(), 80), bad_news=1.0)
+    flood = decision.letters_received(np.full(pop.households, 50.0, np.float32), 1.0)
+    believing = np.ones(pop.households, np.float32)
+    after = decision.updated_belief(believing, pop.soren_tie, policy, p, flood)
+    drop = logit_of(pop, policy, w, historical, believing) - logit_of(pop, policy, w, historical, after)
+    assert (after >= 0).all() and (drop > 0).all()
+    assert (drop <= w.belief * (1 + 1e-5)).all()
 
 
 @settings(max_examples=60, deadline=None)
@@ -103,7 +121,7 @@ def test_bad_news_from_neighbours_who_left_lowers_propensity(w, base, engaged, d
 def test_neighbours_who_registered_raise_propensity(w, base, engaged, more):
     def logit(count):
         per_neighbour = decision.peer_weight(np.array([8]), w)
-        return decision.network_logit(np.array([base]), np.array([count]), per_neighbour, np.zeros(1), w)
+        return decision.network_logit(np.array([base]), np.array([count]), per_neighbour)
 
     few, many = logit(engaged), logit(engaged + more)
     assert many[0] > few[0]

@@ -46,9 +46,8 @@ def test_hearsay_is_the_same_for_every_household_and_exact():
     assert heard.dtype == np.float32 and heard.shape == (2, 1)
     assert heard[0, 0] == np.float32(0.5 * 2.0) and heard[1, 0] == 0
     assert decision.hearsay_letters(counts[0][::-1], 0.5)[0] == heard[0, 0]  # order-free
-    letters = decision.remembered_letters(np.float32(1.0), np.float32(2.0), np.float32(0.5), 2.0,
-                                          heard=heard[0, 0])
-    assert letters == np.float32(0.5 + 0.5 * 3.0)
+    letters = decision.letters_received(np.float32(2.0), 0.5, heard=heard[0, 0])
+    assert letters == np.float32(0.5 * 3.0)
 
 
 def test_a_deterministic_setting_gives_identical_state_counts(historical, population):
@@ -82,11 +81,11 @@ def test_the_data_collector_records_model_and_household_states(historical, popul
 
 
 class LettersSignFlipped(Household):
-    """A deliberately wrong household: bad news from the North makes it keener to go."""
+    """A deliberately wrong household: bad news from the North raises its belief in the North."""
 
-    def propensity(self, base):
-        return decision.network_logit(base, self.engaged_neighbours, self.per_neighbour,
-                                      -self.letters, self.model.w)
+    def letters_received(self):
+        letters = super().letters_received()
+        return None if letters is None else -letters
 
 
 @pytest.mark.slow

@@ -100,14 +100,14 @@ def test_an_extends_cycle_is_refused(tmp_path):
 
 def test_the_error_names_the_base_file_when_the_bad_key_is_there(tmp_path):
     base = tmp_path / "base.toml"
-    text = HISTORICAL.read_text().replace("letter_memory = ", "letter_memory = -")
+    text = HISTORICAL.read_text().replace("deportation_rate = ", "deportation_rate = -")
     # The copy lives elsewhere: point its posterior at the project's file.
     text = text.replace('posterior = "../', f'posterior = "{HISTORICAL.parent.parent.as_posix()}/')
     base.write_text(text)
     child = tmp_path / "child.toml"
     child.write_text('extends = "base.toml"\nname = "child"\n')
     message = error_of(child)
-    assert str(base) in message and "process.letter_memory" in message
+    assert str(base) in message and "process.deportation_rate" in message
 
 
 def test_invalid_toml_syntax_names_the_file(tmp_path):

@@ -36,7 +36,7 @@ samples = 12
 [parameters]
 "decision.peers" = {{ min = 0.7, max = 2.1 }}
 "process.cancel_rate" = {{ min = 0.1, max = 0.5 }}
-"process.letter_memory" = {{ min = 5, max = 80, distribution = "loguniform" }}
+"process.letter_learning" = {{ min = 0.01, max = 0.16, distribution = "loguniform" }}
 """
 
 
@@ -75,12 +75,12 @@ def uninterrupted(sweep_file, tmp_path_factory):
 def test_a_sweep_file_defines_its_design_within_the_ranges(sweep_file):
     sweep = load_sweep(sweep_file)
     assert len(sweep.design) == 12 and sweep.design["point_hash"].is_unique
-    peers, memory = sweep.design["decision.peers"], sweep.design["process.letter_memory"]
-    assert peers.between(0.7, 2.1).all() and memory.between(5, 80).all()
+    peers, learning = sweep.design["decision.peers"], sweep.design["process.letter_learning"]
+    assert peers.between(0.7, 2.1).all() and learning.between(0.01, 0.16).all()
     # Latin hypercube: one point in each twelfth of every range.
     assert sorted((sweep.design["unit:decision.peers"] * 12).astype(int)) == list(range(12))
-    # Log-uniform: as many points below the geometric middle (20) as above it.
-    assert (memory < 20).sum() == 6
+    # Log-uniform: as many points below the geometric middle (0.04) as above it.
+    assert (learning < 0.04).sum() == 6
 
 
 def test_the_design_depends_on_the_seed_only(sweep_file, tmp_path):
@@ -193,7 +193,7 @@ def test_results_hold_every_point_and_replication_once(uninterrupted):
     assert not results.duplicated(["point", "replication"]).any()
     pd.testing.assert_frame_equal(pd.read_parquet(out / "results.parquet"), results)
     assert list(results.columns) == ["point", "point_hash", "decision.peers", "process.cancel_rate",
-                                     "process.letter_memory", "replication", "departures_total",
+                                     "process.letter_learning", "replication", "departures_total",
                                      "departures_1960", "deportee_share"]
 
 
