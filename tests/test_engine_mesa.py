@@ -89,6 +89,8 @@ class LettersSignFlipped(Household):
 
 
 @pytest.mark.slow
+# The deliberately wrong household's belief grows without limit, up to overflow: expected.
+@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
 def test_engines_agree_in_distribution_and_a_wrong_engine_is_caught(historical):
     scale, reps = 0.002, 12
     population = generate_population(historical.population, scale, population_stream(8))
