@@ -142,7 +142,8 @@ class _Engine:
 
         self.state = np.full((R, H), SETTLED, dtype=np.int8)
         self.registered_month = np.zeros((R, H), dtype=np.int16)
-        # Neighbour counts are float32 (exact for whole numbers) to enter the logit without a cast.
+        # Neighbour counts are float32 (exact for whole numbers) to enter the logit (engaged) and
+        # the letters (departed) without a cast.
         self.engaged_neighbours = np.zeros((R, H), dtype=np.float32)
         self.departed_neighbours = np.zeros((R, H), dtype=np.float32)
         self.logit = np.empty((R, H), dtype=np.float32)
