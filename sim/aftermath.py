@@ -17,24 +17,21 @@ Persons are counted in cells (replication, group, five-year birth cohort, state)
 every person who left or was born there is, each year, in exactly one state or dead. Replication
 k draws from its own stream, child k of the seed's after-arrival branch, so the stage is seeded
 and its results do not depend on how many replications run; switching it on changes nothing
-upstream. The gates and rates are the ``[aftermath]`` section of a scenario (scenario.py).
+upstream. The gates and rates are the ``[aftermath]`` section of a scenario (schema.py).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Sequence
 
 import numpy as np
-import pandas as pd
 
-from .engine_numpy import GROUP_METRICS, RunResult, branch_streams
 from .population import DEPARTURE_GROUPS
-from .record import TARGETS_FILE, TargetsError
-from .scenario import AFTERMATH_START_YEAR, Aftermath, Scenario, read_toml, yearly_values
-
-_AFTERMATH_BRANCH = 3  # of the seed: 0 population, 1 replications, 2 Mesa's own, 3 this stage
+from .result import GROUP_METRICS, RunResult
+from .schedules import yearly_values
+from .schema import Aftermath, Scenario
+from .streams import AFTERMATH, branch_streams
 
 # Groups of persons followed: the five departure groups (generation 0), then descendants by
 # lineage (a Japanese spouse's family or not) and generation 1, 2, 3 and 4 or more.
@@ -105,7 +102,7 @@ SERIES = {
 
 def aftermath_streams(seed: int, replications: Sequence[int]) -> list[np.random.Generator]:
     """Replication k's generator: child k of the seed's after-arrival branch (any grouping)."""
-    return branch_streams(seed, _AFTERMATH_BRANCH, replications)
+    return branch_streams(seed, AFTERMATH, replications)
 
 
 @dataclass(frozen=True)
@@ -311,156 +308,9 @@ def _follow(arrivals: np.ndarray, rates: _Rates, rng: np.random.Generator):
     return out, alive
 
 
-# ----------------------------------------------------------------------------------------------
-# Tables
-# ----------------------------------------------------------------------------------------------
-
-QUANTILES = {"p05": 0.05, "p50": 0.50, "p95": 0.95}
-
-
-def aftermath_table(result: AftermathResult) -> pd.DataFrame:
-    """One row per year: each series' mean and 90% band over replications (simulated persons)."""
-    table = {"year": result.years}
-    for name in SERIES:
-        values = result.series[name]
-        table[f"{name}_mean"] = values.mean(axis=0)
-        for label, q in QUANTILES.items():
-            table[f"{name}_{label}"] = np.quantile(values, q, axis=0)
-    return pd.DataFrame(table)
-
-
 def value_at(result: AftermathResult, name: str, year: int) -> np.ndarray:
     """One value per replication: a series at the end of ``year`` (NaN outside the years run)."""
     column = np.flatnonzero(result.years == year)
     if len(column) == 0:
         return np.full(len(result.replications), np.nan)
     return result.series[name][:, column[0]].astype(float)
-
-
-# ----------------------------------------------------------------------------------------------
-# The documented checks: [[aftermath_target]] entries of analysis/targets.toml
-# ----------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class AftermathFigure:
-    key: str
-    label: str
-    documented: float
-    qualifier: str
-    unit: str  # "persons" (full population) or "ratio"
-    series: str
-    year: int
-    low: float
-    high: float
-    source: str
-    relative_to: str = ""
-    quote: str = ""
-    tolerance_reason: str = ""
-
-    def measure(self, result: AftermathResult, scale: float) -> np.ndarray:
-        """One value per replication, in full-population persons (or a ratio)."""
-        values = value_at(result, self.series, self.year)
-        if self.relative_to:
-            base = value_at(result, self.relative_to, self.year)
-            return np.divide(values, base, out=np.full(len(values), np.nan), where=base > 0)
-        return values / scale
-
-
-def load_aftermath_targets(path: str | Path = TARGETS_FILE) -> tuple[AftermathFigure, ...]:
-    """The documented after-arrival figures, checked: known series, a year the stage covers, a
-    band that holds the documented value."""
-    path = Path(path)
-    figures = []
-    fields = {f for f in AftermathFigure.__dataclass_fields__ if f != "source"} | {"sources"}
-    for i, entry in enumerate(read_toml(path, TargetsError, "targets").get("aftermath_target", [])):
-        where = f"{path}: aftermath_target[{i}] ({entry.get('key', '?')})"
-        unknown = set(entry) - fields
-        if unknown:
-            raise TargetsError(f"{where}: unknown key(s) {sorted(unknown)} (allowed: {sorted(fields)})")
-        try:
-            entry = dict(entry)
-            sources = entry.pop("sources")
-            figure = AftermathFigure(**entry, source=", ".join(sources))
-        except TypeError as exc:
-            raise TargetsError(f"{where}: {exc}") from None
-        for name in filter(None, (figure.series, figure.relative_to)):
-            if name not in SERIES:
-                raise TargetsError(f"{where}: series {name!r} is not one of {sorted(SERIES)}")
-        if figure.unit not in ("persons", "ratio") or (figure.unit == "ratio") != bool(figure.relative_to):
-            raise TargetsError(f"{where}: unit must be 'persons', or 'ratio' with relative_to")
-        if not AFTERMATH_START_YEAR <= figure.year <= 2100:
-            raise TargetsError(f"{where}: year {figure.year} is outside {AFTERMATH_START_YEAR}..2100")
-        if not figure.low <= figure.documented <= figure.high or figure.low >= figure.high:
-            raise TargetsError(f"{where}: band [{figure.low}, {figure.high}] must hold the "
-                               f"documented {figure.documented} and have a width")
-        figures.append(figure)
-    return tuple(figures)
-
-
-AFTERMATH_FIGURES: tuple[AftermathFigure, ...] = load_aftermath_targets()
-
-
-def aftermath_summary(result: AftermathResult, scale: float) -> dict:
-    """The documented figures beside the stage's values (full-population, mean and 90% band)."""
-    out = {}
-    for figure in AFTERMATH_FIGURES:
-        values = figure.measure(result, scale)
-        finite = values[np.isfinite(values)]
-        out[figure.key] = {
-            "label": figure.label, "documented": figure.documented,
-            "qualifier": figure.qualifier, "source": figure.source, "year": figure.year,
-            "low": figure.low, "high": figure.high,
-            "per_replication": [float(v) for v in values],
-            **({"full_scale_mean": float(finite.mean()),
-                "full_scale_p05": float(np.quantile(finite, 0.05)),
-                "full_scale_p95": float(np.quantile(finite, 0.95))} if len(finite) else
-               {"full_scale_mean": None, "full_scale_p05": None, "full_scale_p95": None}),
-        }
-    return out
-
-
-SUMMARY_YEARS = (1960, 1970, 1980, 1990, 2000, 2010, 2020, 2025)
-SUMMARY_SERIES = {
-    "in_north": "in North",
-    "escaped": "escaped",
-    "in_china": "in China",
-    "in_japanese_missions": "in missions",
-    "resettled_japan": "to Japan",
-    "resettled_south_korea": "to S. Korea",
-    "japanese_nationals_resettled_japan": "Japanese to Japan",
-}
-
-
-def render_aftermath(result: AftermathResult, figures: dict, scale: float) -> str:
-    """The terminal summary of the stage: a few years, then the documented checks."""
-    per = "" if scale == 1 else f" (x 1/{scale:g}: full-population equivalents)"
-    lines = [f"After arrival{per}, mean over replications (escaped, to Japan, to S. Korea: "
-             "cumulative since 1960):"]
-    rows = []
-    for year in [y for y in SUMMARY_YEARS if y in result.years]:
-        row = {"year": year}
-        for name, label in SUMMARY_SERIES.items():
-            row[label] = f"{np.nanmean(value_at(result, name, year)) / scale:,.0f}"
-        rows.append(row)
-    lines.append(pd.DataFrame(rows).to_string(index=False))
-    lines.append(f"Documented after-arrival figures beside the simulated ones{per}:")
-    table = []
-    for figure in AFTERMATH_FIGURES:
-        sim = figures[figure.key]
-        fmt = "{:.1f}" if figure.unit == "ratio" else "{:,.0f}"
-        shown = (lambda v: "n/a" if v is None else fmt.format(v))
-        table.append({
-            "figure": figure.label,
-            "documented": f"{figure.qualifier} {fmt.format(figure.documented)}",
-            "simulated": shown(sim["full_scale_mean"]),
-            "90% band": f"{shown(sim['full_scale_p05'])} - {shown(sim['full_scale_p95'])}",
-            "source": figure.source,
-        })
-    lines.append(pd.DataFrame(table).to_string(index=False))
-    lines.append("aftermath.csv holds every year, 1960 on, with 90% bands (simulated persons)")
-    return "\n".join(lines)
-
-
-__all__ = ["AFTERMATH_FIGURES", "AFTERMATH_START_YEAR", "AftermathResult", "SERIES",
-           "aftermath_summary", "aftermath_table", "simulate_aftermath", "value_at"]

@@ -1,4 +1,4 @@
-"""The monthly decision rule (DESIGN.md section 3), as pure functions over arrays.
+"""The monthly decision rule: every chance a household's move depends on, as array functions.
 
 A household's propensity to leave is a log-odds sum of three parts:
 
@@ -12,6 +12,13 @@ A household's propensity to leave is a log-odds sum of three parts:
   who left (and hears of second-hand). Letters act on belief, not on the log-odds directly, so
   they can take away at most what belief adds: the pushes out of Japan still act on a household
   that has stopped believing in the North.
+
+From the propensity follow the month's moves, each decided by the household's one uniform draw:
+a settled household comes to intend leaving (``intend_probability``); an intending one
+registers (``registers``) or gives up (``reverts``); a registered one cancels (``cancels``) or, at
+the ship, withdraws at the confirmation of free will (``withdrawal_probability``); a deportable
+one may be deported (``deportation_probability``). Doubt (``doubt``) is high when the
+propensity is low.
 
 ``household_logit`` holds the household's own terms and its belief (shared by every
 replication until the first letters of hardship, when the neighbours who left make beliefs
@@ -28,12 +35,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from .population import CONVICT, DETAINEE, PAROLEE, Population
-from .scenario import DecisionWeights, Process
+from .schema import DecisionWeights, Process
 
 
 @dataclass(frozen=True)
 class Policy:
-    """The levers' values in one month (see ``Levers`` in scenario.py for their meaning)."""
+    """The levers' values in one month (see ``Levers`` in schema.py for their meaning)."""
 
     programme_open: float
     ship_capacity: float
@@ -237,10 +244,10 @@ def network_logit(
 def hearsay_letters(departed_neighbours: np.ndarray, hearsay: float) -> np.ndarray:
     """Letters a household hears of from beyond its own neighbours, the same for every household.
 
-    Word of the returnees' letters spread through family and Soren networks (DESIGN section 2),
-    not only to the returnees' neighbours: each household hears ``hearsay`` times the letters
-    that an average household of its replication gets directly, i.e. the mean number of departed
-    neighbours over the last axis (households). The counts are whole numbers, summed exactly in
+    Word of the returnees' letters is taken to spread through family and Soren networks, not
+    only to the returnees' neighbours (a modelling assumption: no document says how far). Each
+    household hears ``hearsay`` times the letters that an average household of its replication
+    gets directly, i.e. the mean number of departed neighbours over the last axis (households). The counts are whole numbers, summed exactly in
     float64, so the result does not depend on the order of the households. Shape: the input's,
     with a last axis of length 1; float32.
     """
@@ -257,6 +264,33 @@ def intend_probability(logit: np.ndarray, out: np.ndarray | None = None) -> np.n
 def doubt(logit: np.ndarray, threshold: float) -> np.ndarray:
     """How much a household that meant to leave doubts it now (0..1): high when propensity is low."""
     return sigmoid(threshold - logit)
+
+
+def registers(u: np.ndarray, policy: Policy, p: Process, impoverished: np.ndarray) -> np.ndarray:
+    """Whether an intending household registers at a Red Cross window this month.
+
+    ``u`` is the household's one uniform draw of the month. It registers with chance
+    ``register_rate`` while the programme is open; under the "impoverished only" plan, only if it
+    is on welfare or jobless. Never together with ``reverts`` (register_rate + revert_rate <= 1).
+    """
+    if not policy.programme_open:
+        return np.zeros_like(u, dtype=bool)
+    register = u < p.register_rate
+    if policy.impoverished_only:
+        register = register & impoverished
+    return register
+
+
+def reverts(u: np.ndarray, doubt_level: np.ndarray, p: Process) -> np.ndarray:
+    """Whether an intending household gives up the idea this month: chance revert_rate x doubt,
+    taken from the top of the same uniform draw as ``registers`` so the two never overlap."""
+    return u > 1.0 - p.revert_rate * doubt_level
+
+
+def cancels(u: np.ndarray, doubt_level: np.ndarray, p: Process) -> np.ndarray:
+    """Whether a registered household waiting for a ship cancels this month: chance
+    cancel_rate x doubt."""
+    return u < p.cancel_rate * doubt_level
 
 
 def withdrawal_probability(doubt_level: np.ndarray, privacy: float, p: Process) -> np.ndarray:

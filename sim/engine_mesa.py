@@ -13,23 +13,26 @@ population's social network. Each month:
   households first come, first served, each family passing the confirmation of free will;
 * a ``DataCollector`` records every metric of ``annual.csv``/``monthly`` and each household's state.
 
-The random numbers come from replication k's stream of the numpy engine, drawn in the same order
-(one uniform per household each month, then the deportation and sailing draws), so for the same
-seed both engines give the same households the same draws. Mesa's own generator (used only to
-shuffle the order in which agents decide, which cannot change the outcome because decisions are
-taken on the start-of-month state) comes from a separate branch of the seed.
+The random numbers come from replication k's stream (``streams.py``), drawn in the same order as
+the numpy engine draws them (one uniform per household each month, then the deportation and
+sailing draws), so for the same seed both engines give the same households the same draws.
+Mesa's own generator (used only to shuffle the order in which agents decide, which cannot change
+the outcome because decisions are taken on the start-of-month state) comes from a separate
+branch of the seed.
 """
 
 from __future__ import annotations
 
 import networkx as nx
 import numpy as np
+from tqdm import tqdm
 from mesa import DataCollector, Model
 from mesa.discrete_space import FixedAgent, Network
 
 from . import decision
 from .decision import Features, Policy
-from .engine_numpy import (
+from .population import DETAINEE, RESIDENT, Population, generate_population
+from .result import (
     CANCELLED,
     DEPARTED,
     DEPORTED,
@@ -42,13 +45,9 @@ from .engine_numpy import (
     STATE_NAMES,
     STOCK_METRICS,
     RunResult,
-    population_stream,
-    replication_streams,
 )
-from .population import DETAINEE, RESIDENT, Population, generate_population
-from .scenario import Scenario
-
-_MESA_BRANCH = 2
+from .schema import Scenario
+from .streams import mesa_seed, population_stream, replication_streams
 
 
 class Household(FixedAgent):
@@ -96,13 +95,12 @@ class Household(FixedAgent):
                 self.next_state = INTENDING
         elif self.state == INTENDING:
             doubt = decision.doubt(self.logit, p.doubt_threshold)
-            eligible = self.impoverished or not policy.impoverished_only
-            if policy.programme_open and u < p.register_rate and eligible:
+            if decision.registers(u, policy, p, self.impoverished):
                 self.next_state = REGISTERED
-            elif u > 1.0 - p.revert_rate * doubt:
+            elif decision.reverts(u, doubt, p):
                 self.next_state = SETTLED
         elif self.state == REGISTERED:
-            if u < p.cancel_rate * decision.doubt(self.logit, p.doubt_threshold):
+            if decision.cancels(u, decision.doubt(self.logit, p.doubt_threshold), p):
                 self.next_state = CANCELLED
 
     def letters_received(self) -> np.float32 | None:
@@ -168,9 +166,7 @@ class RepatriationModel(Model):
     def __init__(self, scenario: Scenario, seed: int = 1959, replication: int = 0,
                  scale: float = 0.01, population: Population | None = None, layout=None,
                  household_type: type[Household] = Household):
-        mesa_seed = int(np.random.SeedSequence(seed, spawn_key=(_MESA_BRANCH, replication))
-                        .generate_state(1)[0])
-        super().__init__(rng=mesa_seed)
+        super().__init__(rng=mesa_seed(seed, replication))
         # (Mesa's Model reserves the name `scenario` for its own Scenario objects.)
         self.spec, self.scale, self.replication = scenario, scale, replication
         self.w, self.p = scenario.decision, scenario.process
@@ -282,16 +278,12 @@ def _reporter(name: str):
 def simulate_mesa(scenario: Scenario, seed: int, replications: int | list[int], scale: float = 0.01,
                   population: Population | None = None, progress: bool = False,
                   household_type: type[Household] = Household) -> RunResult:
-    """Run replications with the Mesa engine; same result type as ``engine_numpy.simulate``."""
-    from tqdm import tqdm
-
+    """Run replications with the Mesa engine; same result as ``engine_numpy.simulate``."""
     reps = list(range(replications)) if isinstance(replications, int) else list(replications)
     population = population or generate_population(scenario.population, scale,
                                                    population_stream(seed))
-    months = scenario.months
-    metrics = {name: np.zeros((len(reps), len(months)), dtype=np.int64)
-               for name in METRICS + GROUP_METRICS}
-    bar = tqdm(total=len(reps) * len(months), desc=f"{scenario.name} (mesa)", unit="month",
+    result = RunResult.empty(scenario.months, reps, population.households, population.people)
+    bar = tqdm(total=len(reps) * len(scenario.months), desc=f"{scenario.name} (mesa)", unit="month",
                disable=not progress, leave=False)
     for row, k in enumerate(reps):
         model = RepatriationModel(scenario, seed, k, scale, population,
@@ -301,7 +293,6 @@ def simulate_mesa(scenario: Scenario, seed: int, replications: int | list[int], 
             bar.update()
         table = model.datacollector.get_model_vars_dataframe()
         for name in METRICS + GROUP_METRICS:
-            metrics[name][row] = table[name].to_numpy()
+            result.metrics[name][row] = table[name].to_numpy()
     bar.close()
-    return RunResult(months=months, replications=np.array(reps), metrics=metrics,
-                     households=population.households, people=population.people)
+    return result

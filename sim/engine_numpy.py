@@ -22,7 +22,6 @@ replication (and every scenario compared with the same seed) sees the same house
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
@@ -30,65 +29,22 @@ from tqdm import tqdm
 
 from . import decision
 from .decision import Policy
-from .population import DEPARTURE_GROUPS, DETAINEE, RESIDENT, Population, generate_population
-from .scenario import Scenario
-
-SETTLED, INTENDING, REGISTERED, CANCELLED, DEPARTED, DEPORTED = range(6)
-STATE_NAMES = ("settled", "intending", "registered", "cancelled", "departed", "deported")
-
-FLOW_METRICS = (
-    "departures",  # persons who sailed this month
-    "departing_households",
-    "registrations",  # persons who registered at a Red Cross window
-    "cancellations",  # persons who cancelled while waiting or withdrew at the confirmation
-    "confirmation_withdrawals",  # persons who withdrew at the confirmation of free will
-    "deportee_departures",  # persons under deportation orders among those who sailed
-    "detainee_departures",  # of them, taken to the ships straight from Omura detention
-    "japanese_spouse_departures",  # Japanese spouses among those who sailed
-    "japanese_national_departures",  # Japanese nationals among those who sailed
-    "new_intending",  # persons who came to want to leave this month
-    "deported",  # persons deported to South Korea or a third country
-    "capacity",  # places on this month's sailings
+from .population import DETAINEE, RESIDENT, Population, generate_population
+from .result import (
+    CANCELLED,
+    DEPARTED,
+    DEPORTED,
+    GROUP_METRICS,
+    INTENDING,
+    METRICS,
+    REGISTERED,
+    SETTLED,
+    STATE_NAMES,
+    STOCK_METRICS,
+    RunResult,
 )
-STOCK_METRICS = tuple(f"{name}_stock" for name in STATE_NAMES)  # persons in each state
-METRICS = FLOW_METRICS + STOCK_METRICS
-# Persons who sailed this month by population.DEPARTURE_GROUPS: what the after-arrival stage
-# follows. Recorded in ``RunResult.metrics`` beside METRICS but not written to the run tables.
-GROUP_METRICS = tuple(f"departed_{group}" for group in DEPARTURE_GROUPS)
-
-_POPULATION_BRANCH, _REPLICATION_BRANCH = 0, 1
-
-
-def population_stream(seed: int) -> np.random.Generator:
-    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(_POPULATION_BRANCH,)))
-
-
-def replication_streams(seed: int, replications: Sequence[int]) -> list[np.random.Generator]:
-    """Generators for the given replication numbers: ``spawn`` children of the replication branch."""
-    return branch_streams(seed, _REPLICATION_BRANCH, replications)
-
-
-def branch_streams(seed: int, branch: int, replications: Sequence[int]) -> list[np.random.Generator]:
-    """Generators for the given replication numbers: ``spawn`` children of one branch of the seed.
-
-    ``SeedSequence(seed, spawn_key=(branch,)).spawn(n)[k]`` is the same stream for every n > k,
-    so replication k is the same whichever set of replications a worker is asked for.
-    """
-    replications = list(replications)
-    root = np.random.SeedSequence(seed, spawn_key=(branch,))
-    children = root.spawn(max(replications) + 1) if replications else []
-    return [np.random.default_rng(children[k]) for k in replications]
-
-
-@dataclass(frozen=True)
-class RunResult:
-    """Monthly metrics of a run: ``metrics[name]`` has shape (replications, months)."""
-
-    months: np.ndarray  # absolute month numbers (year * 12 + month - 1)
-    replications: np.ndarray  # replication numbers, one per row
-    metrics: dict[str, np.ndarray]
-    households: int
-    people: int
+from .schema import Scenario
+from .streams import population_stream, replication_streams
 
 
 def simulate(
@@ -154,6 +110,7 @@ class _Engine:
         self.size = pop.size.astype(np.int64)
         self.per_neighbour = decision.peer_weight(pop.degree, self.w)
         self.deportable = np.flatnonzero(pop.legal_status != RESIDENT)
+        self.impoverished = pop.impoverished
         self.features = decision.Features.of(pop, scenario.population.destitution_deportation_fear)
 
         self.stocks = np.zeros((R, len(STATE_NAMES)), dtype=np.int64)
@@ -192,13 +149,9 @@ class _Engine:
         doubt_intending = decision.doubt(logit[intending], p.doubt_threshold)
         doubt_registered = decision.doubt(logit[registered], p.doubt_threshold)
         u_intending = u[intending]
-        revert = u_intending > 1.0 - p.revert_rate * doubt_intending
-        register = np.zeros_like(revert)
-        if policy.programme_open:
-            register = u_intending < p.register_rate
-            if policy.impoverished_only:
-                register &= pop.impoverished[intending[1]]
-        cancel = u[registered] < p.cancel_rate * doubt_registered
+        revert = decision.reverts(u_intending, doubt_intending, p)
+        register = decision.registers(u_intending, policy, p, self.impoverished[intending[1]])
+        cancel = decision.cancels(u[registered], doubt_registered, p)
 
         self._move(new_intending, SETTLED, INTENDING, rec["new_intending"])
         self._move(_pick(intending, revert), INTENDING, SETTLED)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 import scipy.sparse as sp
 
-from .scenario import PopulationParameters
+from .schema import PopulationParameters
 
 RESIDENT, PAROLEE, DETAINEE, CONVICT = 0, 1, 2, 3
 MAX_HOUSEHOLD_SIZE = 12

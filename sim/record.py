@@ -1,26 +1,32 @@
-"""The documented record: figures the documents give, and how to read each one off a run.
+"""The documented record: figures the documents give, and how to read each one off the model.
 
-The figures live in one file, ``analysis/targets.toml`` (document, words of the source, period,
-unit, tolerance band); this module reads it and gives each figure a function that computes the
-same quantity from a run's monthly metrics (one value per replication), so the run summary and
-the calibration compare the same things. ``FIGURES`` holds the figures the engine can produce;
-``TARGETS`` holds every documented figure, including those the engine does not record yet.
+The figures live in one data file that ships with the package, ``sim/data/targets.toml``: its
+``[[target]]`` entries are figures of 1955-1984 in Japan (read off a run's monthly metrics),
+its ``[[aftermath_target]]`` entries figures of what became of those who left (read off the
+after-arrival stage's yearly series). Each names its document(s), the words of the source, what
+the model measures and a tolerance band that reflects how precise the source is. ``targets()``
+reads and checks the file (once; nothing is read at import); ``figures()`` and
+``aftermath_figures()`` give the figures the model produces, for summaries and the calibration.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
-from .engine_numpy import METRICS, RunResult
-from .scenario import month_index, read_toml
+from .aftermath import SERIES, AftermathResult, value_at
+from .result import METRICS, RunResult
+from .scenario import read_toml
+from .schedules import month_index
+from .schema import AFTERMATH_START_YEAR
 
-TARGETS_FILE = Path(__file__).resolve().parents[1] / "analysis" / "targets.toml"
+TARGETS_FILE = Path(__file__).resolve().parent / "data" / "targets.toml"
+# How a [[target]] is read off a run: "total" sums a monthly flow over the period, "stock" reads a
+# stock at the period's month, "cancelled_share" is cancellations / registrations over the period.
 MEASURES = ("total", "stock", "cancelled_share")
-UNITS = ("persons", "share")
 # "some": the documents record that it happened but give no count; `documented` is then the
 # band's floor, and the band is a stated reading of the words (its `tolerance_reason`).
 QUALIFIERS = ("exactly", "about", "over", "under", "some")
@@ -29,62 +35,52 @@ QUALIFIERS = ("exactly", "about", "over", "under", "some")
 STAGES = ("repatriation", "aftermath")
 
 
-def _months_between(result: RunResult, first: str, last: str) -> np.ndarray:
-    return (result.months >= month_index(first)) & (result.months <= month_index(last))
-
-
-def total(metric: str, first: str, last: str) -> Callable[[RunResult], np.ndarray]:
-    def measure(result: RunResult) -> np.ndarray:
-        return result.metrics[metric][:, _months_between(result, first, last)].sum(axis=1)
-
-    return measure
-
-
-def stock_at(metric: str, month: str) -> Callable[[RunResult], np.ndarray]:
-    def measure(result: RunResult) -> np.ndarray:
-        column = np.flatnonzero(result.months == month_index(month))
-        if len(column) == 0:
-            return np.full(len(result.replications), np.nan)
-        return result.metrics[metric][:, column[0]].astype(float)
-
-    return measure
-
-
-def cancelled_share(first: str, last: str) -> Callable[[RunResult], np.ndarray]:
-    def measure(result: RunResult) -> np.ndarray:
-        registered = total("registrations", first, last)(result)
-        cancelled = total("cancellations", first, last)(result)
-        return np.divide(cancelled, registered, out=np.full(len(registered), np.nan),
-                         where=registered > 0)
-
-    return measure
+class TargetsError(ValueError):
+    """The targets file is invalid; the message names the file and the target."""
 
 
 @dataclass(frozen=True)
 class Figure:
+    """A documented figure and how the model produces the same quantity.
+
+    ``values(result)`` gives one value per replication in the model's units (persons of the
+    simulated population, or a share or ratio); ``full_scale`` turns them into what the
+    documents count. Repatriation figures read a ``RunResult`` (``kind`` over ``period`` of
+    ``metric``); after-arrival figures read an ``AftermathResult`` (``series`` at the end of
+    ``year``, divided by ``relative_to`` for a ratio).
+    """
+
     key: str
     label: str
     documented: float
-    qualifier: str  # "about", "over", "under", "exactly", "some" (see QUALIFIERS)
-    source: str  # document file name(s), e.g. "002, 001"
-    measure: Callable[[RunResult], np.ndarray] | None  # None: not produced by the model yet
-    is_share: bool = False
-    low: float = 0.0  # tolerance band of the documented figure (full-population units)
-    high: float = 0.0
-    unit: str = "persons"
-    period: tuple[str, str] = ("", "")
-    metric: str = ""
-    kind: str = "total"
+    qualifier: str  # see QUALIFIERS
+    unit: str  # "persons" (full-population counts), "share" or "ratio"
+    low: float  # tolerance band of the documented figure (full-population units)
+    high: float
+    sources: tuple[str, ...]  # document numbers, e.g. ("002", "001")
     quote: str = ""
     tolerance_reason: str = ""
+    stage: str = "repatriation"
+    # Repatriation figures
+    kind: str = "total"  # see MEASURES
+    metric: str = ""
+    period: tuple[str, str] = ("", "")
     fit: bool = True  # used by the calibration
+    produced: bool = True  # False: the engine does not record it yet
     needs: str = ""  # what the engine must record to produce it
-    sources: tuple[str, ...] = field(default=())
-    stage: str = "repatriation"  # or "aftermath": not part of the baseline's calibration
+    # After-arrival figures
+    series: str = ""
+    year: int = 0
+    relative_to: str = ""
 
     @property
-    def produced(self) -> bool:
-        return self.measure is not None
+    def source(self) -> str:
+        return ", ".join(self.sources)
+
+    @property
+    def is_share(self) -> bool:
+        """A share or ratio: the same at every scale (a count of persons is not)."""
+        return self.unit != "persons"
 
     @property
     def centre(self) -> float:
@@ -93,6 +89,28 @@ class Figure:
     @property
     def half_width(self) -> float:
         return (self.high - self.low) / 2
+
+    def values(self, result: RunResult | AftermathResult) -> np.ndarray:
+        """One value per replication, in the model's units."""
+        if self.stage == "aftermath":
+            values = value_at(result, self.series, self.year)
+            if not self.relative_to:
+                return values
+            base = value_at(result, self.relative_to, self.year)
+            return np.divide(values, base, out=np.full(len(values), np.nan), where=base > 0)
+        if self.kind == "stock":
+            column = np.flatnonzero(result.months == month_index(self.period[1]))
+            if len(column) == 0:
+                return np.full(len(result.replications), np.nan)
+            return result.metrics[self.metric][:, column[0]].astype(float)
+        months = (result.months >= month_index(self.period[0])) & (
+            result.months <= month_index(self.period[1]))
+        if self.kind == "total":
+            return result.metrics[self.metric][:, months].sum(axis=1)
+        registered = result.metrics["registrations"][:, months].sum(axis=1)
+        cancelled = result.metrics["cancellations"][:, months].sum(axis=1)
+        return np.divide(cancelled, registered, out=np.full(len(registered), np.nan),
+                         where=registered > 0)
 
     def full_scale(self, values: np.ndarray, scale: float) -> np.ndarray:
         """Values measured on a run at ``scale``, as full-population equivalents."""
@@ -107,56 +125,55 @@ def stated(qualifier: str, documented: float, fmt: str = "{:,.0f}") -> str:
     return text if qualifier == "exactly" else f"{qualifier} {text}"
 
 
-class TargetsError(ValueError):
-    """The targets file is invalid; the message names the file and the target."""
-
-
-def _measure_of(entry: dict) -> Callable[[RunResult], np.ndarray] | None:
-    if not entry.get("produced", True):
-        return None
-    first, last = entry["period"]
-    if entry["measure"] == "total":
-        return total(entry["metric"], first, last)
-    if entry["measure"] == "stock":
-        return stock_at(entry["metric"], last)
-    return cancelled_share(first, last)
-
-
 def load_targets(path: str | Path = TARGETS_FILE) -> tuple[Figure, ...]:
-    """Read and check the targets file: every documented figure, with its measure and band."""
+    """Read and check a targets file: every documented figure, of both stages."""
     path = Path(path)
-    entries = read_toml(path, TargetsError, "targets").get("target", [])
+    raw = read_toml(path, TargetsError, "targets")
     figures, seen = [], set()
-    for i, entry in enumerate(entries):
-        where = f"{path}: target[{i}] ({entry.get('key', '?')})"
-        try:
-            figure = _figure(entry)
-        except (KeyError, TypeError, ValueError) as exc:
-            raise TargetsError(f"{where}: {exc}") from None
-        if figure.key in seen:
-            raise TargetsError(f"{where}: key '{figure.key}' appears twice")
-        seen.add(figure.key)
-        figures.append(figure)
+    for table, stage in (("target", "repatriation"), ("aftermath_target", "aftermath")):
+        for i, entry in enumerate(raw.get(table, [])):
+            where = f"{path}: {table}[{i}] ({entry.get('key', '?')})"
+            try:
+                figure = _repatriation(entry) if stage == "repatriation" else _aftermath(entry)
+            except (KeyError, TypeError, ValueError) as exc:
+                raise TargetsError(f"{where}: {exc}") from None
+            if figure.key in seen:
+                raise TargetsError(f"{where}: key '{figure.key}' appears twice")
+            seen.add(figure.key)
+            figures.append(figure)
     return tuple(figures)
 
 
-def _figure(entry: dict) -> Figure:
-    allowed = {"key", "label", "documented", "qualifier", "unit", "period", "measure", "metric",
-               "low", "high", "sources", "quote", "tolerance_reason", "produced", "needs", "fit",
-               "stage"}
+_COMMON = {"key", "label", "documented", "qualifier", "unit", "low", "high", "sources", "quote",
+           "tolerance_reason"}
+
+
+def _common(entry: dict, allowed: set[str], units: tuple[str, ...]) -> dict:
     unknown = set(entry) - allowed
     if unknown:
         raise ValueError(f"unknown key(s) {sorted(unknown)} (allowed: {sorted(allowed)})")
-    if entry["measure"] not in MEASURES:
-        raise ValueError(f"measure must be one of {MEASURES}, got {entry['measure']!r}")
-    if entry["unit"] not in UNITS:
-        raise ValueError(f"unit must be one of {UNITS}, got {entry['unit']!r}")
-    if entry.get("stage", "repatriation") not in STAGES:
-        raise ValueError(f"stage must be one of {STAGES}, got {entry['stage']!r}")
+    if entry["unit"] not in units:
+        raise ValueError(f"unit must be one of {units}, got {entry['unit']!r}")
     if entry["qualifier"] not in QUALIFIERS:
         raise ValueError(f"qualifier must be one of {QUALIFIERS}, got {entry['qualifier']!r}")
     if entry["qualifier"] == "some" and entry["documented"] != entry["low"]:
         raise ValueError("a figure with no count ('some') has documented = low, the band's floor")
+    if not entry["low"] <= entry["documented"] <= entry["high"] or entry["low"] >= entry["high"]:
+        raise ValueError(f"band [{entry['low']}, {entry['high']}] must hold the documented "
+                         f"{entry['documented']} and have a width")
+    return {"key": entry["key"], "label": entry["label"], "documented": entry["documented"],
+            "qualifier": entry["qualifier"], "unit": entry["unit"], "low": entry["low"],
+            "high": entry["high"], "sources": tuple(entry["sources"]),
+            "quote": entry.get("quote", ""), "tolerance_reason": entry.get("tolerance_reason", "")}
+
+
+def _repatriation(entry: dict) -> Figure:
+    common = _common(entry, _COMMON | {"period", "measure", "metric", "produced", "needs", "fit",
+                                       "stage"}, ("persons", "share"))
+    if entry.get("stage", "repatriation") not in STAGES:
+        raise ValueError(f"stage must be one of {STAGES}, got {entry['stage']!r}")
+    if entry["measure"] not in MEASURES:
+        raise ValueError(f"measure must be one of {MEASURES}, got {entry['measure']!r}")
     if (entry["unit"] == "share") != (entry["measure"] == "cancelled_share"):
         raise ValueError("a share is measured by 'cancelled_share', and only a share is")
     first, last = entry["period"]
@@ -169,20 +186,38 @@ def _figure(entry: dict) -> Figure:
         raise ValueError(f"metric {entry.get('metric')!r} is not recorded by the engine")
     if not produced and not entry.get("needs"):
         raise ValueError("a target not produced by the model must say what it 'needs'")
-    if not entry["low"] <= entry["documented"] <= entry["high"] or entry["low"] >= entry["high"]:
-        raise ValueError(f"band [{entry['low']}, {entry['high']}] must hold the documented "
-                         f"{entry['documented']} and have a width")
-    return Figure(
-        key=entry["key"], label=entry["label"], documented=entry["documented"],
-        qualifier=entry["qualifier"], source=", ".join(entry["sources"]),
-        measure=_measure_of(entry), is_share=entry["unit"] == "share",
-        low=float(entry["low"]), high=float(entry["high"]), unit=entry["unit"],
-        period=(first, last), metric=entry.get("metric", ""), kind=entry["measure"],
-        quote=entry.get("quote", ""), tolerance_reason=entry.get("tolerance_reason", ""),
-        fit=entry.get("fit", True) and produced, needs=entry.get("needs", ""),
-        sources=tuple(entry["sources"]), stage=entry.get("stage", "repatriation"),
-    )
+    common.update(low=float(common["low"]), high=float(common["high"]))
+    return Figure(**common, stage=entry.get("stage", "repatriation"), kind=entry["measure"],
+                  metric=entry.get("metric", ""), period=(first, last),
+                  fit=entry.get("fit", True) and produced, produced=produced,
+                  needs=entry.get("needs", ""))
 
 
-TARGETS: tuple[Figure, ...] = load_targets()
-FIGURES: tuple[Figure, ...] = tuple(f for f in TARGETS if f.produced)
+def _aftermath(entry: dict) -> Figure:
+    common = _common(entry, _COMMON | {"series", "year", "relative_to"}, ("persons", "ratio"))
+    relative_to = entry.get("relative_to", "")
+    for name in filter(None, (entry["series"], relative_to)):
+        if name not in SERIES:
+            raise ValueError(f"series {name!r} is not one of {sorted(SERIES)}")
+    if (entry["unit"] == "ratio") != bool(relative_to):
+        raise ValueError("unit must be 'persons', or 'ratio' with relative_to")
+    if not AFTERMATH_START_YEAR <= entry["year"] <= 2100:
+        raise ValueError(f"year {entry['year']} is outside {AFTERMATH_START_YEAR}..2100")
+    return Figure(**common, stage="aftermath", fit=False, series=entry["series"],
+                  year=int(entry["year"]), relative_to=relative_to)
+
+
+@cache
+def targets() -> tuple[Figure, ...]:
+    """Every documented figure of the package's targets file (read once)."""
+    return load_targets(TARGETS_FILE)
+
+
+def figures() -> tuple[Figure, ...]:
+    """The documented figures of 1955-1984 that a run produces, in the file's order."""
+    return tuple(f for f in targets() if f.stage == "repatriation" and f.produced)
+
+
+def aftermath_figures() -> tuple[Figure, ...]:
+    """The documented figures of the after-arrival stage, in the file's order."""
+    return tuple(f for f in targets() if f.stage == "aftermath")

@@ -1,493 +1,30 @@
-"""The scenario schema: what a scenario file may say, with units, ranges and meaning.
+"""Loading scenario files: ``extends``, the calibrated point, and errors that name file and key.
 
-A scenario is a TOML file holding the simulated period, the synthetic-population shares, the
-weights of the decision rule, the institutional rates, and the policy levers. Levers are dated
-schedules, piecewise constant: a list of ``{ from = "YYYY-MM", value = x }`` steps, each value
-holding from its date until the next step. A file may ``extends = "other.toml"`` and override any
-part of it; tables merge key by key, and a lever's schedule is replaced as a whole.
-
-``load_scenario`` validates the whole chain and raises ``ScenarioError`` naming the file and the
-key at fault (unknown key, value out of range, dates out of order, missing base file).
+``load_scenario`` reads a TOML file and the files it ``extends`` (tables merge key by key, a
+lever's schedule is replaced as a whole), sets the calibrated values from the posterior named by
+``[calibration] posterior``, and validates the result against the schema (``schema.py``). Any
+problem raises ``ScenarioError`` naming the file and the key at fault: an unknown key, a value
+out of range, dates out of order, a missing base file. ``with_parameters`` gives a copy of a
+scenario with some keys replaced, validated the same way. ``bundled`` finds the scenario files
+that ship with the package.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import re
 import tomllib
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-import numpy as np
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    PlainSerializer,
-    ValidationError,
-    model_validator,
-)
+from pydantic import ValidationError
 
-# ----------------------------------------------------------------------------------------------
-# Months
-# ----------------------------------------------------------------------------------------------
-
-_YEAR_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
-
-
-def month_index(text: str) -> int:
-    """'1959-12' -> absolute month number (year * 12 + month - 1)."""
-    match = _YEAR_MONTH.match(str(text))
-    if not match or not 1 <= int(match.group(2)) <= 12:
-        raise ValueError(f"{text!r} is not a month written as YYYY-MM (e.g. 1959-12)")
-    return int(match.group(1)) * 12 + int(match.group(2)) - 1
-
-
-def month_label(index: int) -> str:
-    """Absolute month number -> 'YYYY-MM'."""
-    return f"{index // 12:04d}-{index % 12 + 1:02d}"
-
-
-def _parse_month(value: Any) -> int:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    return month_index(value)
-
-
-YearMonth = Annotated[
-    int, BeforeValidator(_parse_month), PlainSerializer(month_label, return_type=str)
-]
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-
-def _range_of(model: type[BaseModel], field: str) -> tuple[float, float]:
-    extra = model.model_fields[field].json_schema_extra or {}
-    return extra["min"], extra["max"]
-
-
-# ----------------------------------------------------------------------------------------------
-# Policy levers: dated, piecewise-constant schedules
-# ----------------------------------------------------------------------------------------------
-
-
-class Step(_Strict):
-    """One step of a schedule: ``value`` holds from the month ``from`` until the next step."""
-
-    start: YearMonth = Field(alias="from", description="first month the value holds, YYYY-MM")
-    value: float = Field(description="the lever's value from that month on")
-
-
-Schedule = Annotated[list[Step], Field(min_length=1)]
-
-
-def lever(low: float, high: float, unit: str, meaning: str) -> Any:
-    return Field(
-        description=f"{meaning} [{unit}; {low}..{high}]",
-        json_schema_extra={"min": low, "max": high, "unit": unit},
-    )
-
-
-class Levers(_Strict):
-    """Policy levers, each a dated schedule. Values hold until the next step."""
-
-    programme_open: Schedule = lever(
-        0, 1, "0 or 1", "Red Cross registration windows and sailings operate"
-    )
-    ship_capacity: Schedule = lever(
-        0, 20000, "persons per month", "places on the ships from Niigata (full-scale population)"
-    )
-    welfare_cut_share: Schedule = lever(
-        0, 1, "share", "share of livelihood-protection recipients whose payments are cut or ended"
-    )
-    welfare_exclusion: Schedule = lever(
-        0, 1, "0..1", "foreigners excluded from the national welfare and pension system"
-    )
-    enforcement: Schedule = lever(
-        0, 1, "0..1", "rigour with which the Migration Control Ordinance is applied"
-    )
-    south_korea_accepts_deportees: Schedule = lever(
-        0, 1, "0..1", "South Korea takes the deportees Japan sends it"
-    )
-    third_country_for_deportees: Schedule = lever(
-        0, 1, "0..1", "deportees may go to a third country instead of either Korea"
-    )
-    special_status: Schedule = lever(
-        0, 1, "0..1", "special residence status: no deportation for offences or destitution"
-    )
-    secure_residence_kankoku: Schedule = lever(
-        0, 1, "0..1", "households registered as Kankoku hold a secure residence status"
-    )
-    propaganda: Schedule = lever(
-        0, 1, "0..1", "intensity of the 'paradise on earth' campaign by North Korea and Soren"
-    )
-    soren_pressure: Schedule = lever(
-        0, 1, "0..1", "Soren's organised pressure to register, felt in proportion to tie strength"
-    )
-    bad_news: Schedule = lever(
-        0, 1, "share", "share of returnees' letters home that report hardship in the North"
-    )
-    letters_published: Schedule = lever(
-        0, 1, "0..1", "Japan publishes the letters and its intelligence on conditions in the North"
-    )
-    confirmation_privacy: Schedule = lever(
-        0, 1, "0..1", "privacy of the ICRC confirmation of free will (1 = private and individual)"
-    )
-    right_of_return: Schedule = lever(
-        0, 1, "0..1", "returnees may come back to Japan (visits or two-way travel)"
-    )
-    convict_expulsion: Schedule = lever(
-        0, 1, "0..1", "long-sentence convicts face expulsion, to the North if Seoul refuses them"
-    )
-    impoverished_only: Schedule = lever(
-        0, 1, "0 or 1", "only impoverished households (on welfare or jobless) may register"
-    )
-
-    @model_validator(mode="after")
-    def _check_schedules(self) -> Levers:
-        return _checked_schedules(self)
-
-
-def _checked_schedules(levers: BaseModel) -> Any:
-    """Every schedule of a levers model: values in the lever's range, steps in date order."""
-    for name in type(levers).model_fields:
-        low, high = _range_of(type(levers), name)
-        steps = getattr(levers, name)
-        for i, step in enumerate(steps):
-            if not low <= step.value <= high:
-                raise _KeyError(
-                    (name, i, "value"), f"{step.value} is outside the allowed range {low}..{high}"
-                )
-            if i and step.start <= steps[i - 1].start:
-                raise _KeyError(
-                    (name, i, "from"),
-                    f"{month_label(step.start)} is not after the previous step's "
-                    f"{month_label(steps[i - 1].start)}: steps must be in date order",
-                )
-    return levers
-
-
-def yearly_values(steps: list[Step], years: np.ndarray) -> np.ndarray:
-    """A schedule's mean over the months of each year: a gate open from July counts half."""
-    months = (np.asarray(years)[:, None] * 12 + np.arange(12)[None, :]).ravel()
-    starts = np.array([s.start for s in steps])
-    values = np.array([s.value for s in steps], dtype=np.float64)
-    index = np.searchsorted(starts, months, side="right") - 1
-    monthly = np.where(index >= 0, values[np.maximum(index, 0)], values[0])
-    return monthly.reshape(len(years), 12).mean(axis=1)
-
-
-# ----------------------------------------------------------------------------------------------
-# Parameters
-# ----------------------------------------------------------------------------------------------
-
-
-def param(low: float, high: float, unit: str, meaning: str) -> Any:
-    return Field(
-        ge=low,
-        le=high,
-        description=f"{meaning} [{unit}; {low}..{high}]",
-        json_schema_extra={"min": low, "max": high, "unit": unit},
-    )
-
-
-class Simulation(_Strict):
-    start: YearMonth = Field(description="first simulated month, YYYY-MM")
-    end: YearMonth = Field(description="last simulated month, YYYY-MM")
-
-    @model_validator(mode="after")
-    def _ordered(self) -> Simulation:
-        if self.end < self.start:
-            raise _KeyError(("end",), "the end month comes before the start month")
-        return self
-
-
-class PopulationParameters(_Strict):
-    people: int = param(1000, 2_000_000, "persons", "Korean residents of Japan at the start")
-    mean_household_size: float = param(1, 10, "persons", "mean persons per household")
-    kankoku_share: float = param(0, 1, "share", "households registered as Kankoku, not Chosen")
-    welfare_share: float = param(0, 1, "share", "households receiving livelihood protection")
-    employed_share: float = param(0, 1, "share", "households whose head has steady work")
-    japanese_spouse_share: float = param(0, 1, "share", "households with a Japanese spouse")
-    japanese_child_share: float = param(
-        0, 1, "share", "children of a mixed household holding Japanese nationality"
-    )
-    detainees: int = param(0, 100_000, "persons", "held in Omura Detention Centre at the start")
-    parolees: int = param(
-        0, 100_000, "persons", "released from Omura on parole with a short-term alien card"
-    )
-    long_sentence_convicts: int = param(
-        0, 100_000, "persons", "Kankoku permanent residents serving 7 years or more"
-    )
-    destitution_deportation_fear: float = param(
-        0, 1, "0..1", "deportation risk felt by a welfare household (destitution is a ground)"
-    )
-    soren_tie_chosen: float = param(0, 1, "0..1", "mean Soren tie strength, Chosen households")
-    soren_tie_kankoku: float = param(0, 1, "0..1", "mean Soren tie strength, Kankoku households")
-    soren_tie_concentration: float = param(
-        0.1, 1000, "Beta a+b", "how tightly tie strengths gather around their mean"
-    )
-    community_size: int = param(2, 10_000, "households", "households per local community")
-    family_ties_mean: float = param(0, 1, "0..1", "mean strength of family ties in Japan")
-    network_degree: int = param(0, 100, "neighbours", "network neighbours per household (even)")
-    network_rewiring: float = param(0, 1, "probability", "chance a tie leaves the community")
-    belief_prior_mean: float = param(0, 1, "0..1", "mean initial belief that life in the North is good")
-
-
-class DecisionWeights(_Strict):
-    """Weights of the monthly propensity logit (see sim/decision.py)."""
-
-    intercept: float = param(-30, 10, "logit", "baseline log-odds of intending to leave per month")
-    welfare_cut: float = param(0, 20, "logit", "push of losing livelihood payments")
-    welfare_exclusion: float = param(0, 20, "logit", "push of exclusion from national welfare, jobless")
-    unemployment: float = param(0, 20, "logit", "push of having no steady work")
-    deportation: float = param(0, 20, "logit", "push of a felt deportation risk (x enforcement)")
-    family_ties: float = param(0, 20, "logit", "pull of family ties in Japan")
-    japanese_spouse: float = param(0, 20, "logit", "pull of a Japanese spouse")
-    secure_residence: float = param(0, 20, "logit", "pull of a secure residence status")
-    one_way: float = param(0, 20, "logit", "deterrent of a journey with no return")
-    soren: float = param(0, 20, "logit", "Soren pressure x tie strength")
-    peers: float = param(0, 20, "logit", "share of network neighbours registered or gone")
-    belief: float = param(0, 20, "logit", "belief that life in the North is good")
-
-
-class Process(_Strict):
-    """Institutional and learning rates of the monthly process."""
-
-    propaganda_learning: float = param(0, 1, "per month", "pull of propaganda on belief, x exposure")
-    publication_learning: float = param(0, 1, "per month", "pull of published bad news on belief")
-    media_exposure: float = param(0, 1, "0..1", "propaganda exposure of a household with no Soren tie")
-    letter_learning: float = param(
-        0, 10, "per letter",
-        "pull of a letter of hardship on belief: each keeps a share exp(-letter_learning) of it"
-    )
-    hearsay: float = param(
-        0, 10, "share",
-        "letters heard of second-hand, as a share of those an average household gets directly"
-    )
-    register_rate: float = param(0, 1, "per month", "chance an intending household registers")
-    doubt_threshold: float = param(-30, 10, "logit", "propensity below which households doubt")
-    revert_rate: float = param(0, 1, "per month", "chance a doubting intending household gives up")
-    cancel_rate: float = param(0, 1, "per month", "chance a doubting registered household cancels")
-    confirmation_withdrawal: float = param(
-        0, 1, "probability", "chance a doubting family withdraws at a fully private confirmation"
-    )
-    deportation_rate: float = param(0, 1, "per month", "chance a deportable household is deported")
-
-    @model_validator(mode="after")
-    def _disjoint_intending_moves(self) -> Process:
-        if self.register_rate + self.revert_rate > 1:
-            raise _KeyError(
-                ("revert_rate",), "register_rate + revert_rate must not exceed 1 (one draw decides both)"
-            )
-        return self
-
-
-# ----------------------------------------------------------------------------------------------
-# After arrival: the returnees' fate in the North, escapes and resettlement (sim/aftermath.py)
-# ----------------------------------------------------------------------------------------------
-
-AFTERMATH_START_YEAR = 1960  # the first full year after the first sailing (14 Dec 1959, 002)
-
-
-class AftermathLevers(_Strict):
-    """Dated schedules of the after-arrival stage. The stage moves a year at a time, and a year
-    takes the mean of its twelve months: a gate that closes in August is open 7/12 of that year.
-    Rates are yearly chances for one person."""
-
-    escape: Schedule = lever(
-        0, 1, "per person-year",
-        "chance a returnee or descendant of escaping age in the North crosses into China")
-    persecution: Schedule = lever(
-        0, 1, "per person-year", "chance a person in the North is imprisoned or sent to a camp")
-    fertility: Schedule = lever(
-        0, 10, "children per woman", "total fertility of returnees and descendants in the North")
-    famine_mortality: Schedule = lever(
-        1, 10, "x death rates", "multiplier of death rates in the North (the 1990s famine)")
-    china_arrest: Schedule = lever(
-        0, 1, "per person-year",
-        "chance an escapee hiding in China is caught and sent back to the North")
-    japan_mission_entry: Schedule = lever(
-        0, 1, "per person-year",
-        "chance an escapee Japan accepts (former resident or kin to three degrees) is taken into "
-        "a Japanese mission in China")
-    japan_outside_custody: Schedule = lever(
-        0, 1, "per person-year",
-        "chance Japan takes such an escapee into its custody outside its missions in China")
-    china_mission_exit: Schedule = lever(
-        0, 1, "per person-year",
-        "chance China lets a person sheltered by Japan leave for Japan (0: blocked)")
-    south_korea_route: Schedule = lever(
-        0, 1, "per person-year",
-        "chance an escapee in China reaches South Korea (via Laos and Thailand, or otherwise)")
-    japan_private_route: Schedule = lever(
-        0, 1, "per person-year",
-        "chance an escapee Japan accepts reaches Japan without the government's help")
-    japanese_family_resettlement: Schedule = lever(
-        0, 1, "per person-year",
-        "chance a Japanese spouse's family member in the North who wishes it is brought to Japan")
-
-    @model_validator(mode="after")
-    def _check_schedules(self) -> AftermathLevers:
-        return _checked_schedules(self)
-
-
-class Aftermath(_Strict):
-    """The after-arrival stage: who left, followed year by year in the North and beyond.
-
-    Switched on by ``enabled = true`` or by ``repatriation run --aftermath``."""
-
-    enabled: bool = Field(default=False, description="run the after-arrival stage with the run")
-    end_year: int = param(1985, 2100, "year", "last year followed")
-    mortality_level: float = param(0, 0.1, "per year", "Gompertz death rate extrapolated to age 0")
-    mortality_slope: float = param(0, 0.2, "per year of age", "Gompertz rise of the log death rate")
-    child_mortality: float = param(0, 0.5, "per year", "extra death rate of a newborn, halving "
-                                                        "with every 1.4 years of age")
-    prison_mortality: float = param(1, 50, "x death rates", "multiplier of death rates in prison")
-    prison_release: float = param(0, 1, "per person-year", "chance a prisoner is released")
-    deportee_persecution: float = param(
-        0, 50, "x persecution", "persecution of former Omura deportees, relative to others")
-    escape_min_age: int = param(0, 100, "years", "youngest age at which one escapes")
-    escape_max_age: int = param(0, 100, "years", "oldest age at which one escapes")
-    return_rate: float = param(
-        0, 1, "per person-year", "chance a returnee (or child born in the North) comes back to "
-        "Japan in a year the right of return holds (x levers.right_of_return)")
-    japanese_family_wish: float = param(
-        0, 1, "share", "share of the Japanese spouses' families who would settle in Japan")
-    training_years: float = param(
-        0, 10, "years", "language and job training after resettlement through a programme")
-    levers: AftermathLevers
-
-    @model_validator(mode="after")
-    def _check(self) -> Aftermath:
-        if self.escape_max_age < self.escape_min_age:
-            raise _KeyError(("escape_max_age",), "must not be below escape_min_age")
-        start = AFTERMATH_START_YEAR * 12
-        for name in AftermathLevers.model_fields:
-            first = getattr(self.levers, name)[0].start
-            if first > start:
-                raise _KeyError(("levers", name, 0, "from"),
-                                f"the first step ({month_label(first)}) must be on or before "
-                                f"{month_label(start)}, when the stage starts")
-        return self
-
-    @property
-    def years(self) -> np.ndarray:
-        return np.arange(AFTERMATH_START_YEAR, self.end_year + 1)
-
-
-class Calibration(_Strict):
-    """Where a scenario's calibrated parameters come from: ``[calibration] posterior = "file"``.
-
-    In a scenario file only ``posterior`` is written (a path relative to that file). Loading
-    reads the posterior and fills in the rest: the file's sha256, the rule that chose its point
-    estimate, and the values it set. ``overridden`` lists calibrated keys whose value in the
-    resolved scenario differs from the posterior's point (set by a derived scenario or by
-    ``with_parameters``), so a manifest says whether a run used the calibrated values.
-    """
-
-    posterior: str = Field(description="posterior file written by `repatriation calibrate`, "
-                                       "relative to the scenario file that names it")
-    sha256: str = Field(default="", description="sha256 of the posterior file (set on load)")
-    point_rule: str = Field(default="", description="how the posterior's point was chosen")
-    values: dict[str, float] = Field(default_factory=dict,
-                                     description="dotted keys set from the posterior's point")
-    overridden: list[str] = Field(default_factory=list,
-                                  description="calibrated keys given another value afterwards")
-
-
-class Scenario(_Strict):
-    name: str = Field(description="short name used in output folders")
-    description: str = Field(default="", description="one paragraph: what this scenario is")
-    calibration: Calibration | None = Field(
-        default=None, description="the posterior the calibrated parameters come from")
-    simulation: Simulation
-    population: PopulationParameters
-    decision: DecisionWeights
-    process: Process
-    levers: Levers
-    aftermath: Aftermath | None = Field(
-        default=None, description="the after-arrival stage (returnees' fate, escapes, resettlement)")
-
-    @model_validator(mode="before")
-    @classmethod
-    def _note_overridden_calibration(cls, data: Any) -> Any:
-        calibration = data.get("calibration") if isinstance(data, dict) else None
-        if isinstance(calibration, dict) and isinstance(calibration.get("values"), dict):
-            overridden = sorted(k for k, v in calibration["values"].items()
-                                if _dotted_get(data, k) != v)
-            data = {**data, "calibration": {**calibration, "overridden": overridden}}
-        return data
-
-    @model_validator(mode="after")
-    def _levers_cover_the_period(self) -> Scenario:
-        for name in Levers.model_fields:
-            first = getattr(self.levers, name)[0].start
-            if first > self.simulation.start:
-                raise _KeyError(
-                    ("levers", name, 0, "from"),
-                    f"the first step ({month_label(first)}) must be on or before the simulated "
-                    f"start ({month_label(self.simulation.start)})",
-                )
-        return self
-
-    @property
-    def aftermath_enabled(self) -> bool:
-        """Whether the scenario switches the after-arrival stage on by itself."""
-        return self.aftermath is not None and self.aftermath.enabled
-
-    @property
-    def months(self) -> np.ndarray:
-        """Absolute month numbers of the simulated period."""
-        return np.arange(self.simulation.start, self.simulation.end + 1)
-
-    def timeline(self) -> dict[str, np.ndarray]:
-        """Every lever's value in every simulated month: {lever: float64 array of months}."""
-        months = self.months
-        out = {}
-        for name in Levers.model_fields:
-            steps = getattr(self.levers, name)
-            starts = np.array([s.start for s in steps])
-            values = np.array([s.value for s in steps], dtype=np.float64)
-            out[name] = values[np.searchsorted(starts, months, side="right") - 1]
-        return out
-
-    def canonical_json(self) -> str:
-        return json.dumps(self.model_dump(mode="json", by_alias=True), sort_keys=True)
-
-    def digest(self) -> str:
-        """sha256 of the resolved scenario: two runs with the same digest ran the same inputs."""
-        return hashlib.sha256(self.canonical_json().encode()).hexdigest()
-
-
-# ----------------------------------------------------------------------------------------------
-# Loading, with errors that name the file and the key
-# ----------------------------------------------------------------------------------------------
+from .fields import KeyPathError
+from .schema import Scenario, dotted_get, key_text, model_at
 
 
 class ScenarioError(ValueError):
     """A scenario file is invalid; the message names the file and the key."""
-
-
-class _KeyError(ValueError):
-    """Raised inside validators with the key path relative to the model that raised it."""
-
-    def __init__(self, loc: tuple, message: str):
-        super().__init__(message)
-        self.loc = loc
-        self.message = message
-
-
-def _key_text(loc: tuple) -> str:
-    text = ""
-    for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text
 
 
 def read_toml(path: Path, error: type[Exception] = ScenarioError, kind: str = "scenario") -> dict:
@@ -545,15 +82,6 @@ def _resolve(path: Path, chain: tuple[Path, ...], calibration: bool = True) -> t
     return _merge(data, raw, origin, path), origin
 
 
-def _dotted_get(data: dict, dotted: str) -> Any:
-    node: Any = data
-    for part in dotted.split("."):
-        if not isinstance(node, dict) or part not in node:
-            return None
-        node = node[part]
-    return node
-
-
 def _apply_calibration(path: Path, table: Any, raw: dict) -> dict:
     """Set the posterior's point in this file's own values; refuse a key written twice."""
     if not isinstance(table, dict) or set(table) != {"posterior"} or not isinstance(
@@ -575,7 +103,7 @@ def _apply_calibration(path: Path, table: Any, raw: dict) -> dict:
                             "file written by `repatriation calibrate`") from None
     raw = json.loads(json.dumps(raw))  # a deep copy, to set keys in
     for dotted, value in point.items():
-        if _dotted_get(raw, dotted) is not None:
+        if dotted_get(raw, dotted) is not None:
             raise ScenarioError(
                 f"{path}: key '{dotted}': set both here and by calibration.posterior ({file.name}); "
                 "remove one (the calibrated value is the one source of truth)")
@@ -596,7 +124,7 @@ def posterior_file(scenario_path: str | Path) -> Path | None:
     The scenario itself records the path as written and the file's hash, not an absolute path,
     so that its digest does not depend on where the project lives.
     """
-    path: Path | None = Path(scenario_path).resolve()
+    path: Path | None = scenario_file(scenario_path).resolve()
     seen = set()
     while path is not None and path not in seen:
         seen.add(path)
@@ -618,16 +146,17 @@ def _origin_of(loc: tuple, origin: dict, root: Path) -> Path:
 
 def load_scenario(path: str | Path, *, calibration: bool = True,
                   fill: dict[str, Any] | None = None) -> Scenario:
-    """Read and validate a scenario file (and the files it extends).
+    """Read and validate a scenario file (and the files it extends): a path, or the name of a
+    bundled scenario (``load_scenario("historical")``).
 
     A ``[calibration] posterior = "file"`` table sets the posterior's point values. With
     ``calibration=False`` it is ignored, and ``fill`` gives dotted keys missing from the files
     (the calibration itself starts from the scenario this way, never from an earlier posterior).
     """
-    root = Path(path).resolve()
+    root = scenario_file(path).resolve()
     data, origin = _resolve(root, (), calibration)
     for dotted, value in (fill or {}).items():
-        if _dotted_get(data, dotted) is None:
+        if dotted_get(data, dotted) is None:
             node = data
             *parents, last = dotted.split(".")
             for part in parents:
@@ -665,7 +194,7 @@ def _validate(data: dict, origin_of: Any) -> Scenario:
         for error in exc.errors():
             loc = tuple(error["loc"])
             cause = error.get("ctx", {}).get("error")
-            if isinstance(cause, _KeyError):
+            if isinstance(cause, KeyPathError):
                 loc, message = loc + cause.loc, cause.message
             elif error["type"] == "extra_forbidden":
                 message = "unknown key" + _allowed_keys(loc)
@@ -673,49 +202,34 @@ def _validate(data: dict, origin_of: Any) -> Scenario:
                 message = "missing key"
             else:
                 message = error["msg"] + _allowed_range(loc)
-            lines.append(f"{origin_of(loc)}: key '{_key_text(loc)}': {message}")
+            lines.append(f"{origin_of(loc)}: key '{key_text(loc)}': {message}")
         raise ScenarioError("invalid scenario\n  " + "\n  ".join(lines)) from None
 
 
-def _model_at(loc: tuple) -> Any:
-    """The schema model that holds the last key of ``loc``."""
-    model: Any = Scenario
-    for part in loc[:-1]:
-        if isinstance(part, int):
-            continue
-        annotation = model.model_fields[part].annotation
-        # An optional section (``Aftermath | None``) is its model.
-        candidates = [a for a in (annotation, *getattr(annotation, "__args__", ()))
-                      if isinstance(a, type) and issubclass(a, BaseModel)]
-        model = candidates[0] if candidates else Step
-    return model
-
-
 def _allowed_keys(loc: tuple) -> str:
-    names = [f.alias or n for n, f in _model_at(loc).model_fields.items()]
+    names = [f.alias or n for n, f in model_at(loc).model_fields.items()]
     return f" (allowed here: {', '.join(names)})"
 
 
 def _allowed_range(loc: tuple) -> str:
     try:
-        field = _model_at(loc).model_fields[loc[-1]]
+        field = model_at(loc).model_fields[loc[-1]]
     except (KeyError, IndexError, AttributeError, TypeError):
         return ""
     return f"; the key is: {field.description}" if field.description else ""
 
 
-@dataclass(frozen=True)
-class LeverInfo:
-    name: str
-    low: float
-    high: float
-    description: str
+def bundled_dir() -> Path:
+    """The folder of the scenario files that ship with the package: ``scenarios/`` of a checkout
+    (an editable install), packaged as ``sim/scenarios/`` in a wheel."""
+    here = Path(__file__).resolve().parent
+    packaged = here / "scenarios"
+    return packaged if packaged.is_dir() else here.parent / "scenarios"
 
 
-def lever_catalogue(model: type[BaseModel] = Levers) -> list[LeverInfo]:
-    """The levers with their ranges and meanings, for help texts and the demo
-    (``lever_catalogue(AftermathLevers)`` for the after-arrival stage's)."""
-    return [
-        LeverInfo(name, *_range_of(model, name), model.model_fields[name].description or "")
-        for name in model.model_fields
-    ]
+def scenario_file(text: str | Path) -> Path:
+    """A scenario file given as a path, or by the name of a bundled scenario (``historical``)."""
+    path = Path(text)
+    if path.suffix != ".toml" and not path.exists() and (bundled_dir() / f"{path}.toml").is_file():
+        return bundled_dir() / f"{path}.toml"
+    return path

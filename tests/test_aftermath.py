@@ -6,11 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.aftermath import (AFTERMATH_FIGURES, SERIES, STATES, load_aftermath_targets,
-                           simulate_aftermath, value_at)
-from sim.cli import main
+from analysis.cli import main
+from sim.aftermath import SERIES, STATES, simulate_aftermath, value_at
 from sim.engine_numpy import simulate
-from sim.record import TargetsError
+from sim.record import TargetsError, aftermath_figures, load_targets
 from sim.scenario import ScenarioError, load_scenario, with_parameters
 from conftest import HISTORICAL, write_scenario
 
@@ -157,14 +156,14 @@ def test_run_with_aftermath_writes_a_yearly_table_and_keeps_the_annual_contract(
     manifest = json.loads((followed / "manifest.json").read_text())
     assert "aftermath.csv" in manifest["files"]
     figures = json.loads((followed / "summary.json").read_text())["aftermath"]
-    assert set(figures) == {f.key for f in AFTERMATH_FIGURES}
+    assert set(figures) == {f.key for f in aftermath_figures()}
 
     # The report is made from the run directory alone; a run without the stage is refused.
     report = tmp_path / "report"
     assert main(["aftermath-report", str(followed), "--out", str(report)]) == 0
     text = (report / "report.md").read_text()
     assert (report / "aftermath.png").stat().st_size > 10_000
-    for figure in AFTERMATH_FIGURES:
+    for figure in aftermath_figures():
         assert figure.label in text
     assert "within tolerance" in text and "aftermath.png" in text
     assert main(["aftermath-report", str(plain), "--out", str(tmp_path / "none")]) == 2
@@ -172,7 +171,7 @@ def test_run_with_aftermath_writes_a_yearly_table_and_keeps_the_annual_contract(
 
 
 def test_the_documented_after_arrival_checks_are_consistent():
-    figures = load_aftermath_targets()
+    figures = aftermath_figures()
     assert len(figures) >= 5
     for figure in figures:
         assert figure.series in SERIES and 1960 <= figure.year <= 2025
@@ -186,4 +185,4 @@ def test_a_bad_after_arrival_target_is_refused(tmp_path):
                     'qualifier = "about"\nunit = "persons"\nseries = "no_such_series"\nyear = 2010\n'
                     'low = 1\nhigh = 9\nsources = ["003"]\n')
     with pytest.raises(TargetsError, match="no_such_series"):
-        load_aftermath_targets(path)
+        load_targets(path)

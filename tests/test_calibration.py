@@ -7,27 +7,29 @@ import numpy as np
 import pytest
 
 from conftest import HISTORICAL
-from sim.calibration import (
-    POSTERIOR_FORMAT,
-    _check_same_inputs,
-    fitted_figures,
-    PriorsError,
-    Settings,
+from analysis.calibration.model import (
     Simulator,
     ToleranceDistance,
     base_scenario,
-    calibrate,
     figures_of,
-    highest_density,
-    load_priors,
+    fitted_figures,
     particle_seed,
+)
+from analysis.calibration.posterior import (
+    POSTERIOR_FORMAT,
+    highest_density,
     posterior_draws,
     read_posterior,
     simulate_posterior,
 )
+from analysis.calibration.priors import PriorsError, load_priors
+from analysis.calibration.settings import Settings
+from analysis.calibration.smc import _check_same_inputs, calibrate
 from sim.engine_numpy import simulate
-from sim.record import load_targets
-from sim.scenario import ScenarioError, load_scenario, month_index, posterior_file, with_parameters
+from sim.outcomes import total
+from sim.record import TARGETS_FILE, load_targets
+from sim.scenario import ScenarioError, load_scenario, posterior_file, with_parameters
+from sim.schedules import month_index
 
 FREE = ("decision.intercept", "decision.soren", "process.letter_learning", "process.cancel_rate",
         "population.japanese_spouse_share", "population.parolees")
@@ -88,11 +90,11 @@ stage = "aftermath"
 
 def test_the_calibration_fits_no_after_arrival_target(tmp_path):
     path = tmp_path / "targets.toml"
-    path.write_text(HISTORICAL.parent.parent.joinpath("analysis", "targets.toml").read_text()
+    path.write_text(TARGETS_FILE.read_text()
                     + AFTERMATH_TARGET)
     targets = load_targets(path)
-    aftermath = [t for t in targets if t.stage == "aftermath"]
-    assert [t.key for t in aftermath] == ["returnee_refugees_in_japan"] and aftermath[0].fit
+    added = [t for t in targets if t.key == "returnee_refugees_in_japan"]
+    assert len(added) == 1 and added[0].stage == "aftermath" and added[0].fit
     fitted = fitted_figures(targets)
     assert "returnee_refugees_in_japan" not in {f.key for f in fitted}
     assert [f.key for f in fitted] == [f.key for f in fitted_figures(load_targets())]
@@ -286,9 +288,8 @@ def _synthetic_case(tmp_path):
     lines = []
     for key, metric, first, last in SYNTHETIC_TARGETS:
         kind = "stock" if metric.endswith("_stock") else "total"
-        measure = load_targets.__globals__[{"stock": "stock_at", "total": "total"}[kind]]
-        values = (measure(metric, last)(run) if kind == "stock"
-                  else measure(metric, first, last)(run)) / 0.02
+        values = (run.metrics[metric][:, run.months == month_index(last)][:, 0] if kind == "stock"
+                  else total(metric, first, last)(run)) / 0.02
         centre = float(np.mean(values))
         half = max(0.1 * centre, 50.0)
         lines.append(

@@ -5,8 +5,7 @@ import json
 import pandas as pd
 import pytest
 
-from sim import outputs
-from sim.cli import main
+from analysis.cli import main
 from conftest import HISTORICAL
 
 ANNUAL_COLUMNS = ["year", "departures_mean", "departures_p05", "departures_p50", "departures_p95",
@@ -77,7 +76,7 @@ def test_a_run_killed_while_writing_leaves_no_folder_that_looks_complete(tmp_pat
     def killed(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(outputs.pd.DataFrame, "to_parquet", killed)
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", killed)
     out = tmp_path / "run"
     with pytest.raises(KeyboardInterrupt):
         main(["run", str(HISTORICAL), "--reps", "1", "--scale", "0.01", "--out", str(out), "--quiet"])

@@ -8,10 +8,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.cli import main
-from sim.compare import (AFTERMATH_OUTCOMES, CHANNELS, aftermath_outcome, attribute, compare,
-                         outcome, shapley)
-from sim.scenario import load_scenario, month_index, with_parameters
+from analysis.cli import main
+from analysis.comparison.attribution import CHANNELS, attribute, shapley
+from analysis.comparison.paired import compare
+from sim.outcomes import AFTERMATH_OUTCOMES, measure
+from sim.scenario import load_scenario, with_parameters
+from sim.schedules import month_index
 from conftest import HISTORICAL
 
 SCENARIOS = HISTORICAL.parent
@@ -90,15 +92,15 @@ def test_the_baseline_compared_with_itself_differs_by_exactly_zero(comparison):
 
 
 def test_no_welfare_cuts_means_fewer_departures_in_every_replication(comparison):
-    fewer = outcome(comparison.scenarios["no_welfare_cuts"], "departures")
-    assert (fewer < outcome(comparison.baseline, "departures")).all()
+    fewer = measure(comparison.scenarios["no_welfare_cuts"], "departures")
+    assert (fewer < measure(comparison.baseline, "departures")).all()
 
 
 def test_a_closed_programme_gives_zero_departures(historical):
     closed = with_parameters(historical, {"levers.programme_open": [{"from": "1955-01", "value": 0}]})
     result = compare(historical, [closed.model_copy(update={"name": "closed"})], 5, REPS, SCALE)
-    assert outcome(result.scenarios["closed"], "departures").sum() == 0
-    assert outcome(result.scenarios["closed"], "registrations").sum() == 0
+    assert measure(result.scenarios["closed"], "departures").sum() == 0
+    assert measure(result.scenarios["closed"], "registrations").sum() == 0
 
 
 def test_no_pushes_and_no_pulls_give_next_to_no_departures(historical):
@@ -106,10 +108,10 @@ def test_no_pushes_and_no_pulls_give_next_to_no_departures(historical):
                                            "deportation", "soren", "peers", "belief")}
     calm = with_parameters(historical, zero).model_copy(update={"name": "calm"})
     result = compare(historical, [calm], 5, REPS, SCALE)
-    left = outcome(result.scenarios["calm"], "departures")
+    left = measure(result.scenarios["calm"], "departures")
     # What remains is the base rate (the intercept: reasons the model does not name), a few
     # percent of the baseline with the calibrated parameters.
-    assert (left < 0.1 * outcome(result.baseline, "departures")).all()
+    assert (left < 0.1 * measure(result.baseline, "departures")).all()
 
 
 def test_shapley_values_add_up_and_follow_their_definition():
@@ -168,15 +170,15 @@ def test_with_parameter_uncertainty_the_baseline_still_differs_from_itself_by_ze
 
 
 def test_posterior_draws_vary_the_baseline_across_replications(historical):
-    from sim.calibration import read_posterior
-    from sim.compare import posterior_runner
+    from analysis.calibration.posterior import read_posterior
+    from analysis.comparison.paired import posterior_runner
     from sim.scenario import posterior_file
 
     runner = posterior_runner(read_posterior(posterior_file(HISTORICAL)))
     result = compare(historical, [], seed=2, reps=3, scale=SCALE, runner=runner)
     plain = compare(historical, [], seed=2, reps=3, scale=SCALE)
-    assert not np.array_equal(outcome(result.baseline, "departures"),
-                              outcome(plain.baseline, "departures"))
+    assert not np.array_equal(measure(result.baseline, "departures"),
+                              measure(plain.baseline, "departures"))
 
 
 # -- after arrival -----------------------------------------------------------------------------
@@ -210,7 +212,7 @@ def test_with_the_after_arrival_stage_the_baseline_differs_from_itself_by_exactl
 def test_the_ngo_request_resettles_more_in_japan_in_every_replication(followed):
     ngo, base = followed.aftermath["ngo_request_2014"], followed.aftermath_baseline
     for key in ("resettled_japan_2025", "japanese_nationals_resettled_japan_2025"):
-        assert (aftermath_outcome(ngo, key) > aftermath_outcome(base, key)).all()
+        assert (AFTERMATH_OUTCOMES[key].measure(ngo) > AFTERMATH_OUTCOMES[key].measure(base)).all()
     # It changes nothing before arrival, nor before the programme starts in 2015.
     before = followed.differences().query("scenario == 'ngo_request_2014'")
     assert (before[["difference_p05", "difference_median", "difference_p95"]] == 0).all().all()
@@ -221,11 +223,11 @@ def test_the_ngo_request_resettles_more_in_japan_in_every_replication(followed):
 
 def test_a_right_of_return_shows_in_both_leaving_and_coming_back(followed):
     run, base = followed.scenarios["right_of_return"], followed.baseline
-    assert (outcome(run, "departures") > outcome(base, "departures")).all()
+    assert (measure(run, "departures") > measure(base, "departures")).all()
     stage = followed.aftermath["right_of_return"]
     assert (stage.series["returned_by_right_of_return"][:, -1] > 0).all()
-    assert (aftermath_outcome(stage, "resettled_japan_2025")
-            > aftermath_outcome(followed.aftermath_baseline, "resettled_japan_2025")).all()
+    assert (AFTERMATH_OUTCOMES["resettled_japan_2025"].measure(stage)
+            > AFTERMATH_OUTCOMES["resettled_japan_2025"].measure(followed.aftermath_baseline)).all()
 
 
 def test_the_after_arrival_stage_needs_an_aftermath_section_everywhere(historical):
@@ -235,8 +237,8 @@ def test_the_after_arrival_stage_needs_an_aftermath_section_everywhere(historica
 
 
 def test_with_parameter_uncertainty_the_stage_still_pairs_the_baseline_with_itself(historical):
-    from sim.calibration import read_posterior
-    from sim.compare import posterior_runner
+    from analysis.calibration.posterior import read_posterior
+    from analysis.comparison.paired import posterior_runner
     from sim.scenario import posterior_file
 
     runner = posterior_runner(read_posterior(posterior_file(HISTORICAL)))

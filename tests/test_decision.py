@@ -1,4 +1,4 @@
-"""The decision rule: pushes and pulls move propensity the way DESIGN.md section 3 says.
+"""The decision rule: pushes and pulls move propensity the way the model description says.
 
 Each property is checked over random households, random policies and random positive weights.
 """
@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 
 from sim import decision
 from sim.decision import Policy
-from sim.engine_numpy import population_stream
+from sim.streams import population_stream
 from sim.population import generate_population
-from sim.scenario import DecisionWeights
+from sim.schema import DecisionWeights
 
 unit = st.floats(0.0, 1.0)
 weight = st.floats(0.05, 10.0)

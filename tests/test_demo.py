@@ -21,7 +21,7 @@ import pytest
 
 from sim.aftermath import simulate_aftermath
 from sim.decision import Policy
-from sim.demo import (
+from demo.model import (
     DemoModel,
     aftermath_of_departures,
     aftermath_view,
@@ -30,7 +30,7 @@ from sim.demo import (
     household_grid,
     scenario_names,
 )
-from sim.engine_numpy import GROUP_METRICS, RunResult
+from sim.result import GROUP_METRICS, RunResult
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).parent / "artifacts"
@@ -136,7 +136,7 @@ def demo_server():
         pytest.skip(f"Chromium not installed at {CHROMIUM} (apt-get install chromium)")
     port = _free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "solara", "run", "sim.demo_app", "--host", "127.0.0.1",
+        [sys.executable, "-m", "solara", "run", "demo.app", "--host", "127.0.0.1",
          "--port", str(port), "--production", "--no-open"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/"

@@ -4,9 +4,11 @@ import numpy as np
 import pytest
 
 from sim import decision
-from sim.agreement import compare_runs
+from analysis.agreement import compare_runs
 from sim.engine_mesa import Household, RepatriationModel, simulate_mesa
-from sim.engine_numpy import STATE_NAMES, STOCK_METRICS, population_stream, simulate
+from sim.engine_numpy import simulate
+from sim.result import STATE_NAMES, STOCK_METRICS
+from sim.streams import population_stream
 from sim.population import generate_population
 
 SCALE = 0.003  # about 450 households: a few seconds a replication for Mesa

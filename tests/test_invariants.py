@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from sim.engine_numpy import STOCK_METRICS
-from sim.scenario import month_index
+from sim.result import STOCK_METRICS
+from sim.schedules import month_index
 
 
 def test_people_are_conserved_across_states(small_run):
@@ -57,7 +57,8 @@ def test_no_one_is_deported_in_the_historical_course(small_run):
 
 def test_where_south_korea_takes_deportees_only_deportable_households_are_deported(tmp_path):
     from conftest import write_scenario
-    from sim.engine_numpy import population_stream, simulate
+    from sim.engine_numpy import simulate
+    from sim.streams import population_stream
     from sim.population import generate_population
     from sim.scenario import load_scenario
 

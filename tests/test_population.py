@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from sim.engine_numpy import population_stream
+from sim.streams import population_stream
 from sim.population import DETAINEE, PAROLEE, generate_population
 
 

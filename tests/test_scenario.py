@@ -2,8 +2,9 @@
 
 import pytest
 
-from sim.cli import main
-from sim.scenario import ScenarioError, load_scenario, month_index
+from analysis.cli import main
+from sim.scenario import ScenarioError, load_scenario
+from sim.schedules import month_index
 from conftest import HISTORICAL, write_scenario
 
 
@@ -102,7 +103,8 @@ def test_the_error_names_the_base_file_when_the_bad_key_is_there(tmp_path):
     base = tmp_path / "base.toml"
     text = HISTORICAL.read_text().replace("deportation_rate = ", "deportation_rate = -")
     # The copy lives elsewhere: point its posterior at the project's file.
-    text = text.replace('posterior = "../', f'posterior = "{HISTORICAL.parent.parent.as_posix()}/')
+    text = text.replace('posterior = "calibration/',
+                        f'posterior = "{HISTORICAL.parent.as_posix()}/calibration/')
     base.write_text(text)
     child = tmp_path / "child.toml"
     child.write_text('extends = "base.toml"\nname = "child"\n')

@@ -10,9 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.cli import main
-from sim.sensitivity import SensitivityError, morris_table, noise_table, sobol_table
-from sim.sweep import load_sweep, run_sweep
+from analysis.cli import main
+from analysis.sensitivity import SensitivityError, morris_table, noise_table, sobol_table
+from analysis.sweeps.runner import run_sweep
+from analysis.sweeps.spec import load_sweep
 from conftest import HISTORICAL
 
 HEAD = f"""

@@ -13,11 +13,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.cli import main
+from analysis.cli import main
+from analysis.sweeps.runner import LOCAL_CLUSTER_CONFIG, chunk_sizes, local_cluster, run_sweep
+from analysis.sweeps.spec import SweepError, load_sweep, point_values
+from analysis.sweeps.store import SweepStore
 from sim.engine_numpy import simulate
+from sim.outcomes import outcomes
 from sim.scenario import with_parameters
-from sim.sweep import (LOCAL_CLUSTER_CONFIG, OUTPUTS, SweepError, SweepStore, chunk_sizes,
-                       load_sweep, local_cluster, point_values, run_sweep)
 from conftest import HISTORICAL
 
 # 12 Latin-hypercube points x 2 replications at 1% scale: a few seconds of work.
@@ -204,7 +206,7 @@ def test_a_point_gives_what_the_engine_gives_when_called_directly(sweep_file, un
                       replications=2, scale=0.01)
     mine = results[results["point"] == 5]
     for name in ("departures_total", "departures_1960", "deportee_share"):
-        assert np.array_equal(OUTPUTS[name][1](direct), mine[name].to_numpy()), name
+        assert np.array_equal(outcomes()[name].measure(direct), mine[name].to_numpy()), name
 
 
 def test_two_workers_give_the_same_results_as_one(sweep_file, uninterrupted, tmp_path):
@@ -255,7 +257,7 @@ def test_local_workers_run_without_malloc_trim_threads_or_housekeeping(monkeypat
 
 def test_a_sweep_killed_mid_way_resumes_to_the_same_results(sweep_file, uninterrupted, tmp_path):
     out = tmp_path / "killed"
-    command = [sys.executable, "-m", "sim.cli", "sweep", str(sweep_file), "--out", str(out),
+    command = [sys.executable, "-m", "analysis.cli", "sweep", str(sweep_file), "--out", str(out),
                "--workers", "1", "--chunk-size", "1", "--quiet"]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     index = out / "index.jsonl"

@@ -1,0 +1,177 @@
+"""The posterior: written from pyABC's history, its point estimate, and draws from it.
+
+``posterior.json`` holds the last generation's particles with their weights and distances, and a
+point estimate: among the densest particles, the one with the smallest mean distance over
+replications. A scenario names it in ``[calibration] posterior = ...`` and runs at that point;
+``simulate_posterior`` runs parameter sets drawn from the whole sample, so that bands hold the
+uncertainty of the parameters as well as the randomness of a run.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from sim.engine_numpy import simulate
+from sim.record import Figure
+from sim.result import RunResult
+from sim.rundir import atomic_write_text
+from sim.scenario import with_parameters
+from sim.schema import Scenario
+
+from .model import Simulator, ToleranceDistance, figures_of, particle_seed
+from .priors import Prior
+
+POSTERIOR_FORMAT = "repatriation-posterior/1"
+# Posterior draws come from SeedSequence(seed, spawn_key=(2,)): no stream of the model has this
+# spawn key (Mesa's own are (2, k); sim/streams.py).
+DRAW_BRANCH = 2
+# The point: the best of the densest particles by mean distance over replications.
+POINT_CANDIDATES, POINT_REPS = 25, 10
+
+
+def choose_point(sample: dict[str, list], density: np.ndarray, simulator: "Simulator",
+                 figures: Sequence[Figure], widths: dict[str, float]) -> list[dict]:
+    """Rank the densest particles by their mean distance over replications (best first).
+
+    The densest particle alone is a poor point when the weights are uneven: it may sit where the
+    kernel is crowded rather than where the model fits. Each candidate runs ``POINT_REPS``
+    replications (seeded by its values) at the calibration scale; the point minimises the
+    expected distance among them.
+    """
+    distance = ToleranceDistance(widths)
+    observed = {f.key: f.centre for f in figures}
+    ranked = []
+    for index in np.argsort(-density, kind="stable")[:POINT_CANDIDATES]:
+        values = {p.key: sample[p.key][index] for p in simulator.priors}
+        scenario = with_parameters(simulator.scenario, values, source="point candidate")
+        result = simulate(scenario, particle_seed(simulator.seed, values), POINT_REPS,
+                          scale=simulator.scale)
+        stats = figures_of(result, simulator.scale, figures)
+        per_rep = [distance({k: float(np.nan_to_num(v[r])) for k, v in stats.items()}, observed)
+                   for r in range(POINT_REPS)]
+        ranked.append({"particle": int(index), "density": float(density[index]),
+                       "mean_distance": float(np.mean(per_rep))})
+    return sorted(ranked, key=lambda c: c["mean_distance"])
+
+
+def write_posterior(history, priors: Sequence[Prior], figures: Sequence[Figure],
+                    widths: dict[str, float], meta: dict, path: Path,
+                    simulator: "Simulator") -> Path:
+    """The last generation's particles, their weights and distances, and the point estimate."""
+    frame, weights = history.get_distribution(m=0, t=history.max_t)
+    populations = history.get_all_populations()
+    distances = history.get_weighted_distances(t=history.max_t)
+    sample = {p.key: [p.from_abc(v) for v in frame[p.name].to_numpy()] for p in priors}
+    density = kernel_density(np.column_stack([p.to_unit(np.asarray(sample[p.key], dtype=float))
+                                              for p in priors]), weights)
+    candidates = choose_point(sample, density, simulator, figures, widths)
+    point_index = candidates[0]["particle"]
+    point = {p.key: sample[p.key][point_index] for p in priors}
+    document = {
+        "format": POSTERIOR_FORMAT,
+        "method": "ABC-SMC (pyabc.ABCSMC), adaptive median epsilon, "
+                  f"{meta.get('transition', 'normal')} perturbation kernel (covariance x "
+                  f"{meta.get('kernel_scaling', 1.0):g}), log-uniform priors sampled as log10; "
+                  "last generation",
+        "point_rule": f"among the {len(candidates)} particles of the last generation with the "
+                      "highest weighted kernel density (parameters scaled to their prior ranges), "
+                      f"the one with the smallest mean distance over {POINT_REPS} replications at "
+                      "the calibration scale",
+        "point": point,
+        "point_candidates": candidates,
+        "parameters": [p.key for p in priors],
+        "sample": {"weight": [float(w) for w in weights],
+                   "distance": [float(d) for d in distances["distance"].to_numpy()],
+                   **sample},
+        "distance": {"kind": "euclidean, each target divided by sqrt(half_width^2 + noise^2)",
+                     "widths": widths,
+                     "centres": {f.key: f.centre for f in figures}},
+        "generations": [{"t": int(row.t), "epsilon": float(row.epsilon),
+                         "simulations": int(row.samples)}
+                        for row in populations.itertuples() if row.t >= 0],
+        "prior_calibration_simulations": int(populations.loc[populations.t < 0, "samples"].sum()),
+        "run": {k: v for k, v in meta.items() if k != "noise"},
+        "package": _package_versions(),
+    }
+    atomic_write_text(path, json.dumps(document, indent=1))
+    return path
+
+
+def kernel_density(points: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Weighted Gaussian kernel density of the sample at each of its points.
+
+    One bandwidth per dimension (Scott's rule on the weighted standard deviation and the
+    effective sample size), so it works for any number of points, even fewer than dimensions.
+    """
+    points = np.asarray(points, dtype=float)
+    weights = np.asarray(weights, dtype=float) / np.sum(weights)
+    n, dims = points.shape
+    mean = weights @ points
+    sd = np.sqrt(weights @ (points - mean) ** 2)
+    ess = 1.0 / np.sum(weights ** 2)
+    bandwidth = np.where(sd > 0, sd, 1.0) * ess ** (-1.0 / (dims + 4))
+    scaled = points / bandwidth
+    squared = ((scaled[:, None, :] - scaled[None, :, :]) ** 2).sum(axis=2)
+    return np.exp(-0.5 * squared) @ weights
+
+
+def highest_density(points: np.ndarray, weights: np.ndarray) -> int:
+    """Index of the point with the highest weighted kernel density among the points."""
+    return int(np.argmax(kernel_density(points, weights)))
+
+
+def _package_versions() -> dict[str, str]:
+    from importlib.metadata import version
+
+    out = {}
+    for name in ("repatriation-sim", "pyabc", "numpy"):
+        try:
+            out[name] = version(name)
+        except Exception:  # noqa: BLE001
+            out[name] = "unknown"
+    return out
+
+
+def read_posterior(path: str | Path) -> dict:
+    path = Path(path)
+    document = json.loads(path.read_text())
+    if document.get("format") != POSTERIOR_FORMAT:
+        raise ValueError(f"{path}: not a posterior file (format {document.get('format')!r})")
+    return document
+
+
+def posterior_draws(posterior: dict, draws: int, seed: int) -> list[dict[str, float]]:
+    """``draws`` parameter sets resampled from the weighted posterior sample (reproducible)."""
+    sample = posterior["sample"]
+    weights = np.asarray(sample["weight"], dtype=float)
+    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(DRAW_BRANCH,)))
+    chosen = rng.choice(len(weights), size=draws, replace=True, p=weights / weights.sum())
+    return [{key: sample[key][i] for key in posterior["parameters"]} for i in chosen]
+
+
+def simulate_posterior(scenario: Scenario, posterior: dict, seed: int, draws: int,
+                       reps_per_draw: int = 1, scale: float = 1.0,
+                       progress: bool = False) -> tuple[RunResult, list[dict[str, float]]]:
+    """Runs whose bands hold parameter uncertainty as well as the randomness of a run.
+
+    Draw i (resampled from the posterior with ``seed``) runs replications
+    ``i * reps_per_draw ... (i + 1) * reps_per_draw - 1`` of ``seed``: each replication is
+    exactly that replication of a plain run of the drawn parameters, whatever the number of draws.
+    """
+    parameter_sets = posterior_draws(posterior, draws, seed)
+    results = []
+    for i, values in enumerate(parameter_sets):
+        drawn = with_parameters(scenario, values, source=f"posterior draw {i}")
+        reps = range(i * reps_per_draw, (i + 1) * reps_per_draw)
+        results.append(simulate(drawn, seed, reps, scale=scale, progress=False))
+        if progress:
+            print(f"\rposterior draw {i + 1}/{draws}", end="", file=sys.stderr)
+    if progress:
+        print(file=sys.stderr)
+    return RunResult.concatenate(results), parameter_sets

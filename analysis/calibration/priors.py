@@ -1,0 +1,106 @@
+"""The calibration's priors: the free parameters, their distributions and why these ranges.
+
+``priors.toml`` (beside this module) lists each free parameter as a dotted scenario key with a
+uniform or log-uniform prior inside the key's allowed range and a hand-set ``start`` value (where
+the sampling noise of the targets is measured before calibrating). ``load_priors`` checks every
+entry against the scenario schema and raises ``PriorsError`` naming the file and the key.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from sim.fields import field_range
+from sim.scenario import read_toml
+from sim.schema import model_at
+
+from .settings import PRIORS_FILE
+
+
+@dataclass(frozen=True)
+class Prior:
+    key: str  # dotted scenario key, e.g. "decision.peers"
+    dist: str  # "uniform" or "loguniform"
+    low: float
+    high: float
+    start: float
+    integer: bool = False
+    reason: str = ""
+
+    @property
+    def name(self) -> str:
+        """The parameter's name in pyABC's database (dots are not safe there).
+
+        A log-uniform parameter is sampled by pyABC as its base-10 logarithm (uniform prior),
+        so that the perturbation kernel moves it by factors rather than by amounts: on the raw
+        scale the kernel is far too wide near ``low`` and too narrow near ``high``, and the
+        importance weights (prior / proposal) swing with the 1 / x prior density.
+        """
+        base = self.key.replace(".", "__")
+        return f"{base}__log10" if self.dist == "loguniform" else base
+
+    def value(self, drawn: float) -> float | int:
+        return int(round(drawn)) if self.integer else float(drawn)
+
+    def from_abc(self, x: float) -> float | int:
+        """The scenario value of pyABC's parameter ``x`` (10 ** x for a log-uniform prior)."""
+        return self.value(10.0 ** x if self.dist == "loguniform" else x)
+
+    def to_unit(self, values: np.ndarray) -> np.ndarray:
+        """Where values lie in the prior's range, 0 to 1 (on a log scale for a log-uniform)."""
+        if self.dist == "loguniform":
+            return (np.log(values) - math.log(self.low)) / (math.log(self.high) - math.log(self.low))
+        return (values - self.low) / (self.high - self.low)
+
+    def rv(self):
+        import pyabc
+
+        if self.dist == "uniform":
+            return pyabc.RV("uniform", self.low, self.high - self.low)
+        low, high = math.log10(self.low), math.log10(self.high)
+        return pyabc.RV("uniform", low, high - low)
+
+
+class PriorsError(ValueError):
+    """The priors file is invalid; the message names the file and the key."""
+
+
+def load_priors(path: str | Path = PRIORS_FILE) -> tuple[Prior, ...]:
+    path = Path(path)
+    entries = read_toml(path, PriorsError, "priors").get("parameter", [])
+    priors, seen = [], set()
+    for i, entry in enumerate(entries):
+        key = entry.get("key", "?")
+        where = f"{path}: parameter[{i}] key '{key}'"
+        try:
+            prior = Prior(key=entry["key"], dist=entry["dist"], low=float(entry["low"]),
+                          high=float(entry["high"]), start=float(entry["start"]),
+                          integer=bool(entry.get("integer", False)), reason=entry.get("reason", ""))
+        except KeyError as exc:
+            raise PriorsError(f"{where}: missing {exc}") from None
+        section, _, field = key.partition(".")
+        try:
+            model = model_at((section, field))
+            allowed = field_range(model, field)
+        except (KeyError, AttributeError, TypeError):
+            raise PriorsError(f"{where}: not a parameter of the scenario schema") from None
+        if prior.dist not in ("uniform", "loguniform"):
+            raise PriorsError(f"{where}: dist must be 'uniform' or 'loguniform'")
+        if not allowed[0] <= prior.low < prior.high <= allowed[1]:
+            raise PriorsError(f"{where}: [{prior.low}, {prior.high}] must be a range inside the "
+                              f"key's allowed {allowed[0]}..{allowed[1]}")
+        if prior.dist == "loguniform" and prior.low <= 0:
+            raise PriorsError(f"{where}: a loguniform prior needs low > 0")
+        if not prior.low <= prior.start <= prior.high:
+            raise PriorsError(f"{where}: start {prior.start} is outside [{prior.low}, {prior.high}]")
+        if key in seen:
+            raise PriorsError(f"{where}: appears twice")
+        seen.add(key)
+        priors.append(prior)
+    if not priors:
+        raise PriorsError(f"{path}: no [[parameter]]")
+    return tuple(priors)

@@ -1,0 +1,196 @@
+"""Calibration of the baseline to the documented record: ABC-SMC with pyABC, resumable.
+
+What is fitted, to what, and the distance: ``model.py``. How: approximate Bayesian computation
+by sequential Monte Carlo (pyABC's ``ABCSMC``), the particles proposed by pyABC's perturbation
+kernel and evaluated by ``model.Simulator``.
+
+Where: the calibration folder (``results/calibration`` by default) holds pyABC's SQLite history
+(``abc.db``), from which a killed calibration resumes at its last complete generation
+(``ABCSMC.load``), ``calibration_run.json`` (the inputs, their hashes, the measured noise, the
+sessions) and ``posterior.json`` (``posterior.py``). A posterior is adopted by copying the folder
+to ``scenarios/calibration/<scenario>/``, which the scenario names in ``[calibration]``.
+
+Reproducibility: each particle's simulation seed is a hash of the base seed and its parameter
+values, so the model is a deterministic function of the parameters; with the single-core sampler
+(the default) and a fixed ``--seed``, pyABC's proposals are drawn from numpy's global generator,
+seeded here, and a run from scratch is repeated exactly. pyABC's multicore samplers (``--workers``
+> 1) reseed their worker processes from the operating system, so their proposals, and hence the
+posterior sample, differ from run to run (in distribution, not in substance); so does a run that
+was interrupted and resumed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import time
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from sim.record import TARGETS_FILE, Figure, load_targets
+from sim.rundir import atomic_write_text
+from sim.scenario import scenario_file
+
+from .model import (
+    Simulator,
+    ToleranceDistance,
+    base_scenario,
+    fitted_figures,
+    measure_noise,
+    widths_of,
+)
+from .posterior import POINT_CANDIDATES, POINT_REPS, write_posterior
+from .priors import load_priors
+from .settings import TRANSITIONS, Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _transition(name: str, scaling: float = 1.0):
+    import pyabc
+
+    if name == "local":
+        return pyabc.LocalTransition(k_fraction=0.25, scaling=scaling)
+    if name == "normal":
+        return pyabc.MultivariateNormalTransition(scaling=scaling)
+    raise ValueError(f"unknown transition {name!r} (allowed: {', '.join(TRANSITIONS)})")
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def calibrate(settings: Settings, log=print) -> Path:
+    """Run (or resume) ABC-SMC and write ``posterior.json``; returns its path."""
+    import pyabc
+
+    started = time.perf_counter()
+    targets_file = Path(settings.targets or TARGETS_FILE)
+    scenario_path = scenario_file(settings.scenario)
+    priors = load_priors(settings.priors)
+    figures = fitted_figures(load_targets(targets_file))
+    scenario = base_scenario(scenario_path, priors)
+    out = Path(settings.out)
+    out.mkdir(parents=True, exist_ok=True)
+    db_path = out / "abc.db"
+    meta_path = out / "calibration_run.json"
+
+    if settings.resume:
+        if not db_path.is_file() or not meta_path.is_file():
+            raise FileNotFoundError(f"nothing to resume: {db_path} or {meta_path} is missing")
+        meta = json.loads(meta_path.read_text())
+        _check_same_inputs(meta, settings)
+        noise = meta["noise"]
+    else:
+        if db_path.exists():
+            db_path.unlink()
+        log(f"measuring the sampling noise at scale {settings.scale} "
+            f"({settings.noise_reps} replications at the priors' start point)")
+        noise = measure_noise(scenario, settings.scale, settings.seed, settings.noise_reps, figures)
+        meta = {
+            "format": "repatriation-calibration-run/1",
+            "scenario_file": _rel(scenario_path),
+            "scenario_sha256": scenario.digest(),
+            "priors_file": _rel(settings.priors), "priors_sha256": _sha256(settings.priors),
+            "targets_file": _rel(targets_file), "targets_sha256": _sha256(targets_file),
+            "fitted_targets_sha256": fitted_digest(figures),
+            "scale": settings.scale, "seed": settings.seed,
+            "population_size": settings.population_size, "workers": settings.workers,
+            "transition": settings.transition, "kernel_scaling": settings.kernel_scaling,
+            "pyabc_log10_parameters": [
+                p.key for p in priors if p.dist == "loguniform"],
+            "noise_reps": settings.noise_reps, "noise": noise,
+            "sessions": [],
+        }
+    widths = widths_of(figures, noise)
+    distance = ToleranceDistance(widths)
+    simulator = Simulator(scenario, priors, figures, settings.scale, settings.seed)
+    observed = {f.key: f.centre for f in figures}
+    prior = pyabc.Distribution(**{p.name: p.rv() for p in priors})
+
+    np.random.seed(settings.seed % 2**32)
+    random.seed(settings.seed)
+    if settings.workers > 1:
+        sampler = pyabc.sampler.MulticoreEvalParallelSampler(n_procs=settings.workers)
+    else:
+        sampler = pyabc.sampler.SingleCoreSampler()
+    abc = pyabc.ABCSMC(simulator, prior, distance, population_size=settings.population_size,
+                       sampler=sampler,
+                       transitions=_transition(settings.transition, settings.kernel_scaling))
+    db = f"sqlite:///{db_path.resolve()}"
+    if settings.resume:
+        history = abc.load(db, 1)
+        done = history.max_t + 1
+        log(f"resuming from {db_path}: {done} generation(s) done, "
+            f"{history.total_nr_simulations} simulations")
+    else:
+        abc.new(db, observed)
+        done = 0
+    remaining = settings.generations - done
+    session_start = time.perf_counter()
+    if remaining > 0:
+        spent = sum(s["wall_seconds"] for s in meta["sessions"])
+        from datetime import timedelta
+
+        history = abc.run(
+            max_nr_populations=remaining,
+            max_total_nr_simulations=settings.max_simulations,
+            max_walltime=timedelta(seconds=max(settings.max_minutes * 60 - spent, 60)),
+        )
+    else:
+        history = abc.history
+    session = {
+        "started_generations": done,
+        "abc_seconds": round(time.perf_counter() - session_start, 1),
+        "workers": settings.workers,
+    }
+    meta["sessions"].append(session)
+    meta["generations"] = int(history.max_t + 1)
+    meta["total_simulations"] = int(history.total_nr_simulations)
+    meta["noise_simulations"] = settings.noise_reps
+    meta["point_simulations"] = POINT_CANDIDATES * POINT_REPS
+    selecting = time.perf_counter()
+    path = write_posterior(history, priors, figures, widths, meta, out / "posterior.json",
+                           simulator)
+    session["point_seconds"] = round(time.perf_counter() - selecting, 1)
+    # The whole session: noise (a fresh start), ABC generations, choice of the point.
+    session["wall_seconds"] = round(time.perf_counter() - started, 1)
+    atomic_write_text(meta_path, json.dumps(meta, indent=2))
+    log(f"wrote {path}: {meta['generations']} generations, {meta['total_simulations']} "
+        f"simulations, {sum(s['wall_seconds'] for s in meta['sessions']):.0f} s in all")
+    return path
+
+
+def _rel(path: Path) -> str:
+    try:
+        return str(Path(path).resolve().relative_to(ROOT))
+    except ValueError:
+        return str(path)
+
+
+def fitted_digest(figures: Sequence[Figure]) -> str:
+    """A hash of what the distance reads from the targets file: each fitted figure's key,
+    measure, metric, period and band. Other edits of the file (comments, quotes, targets that
+    are not fitted, such as the after-arrival stage's) leave it unchanged."""
+    text = json.dumps([[f.key, f.kind, f.metric, list(f.period), f.unit, f.low, f.high]
+                       for f in figures])
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _check_same_inputs(meta: dict, settings: Settings) -> None:
+    if meta["priors_sha256"] != _sha256(settings.priors):
+        raise ValueError(f"cannot resume: {settings.priors} changed since the calibration "
+                         "started; start afresh (without --resume)")
+    targets_file = Path(settings.targets or TARGETS_FILE)
+    figures = fitted_figures(load_targets(targets_file))
+    if meta.get("fitted_targets_sha256", meta["targets_sha256"]) != fitted_digest(figures):
+        raise ValueError(f"cannot resume: the fitted targets of {targets_file} changed since "
+                         "the calibration started; start afresh (without --resume)")
+    if (meta.get("transition", "normal"), meta.get("kernel_scaling", 1.0)) != (
+            settings.transition, settings.kernel_scaling):
+        raise ValueError(f"cannot resume with another --transition or --kernel-scaling (the run "
+                         f"used {meta.get('transition', 'normal')!r}, "
+                         f"{meta.get('kernel_scaling', 1.0)}); start afresh")

@@ -1,0 +1,152 @@
+"""The ``run``, ``validate`` and ``levers`` commands, and the terminal summary of a run."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sim.aftermath import AftermathResult, simulate_aftermath, value_at
+from sim.engine_numpy import simulate
+from sim.record import aftermath_figures, figures, stated
+from sim.result import RunResult
+from sim.rundir import manifest, write_run
+from sim.scenario import ScenarioError, load_scenario
+from sim.schema import AftermathLevers, lever_catalogue
+from sim.tables import aftermath_summary, annual_table, summary
+
+
+def levers_command(args) -> int:
+    print("[levers] (monthly, 1955-1984):")
+    for lever in lever_catalogue():
+        print(f"  {lever.name:30s} {lever.description}")
+    print("[aftermath.levers] (after arrival, year by year from 1960):")
+    for lever in lever_catalogue(AftermathLevers):
+        print(f"  {lever.name:30s} {lever.description}")
+    return 0
+
+
+def validate_command(args) -> int:
+    try:
+        scenario = load_scenario(args.scenario)
+    except ScenarioError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"{args.scenario}: valid scenario '{scenario.name}' (sha256 {scenario.digest()[:12]})")
+    return 0
+
+
+def run_command(args) -> int:
+    try:
+        scenario = load_scenario(args.scenario)
+    except ScenarioError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    out = args.out or Path("results") / scenario.name
+    started = time.perf_counter()
+    engine = simulate
+    if args.engine == "mesa":
+        from sim.engine_mesa import simulate_mesa  # Mesa is slow to import; only when asked for
+
+        engine = simulate_mesa
+    follow = args.aftermath or scenario.aftermath_enabled
+    if follow and scenario.aftermath is None:
+        print(f"error: {args.scenario}: key 'aftermath': the scenario has no [aftermath] section "
+              "(extend scenarios/historical.toml, which has one)", file=sys.stderr)
+        return 2
+    result = engine(scenario, args.seed, args.reps, scale=args.scale,
+                    progress=not args.quiet and sys.stderr.isatty())
+    aftermath = simulate_aftermath(scenario, result, args.seed) if follow else None
+    wall = time.perf_counter() - started
+    run_summary = summary(result, args.scale)
+    if aftermath is not None:
+        run_summary["aftermath"] = aftermath_summary(aftermath, args.scale)
+    try:
+        write_run(out, result, manifest(scenario, args.scenario, args.seed, result, args.scale,
+                                        args.engine, wall), run_summary, aftermath)
+    except FileExistsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if not args.quiet:
+        print(render_summary(scenario.name, result, run_summary, args.scale, wall, out))
+        if aftermath is not None:
+            print(render_aftermath(aftermath, run_summary["aftermath"], args.scale))
+    return 0
+
+
+def render_summary(name: str, result: RunResult, run_summary: dict, scale: float, wall: float,
+                   out: Path) -> str:
+    """The terminal summary: departures per year with their band, then documented vs simulated."""
+    annual = annual_table(result)
+    per = "" if scale == 1 else f" (x 1/{scale:g}: full-population equivalents)"
+    lines = [
+        f"{name}: {len(result.replications)} replications, {result.households:,} households, "
+        f"{result.people:,} people, {wall:.1f} s",
+        f"Departures per year{per}, mean [90% band]:",
+    ]
+    active = annual[annual[["departures_mean", "registrations_mean"]].sum(axis=1) > 0]
+    for row in active.itertuples():
+        lines.append(
+            f"  {row.year}  {row.departures_mean / scale:9,.0f}  "
+            f"[{row.departures_p05 / scale:,.0f} - {row.departures_p95 / scale:,.0f}]"
+        )
+    lines.append(f"Documented figures beside the simulated ones{per}:")
+    table = []
+    for figure in figures():
+        sim = run_summary["figures"][figure.key]
+        fmt = "{:.0%}" if figure.is_share else "{:,.0f}"
+        table.append({
+            "figure": figure.label,
+            "documented": stated(figure.qualifier, figure.documented, fmt),
+            "simulated": fmt.format(sim["full_scale_mean"]),
+            "90% band": f"{fmt.format(sim['full_scale_p05'])} - {fmt.format(sim['full_scale_p95'])}",
+            "source": figure.source,
+        })
+    lines.append(pd.DataFrame(table).to_string(index=False))
+    lines.append(f"Written to {out}/ (annual.csv, monthly.parquet, summary.json, manifest.json)")
+    return "\n".join(lines)
+
+
+SUMMARY_YEARS = (1960, 1970, 1980, 1990, 2000, 2010, 2020, 2025)
+SUMMARY_SERIES = {
+    "in_north": "in North",
+    "escaped": "escaped",
+    "in_china": "in China",
+    "in_japanese_missions": "in missions",
+    "resettled_japan": "to Japan",
+    "resettled_south_korea": "to S. Korea",
+    "japanese_nationals_resettled_japan": "Japanese to Japan",
+}
+
+
+def render_aftermath(result: AftermathResult, checks: dict, scale: float) -> str:
+    """The terminal summary of the stage: a few years, then the documented checks."""
+    per = "" if scale == 1 else f" (x 1/{scale:g}: full-population equivalents)"
+    lines = [f"After arrival{per}, mean over replications (escaped, to Japan, to S. Korea: "
+             "cumulative since 1960):"]
+    rows = []
+    for year in [y for y in SUMMARY_YEARS if y in result.years]:
+        row = {"year": year}
+        for name, label in SUMMARY_SERIES.items():
+            row[label] = f"{np.nanmean(value_at(result, name, year)) / scale:,.0f}"
+        rows.append(row)
+    lines.append(pd.DataFrame(rows).to_string(index=False))
+    lines.append(f"Documented after-arrival figures beside the simulated ones{per}:")
+    table = []
+    for figure in aftermath_figures():
+        sim = checks[figure.key]
+        fmt = "{:.1f}" if figure.unit == "ratio" else "{:,.0f}"
+        shown = (lambda v: "n/a" if v is None else fmt.format(v))
+        table.append({
+            "figure": figure.label,
+            "documented": f"{figure.qualifier} {fmt.format(figure.documented)}",
+            "simulated": shown(sim["full_scale_mean"]),
+            "90% band": f"{shown(sim['full_scale_p05'])} - {shown(sim['full_scale_p95'])}",
+            "source": figure.source,
+        })
+    lines.append(pd.DataFrame(table).to_string(index=False))
+    lines.append("aftermath.csv holds every year, 1960 on, with 90% bands (simulated persons)")
+    return "\n".join(lines)

@@ -1,0 +1,244 @@
+"""Sensitivity analysis of a finished sweep: Sobol indices or Morris screening, from SALib.
+
+``sobol_table`` reads a Sobol (Saltelli) sweep and gives, per output and parameter, the
+first-order and total indices with bootstrap confidence intervals, and the total index from
+the first half of the base samples as a check of convergence. ``morris_table`` reads a Morris
+sweep and gives mu, mu* (with its bootstrap interval) and sigma.
+
+The seed is treated openly. Each point ran R replications with the sweep seed (common random
+numbers: every point sees the same population and random streams), and the indices are those
+of the replication mean. Beside them, ``noise_table`` reports the share of the variance of a
+single run that is seed noise (mean within-point variance over the variance of all runs), and
+the same share for the replication mean (noise variance / R over the variance of the means).
+A parameter whose index is below that noise share cannot be told apart from the seed.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sim.rundir import atomic_write_bytes, atomic_write_text
+
+from .figures import matplotlib_pyplot
+
+
+class SensitivityError(ValueError):
+    """The sweep folder cannot be analysed as asked; the message says why."""
+
+
+def _read(sweep_dir: Path) -> tuple[dict, pd.DataFrame, pd.DataFrame]:
+    sweep_dir = Path(sweep_dir)
+    results = sweep_dir / "results.parquet"
+    if not results.is_file():
+        raise SensitivityError(f"{sweep_dir}: no results.parquet; run (or finish) the sweep first "
+                               "with `repatriation sweep`")
+    manifest = json.loads((sweep_dir / "sweep.json").read_text())
+    return manifest, pd.read_parquet(sweep_dir / "design.parquet"), pd.read_parquet(results)
+
+
+def _problem(manifest: dict) -> dict:
+    names = manifest["parameters"]
+    # Analyses work on the unit hypercube the design was drawn on; indices do not depend on the
+    # parameters' units, and Morris effects are per full range of each parameter.
+    return {"num_vars": len(names), "names": names, "bounds": [[0.0, 1.0]] * len(names)}
+
+
+def _check_outputs(manifest: dict, outputs: list[str] | None) -> list[str]:
+    kept = manifest["definition"]["outputs"]
+    outputs = outputs or kept
+    unknown = [o for o in outputs if o not in kept]
+    if unknown:
+        raise SensitivityError(f"output(s) {', '.join(unknown)} not kept by this sweep "
+                               f"(kept: {', '.join(kept)})")
+    return outputs
+
+
+def _means(results: pd.DataFrame, output: str) -> np.ndarray:
+    """The replication mean of ``output`` per design point, in design order."""
+    values = results.groupby("point", sort=True)[output].mean().to_numpy()
+    if np.isnan(values).any():
+        raise SensitivityError(f"output {output} is undefined (NaN) at {np.isnan(values).sum()} "
+                               "points (a share of zero persons?); choose another output")
+    return values
+
+
+def noise_table(sweep_dir: Path, outputs: list[str] | None = None) -> pd.DataFrame:
+    """Seed noise per output: its share of the variance of one run and of the replication mean."""
+    manifest, _, results = _read(sweep_dir)
+    outputs = _check_outputs(manifest, outputs)
+    reps = manifest["definition"]["replications"]
+    rows = []
+    for output in outputs:
+        per_point = results.groupby("point")[output]
+        within = per_point.var(ddof=1).mean() if reps > 1 else np.nan
+        rows.append({
+            "output": output,
+            "replications": reps,
+            "noise_share_single_run": within / results[output].var(ddof=1),
+            "noise_share_of_mean": (within / reps) / per_point.mean().var(ddof=1),
+        })
+    return pd.DataFrame(rows)
+
+
+def _generator(seed: int) -> np.random.Generator:
+    """A generator for SALib's bootstrap. SALib's Sobol analysis ignores an integer seed of 0
+    (``if seed:``), which left its confidence intervals different on every run; a Generator is
+    always used."""
+    return np.random.default_rng(seed)
+
+
+def sobol_table(sweep_dir: Path, outputs: list[str] | None = None, resamples: int = 1000,
+                conf_level: float = 0.95, seed: int = 0) -> pd.DataFrame:
+    """First-order and total Sobol indices with bootstrap intervals, per output and parameter."""
+    from SALib.analyze import sobol
+
+    manifest, design, results = _read(sweep_dir)
+    definition = manifest["definition"]
+    if definition["design"]["method"] != "sobol":
+        raise SensitivityError(f"{sweep_dir}: a {definition['design']['method']} design; Sobol "
+                               "indices need a sweep with method = \"sobol\"")
+    outputs = _check_outputs(manifest, outputs)
+    problem, second = _problem(manifest), definition["design"]["second_order"]
+    d, n = problem["num_vars"], definition["design"]["samples"]
+    block = 2 * d + 2 if second else d + 2
+    rows = []
+    for output in outputs:
+        y = _means(results, output)
+        full = sobol.analyze(problem, y, calc_second_order=second, num_resamples=resamples,
+                             conf_level=conf_level, seed=_generator(seed))
+        # Saltelli's design is N blocks of (D + 2) rows: the first N/2 blocks are a design of
+        # their own, so their total indices show how far the estimate still moves.
+        half = sobol.analyze(problem, y[: (n // 2) * block], calc_second_order=second,
+                             num_resamples=10, seed=_generator(seed)) if n >= 4 else None
+        for i, name in enumerate(problem["names"]):
+            rows.append({
+                "output": output, "parameter": name,
+                "S1": full["S1"][i], "S1_conf": full["S1_conf"][i],
+                "ST": full["ST"][i], "ST_conf": full["ST_conf"][i],
+                "ST_half_N": half["ST"][i] if half is not None else np.nan,
+            })
+    return pd.DataFrame(rows)
+
+
+def morris_table(sweep_dir: Path, outputs: list[str] | None = None, resamples: int = 1000,
+                 conf_level: float = 0.95, seed: int = 0) -> pd.DataFrame:
+    """Morris screening: mu, mu* with its bootstrap interval, and sigma, per output and parameter.
+
+    Effects are in the output's units per full range of the parameter (the design's unit cube).
+    """
+    from SALib.analyze import morris
+
+    manifest, design, results = _read(sweep_dir)
+    definition = manifest["definition"]
+    if definition["design"]["method"] != "morris":
+        raise SensitivityError(f"{sweep_dir}: a {definition['design']['method']} design; Morris "
+                               "screening needs a sweep with method = \"morris\"")
+    outputs = _check_outputs(manifest, outputs)
+    problem = _problem(manifest)
+    x = design.sort_values("point")[[f"unit:{k}" for k in problem["names"]]].to_numpy()
+    rows = []
+    for output in outputs:
+        y = _means(results, output)
+        found = morris.analyze(problem, x, y, num_resamples=resamples, conf_level=conf_level,
+                               num_levels=definition["design"]["levels"], seed=seed)
+        for i, name in enumerate(problem["names"]):
+            rows.append({"output": output, "parameter": name, "mu": found["mu"][i],
+                         "mu_star": found["mu_star"][i], "mu_star_conf": found["mu_star_conf"][i],
+                         "sigma": found["sigma"][i]})
+    return pd.DataFrame(rows)
+
+
+def plot(table: pd.DataFrame, noise: pd.DataFrame, method: str, path: Path) -> None:
+    plt = matplotlib_pyplot()
+
+    outputs = list(dict.fromkeys(table["output"]))
+    fig, axes = plt.subplots(1, len(outputs), figsize=(4.2 * len(outputs), 4.2), squeeze=False)
+    for ax, output in zip(axes[0], outputs):
+        rows = table[table["output"] == output]
+        share = noise.set_index("output").loc[output, "noise_share_of_mean"]
+        if method == "sobol":
+            at = np.arange(len(rows))
+            ax.barh(at - 0.2, rows["S1"], 0.4, xerr=rows["S1_conf"], label="first order")
+            ax.barh(at + 0.2, rows["ST"], 0.4, xerr=rows["ST_conf"], label="total")
+            if np.isfinite(share):
+                ax.axvline(share, color="grey", ls="--", lw=1, label="seed noise share")
+            ax.set_yticks(at, rows["parameter"])
+            ax.set_xlabel("Sobol index")
+        else:
+            ax.errorbar(rows["mu_star"], rows["sigma"], xerr=rows["mu_star_conf"], fmt="o")
+            for r in rows.itertuples():
+                ax.annotate(r.parameter, (r.mu_star, r.sigma), fontsize=7, xytext=(3, 3),
+                            textcoords="offset points")
+            ax.set_xlabel("mu* (per full range)")
+            ax.set_ylabel("sigma")
+        ax.set_title(output, fontsize=9)
+    axes[0][0].legend(fontsize=7) if method == "sobol" else None
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format=path.suffix.lstrip("."), dpi=120)
+    plt.close(fig)
+    atomic_write_bytes(path, buffer.getvalue())
+
+
+def sensitivity_command(args) -> int:
+    try:
+        manifest, _, _ = _read(args.sweep_dir)
+        method = manifest["definition"]["design"]["method"]
+        if method not in ("sobol", "morris"):
+            raise SensitivityError(f"{args.sweep_dir}: a {method} design; use a sobol or a morris "
+                                   "sweep for a sensitivity analysis")
+        analyse = sobol_table if method == "sobol" else morris_table
+        table = analyse(args.sweep_dir, args.outputs, resamples=args.resamples)
+        noise = noise_table(args.sweep_dir, args.outputs)
+    except (SensitivityError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    out = args.out or Path(args.sweep_dir) / "sensitivity"
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(out / f"{method}.csv", table.to_csv(index=False, float_format="%.6g"))
+    atomic_write_text(out / "seed_noise.csv", noise.to_csv(index=False, float_format="%.6g"))
+    plot(table, noise, method, out / f"{method}.png")
+    text = render(manifest, table, noise, method)
+    atomic_write_text(out / f"{method}.md", text + "\n")
+    print(text)
+    print(f"\nWritten to {out}/ ({method}.csv, {method}.md, {method}.png, seed_noise.csv)")
+    return 0
+
+
+def _markdown(table: pd.DataFrame) -> str:
+    """A Markdown table, numbers to 3 significant digits."""
+    cells = [[f"{v:.3g}" if isinstance(v, (float, np.floating)) else str(v) for v in row]
+             for row in table.itertuples(index=False)]
+    lines = ["| " + " | ".join(table.columns) + " |", "|" + "---|" * len(table.columns)]
+    return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in cells])
+
+
+def render(manifest: dict, table: pd.DataFrame, noise: pd.DataFrame, method: str) -> str:
+    definition = manifest["definition"]
+    lines = [f"# {method.capitalize()} analysis of sweep '{manifest['name']}'", "",
+             f"{manifest['points']} points x {definition['replications']} replications at scale "
+             f"{definition['scale']:g}, seed {definition['seed']} (common random numbers); "
+             "indices of the replication mean.", ""]
+    for output, rows in table.groupby("output", sort=False):
+        lines += [f"## {output}", ""]
+        shown = rows.drop(columns="output")
+        if method == "sobol":
+            shown = shown.sort_values("ST", ascending=False)
+        else:
+            shown = shown.sort_values("mu_star", ascending=False)
+        lines.append(_markdown(shown))
+        row = noise.set_index("output").loc[output]
+        if int(row.replications) < 2:
+            lines += ["", "Seed noise: not measurable with 1 replication per point; the indices "
+                          "may include it.", ""]
+        else:
+            lines += ["", f"Seed noise: {row.noise_share_single_run:.1%} of the variance of a "
+                          f"single run, {row.noise_share_of_mean:.1%} of that of the mean of "
+                          f"{int(row.replications)} replications.", ""]
+    return "\n".join(lines)

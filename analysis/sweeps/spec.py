@@ -1,0 +1,353 @@
+"""A sweep file: the parameters that vary, their ranges, the design, and every point checked.
+
+A sweep file names a base scenario, the scalar parameters that vary (with their ranges and
+distributions), a design (grid, Latin hypercube from ``scipy.stats.qmc``, Sobol/Saltelli or
+Morris from SALib), the replications per point, the scale, the seed and the outputs to keep
+(names of the model's outcome catalogue, ``sim.outcomes``). ``load_sweep`` validates all of it,
+and every design point against the scenario schema, before anything runs; errors name the file
+and the key. Each point carries a hash of everything its results depend on, so that a resumed
+sweep reuses exactly the points already computed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+import sim
+from sim.version import __version__
+from sim.outcomes import outcomes
+from sim.scenario import ScenarioError, load_scenario, read_toml, with_parameters
+from sim.schema import DecisionWeights, PopulationParameters, Process, Scenario, key_text
+
+# Sections whose scalar keys a sweep may vary. Levers are dated schedules, not scalars.
+SECTIONS: dict[str, type[BaseModel]] = {
+    "population": PopulationParameters,
+    "decision": DecisionWeights,
+    "process": Process,
+}
+
+# The design sampler draws from SeedSequence(seed, spawn_key=(2,)): no stream of the model has
+# this spawn key (sim/streams.py), so the design does not share numbers with the runs.
+DESIGN_BRANCH = 2
+
+
+class SweepError(ValueError):
+    """A sweep file is invalid; the message names the file and the key."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ParameterSpec(_Strict):
+    min: float | None = Field(default=None, description="lowest value")
+    max: float | None = Field(default=None, description="highest value")
+    distribution: Literal["uniform", "loguniform"] = Field(
+        default="uniform", description="how values spread between min and max")
+    points: int | None = Field(default=None, ge=2, description="grid only: evenly spaced values")
+    values: list[float] | None = Field(default=None, min_length=1,
+                                       description="grid only: explicit values")
+
+
+class DesignSpec(_Strict):
+    method: Literal["grid", "latin", "sobol", "morris"]
+    samples: int | None = Field(
+        default=None, ge=1,
+        description="latin: points; sobol: base samples N (a power of 2), giving N*(D+2) points "
+                    "(N*(2D+2) with second_order); morris: trajectories, giving N*(D+1) points")
+    second_order: bool = Field(default=False, description="sobol: also second-order indices")
+    levels: int = Field(default=4, ge=2, description="morris: grid levels")
+
+
+class SweepFile(_Strict):
+    name: str
+    description: str = ""
+    scenario: str = Field(description="base scenario, relative to the sweep file")
+    seed: int = Field(ge=0)
+    replications: int = Field(ge=1)
+    scale: float = Field(gt=0, le=1)
+    outputs: list[str] = Field(min_length=1)
+    chunk_size: int | None = Field(default=None, ge=1, description="points per task and chunk")
+    design: DesignSpec
+    parameters: dict[str, ParameterSpec] = Field(min_length=1)
+
+
+@dataclass(frozen=True)
+class Parameter:
+    key: str  # dotted scenario key, e.g. "decision.peers"
+    low: float
+    high: float
+    distribution: str
+    is_int: bool
+    grid: tuple[float, ...] | None = None  # grid values, when the design is a grid
+
+    def from_unit(self, u: np.ndarray) -> np.ndarray:
+        """Map unit-hypercube coordinates to values (the quantile function of the distribution)."""
+        if self.distribution == "loguniform":
+            values = np.exp(np.log(self.low) + u * (np.log(self.high) - np.log(self.low)))
+        else:
+            values = self.low + u * (self.high - self.low)
+        return np.round(values) if self.is_int else values
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """A validated sweep: its base scenario, parameters, settings, and the design points."""
+
+    path: Path
+    spec: SweepFile
+    base: Scenario
+    parameters: tuple[Parameter, ...]
+    design: pd.DataFrame = field(repr=False)  # point, point_hash, unit_<key>..., <key>...
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def keys(self) -> list[str]:
+        return [p.key for p in self.parameters]
+
+    def unique_points(self) -> pd.DataFrame:
+        """One row per distinct point hash, in design order (a design may repeat a point)."""
+        return self.design.drop_duplicates("point_hash")
+
+    def problem(self) -> dict:
+        """The SALib problem, on the unit hypercube: analyses read the unit coordinates."""
+        return {"num_vars": len(self.parameters), "names": self.keys,
+                "bounds": [[0.0, 1.0]] * len(self.parameters)}
+
+
+def _parse_error(path: Path, exc: ValidationError) -> list[str]:
+    lines = []
+    for error in exc.errors():
+        loc = tuple(error["loc"])
+        if error["type"] == "extra_forbidden":
+            message = "unknown key"
+        elif error["type"] == "missing":
+            message = "missing key"
+        else:
+            message = error["msg"]
+        lines.append(f"{path}: key '{key_text(loc)}': {message}")
+    return lines
+
+
+def _flatten_parameters(raw: Any, prefix: str = "") -> dict[str, Any]:
+    """Accept ``"decision.peers" = {...}`` as well as ``[parameters.decision] peers = {...}``."""
+    if not isinstance(raw, dict):
+        return {prefix: raw}
+    if prefix and set(raw) & set(ParameterSpec.model_fields):
+        return {prefix: raw}
+    flat = {}
+    for key, value in raw.items():
+        flat.update(_flatten_parameters(value, f"{prefix}.{key}" if prefix else key))
+    return flat
+
+
+def _schema_field(key: str) -> tuple[Any, str | None]:
+    """The pydantic field a dotted key names, or (None, reason)."""
+    section, _, name = key.partition(".")
+    if section == "levers":
+        return None, ("levers are dated schedules and cannot be swept as one number; sweep a "
+                      "scalar key of [population], [decision] or [process]")
+    if section not in SECTIONS or not name or "." in name:
+        return None, (f"unknown parameter; write it as section.key with section one of "
+                      f"{', '.join(SECTIONS)}")
+    model = SECTIONS[section]
+    if name not in model.model_fields:
+        return None, f"unknown parameter (allowed in [{section}]: {', '.join(model.model_fields)})"
+    return model.model_fields[name], None
+
+
+def _check_parameter(path: Path, key: str, spec: ParameterSpec, method: str) -> tuple[list[str], Parameter | None]:
+    where = f"{path}: key 'parameters.{key}"
+    schema, reason = _schema_field(key)
+    if schema is None:
+        return [f"{where}': {reason}"], None
+    extra = schema.json_schema_extra or {}
+    allowed_low, allowed_high = extra["min"], extra["max"]
+    allowed = f"the allowed range of {key} is {allowed_low}..{allowed_high} {extra.get('unit', '')}".rstrip()
+    errors = []
+    is_int = schema.annotation is int
+    grid = None
+    if method == "grid":
+        if spec.values is not None and spec.points is not None:
+            errors.append(f"{where}': give either points (with min and max) or values, not both")
+        if spec.values is not None:
+            grid = tuple(sorted(set(spec.values)))
+            for value in grid:
+                if not allowed_low <= value <= allowed_high:
+                    errors.append(f"{where}.values': {value} is outside the allowed range; {allowed}")
+            low, high = grid[0], grid[-1]
+            return errors, (Parameter(key, low, high, spec.distribution, is_int, grid)
+                            if not errors else None)
+        if spec.points is None:
+            errors.append(f"{where}': a grid needs points (with min and max) or values")
+    else:
+        for name in ("points", "values"):
+            if getattr(spec, name) is not None:
+                errors.append(f"{where}.{name}': only a grid design takes {name}; "
+                              f"the {method} design samples between min and max")
+    for name in ("min", "max"):
+        if getattr(spec, name) is None:
+            errors.append(f"{where}.{name}': missing key")
+    if errors:
+        return errors, None
+    low, high = spec.min, spec.max
+    if not low < high:
+        errors.append(f"{where}': empty range: min ({low:g}) must be below max ({high:g})")
+    for name, value in (("min", low), ("max", high)):
+        if not allowed_low <= value <= allowed_high:
+            errors.append(f"{where}.{name}': {value:g} is outside the allowed range; {allowed}")
+    if spec.distribution == "loguniform" and low <= 0:
+        errors.append(f"{where}.min': a loguniform range must start above 0, got {low:g}")
+    if errors:
+        return errors, None
+    if method == "grid":
+        parameter = Parameter(key, low, high, spec.distribution, is_int)
+        # Rounded to 12 digits so that a grid from 0.1 to 0.5 holds 0.3, not 0.30000000000000004.
+        grid = tuple(sorted({float(f"{v:.12g}") for v in
+                             parameter.from_unit(np.linspace(0, 1, spec.points)).tolist()}))
+    return [], Parameter(key, low, high, spec.distribution, is_int, grid)
+
+
+def _unit_design(spec: SweepFile, parameters: tuple[Parameter, ...]) -> np.ndarray:
+    """Design points on the unit hypercube, one row per point, in the sampler's order."""
+    d = len(parameters)
+    rng = np.random.default_rng(np.random.SeedSequence(spec.seed, spawn_key=(DESIGN_BRANCH,)))
+    design = spec.design
+    problem = {"num_vars": d, "names": [p.key for p in parameters], "bounds": [[0.0, 1.0]] * d}
+    if design.method == "grid":
+        raise AssertionError("grids are built from their values, not on the unit cube")
+    if design.method == "latin":
+        from scipy.stats import qmc
+
+        return qmc.LatinHypercube(d, rng=rng).random(design.samples)
+    if design.method == "sobol":
+        from SALib.sample import sobol
+
+        return sobol.sample(problem, design.samples, calc_second_order=design.second_order,
+                            scramble=True, seed=rng)
+    from SALib.sample import morris
+
+    return morris.sample(problem, design.samples, num_levels=design.levels, seed=rng)
+
+
+def _design(spec: SweepFile, base: Scenario, parameters: tuple[Parameter, ...]) -> pd.DataFrame:
+    if spec.design.method == "grid":
+        mesh = np.meshgrid(*[np.array(p.grid) for p in parameters], indexing="ij")
+        values = np.column_stack([m.reshape(-1) for m in mesh])
+        unit = np.column_stack([
+            (values[:, i] - p.low) / (p.high - p.low) if p.high > p.low else np.zeros(len(values))
+            for i, p in enumerate(parameters)])
+    else:
+        unit = _unit_design(spec, parameters)
+        values = np.column_stack([p.from_unit(unit[:, i]) for i, p in enumerate(parameters)])
+    table = pd.DataFrame({"point": np.arange(len(values), dtype=np.int64)})
+    for i, p in enumerate(parameters):
+        table[f"unit:{p.key}"] = unit[:, i]
+    for i, p in enumerate(parameters):
+        table[p.key] = values[:, i]
+    identity = {"package_version": __version__, "code_sha256": code_digest(),
+                "scenario_sha256": base.digest(), "seed": spec.seed,
+                "scale": spec.scale, "replications": spec.replications,
+                "outputs": sorted(outcomes())}
+    table.insert(1, "point_hash", [
+        point_hash(identity, dict(zip([p.key for p in parameters], row))) for row in values.tolist()])
+    return table
+
+
+def code_digest() -> str:
+    """sha256 of the model's source (every module and data file of the ``sim`` package): part of
+    every point hash, so a change to the model makes a resumed sweep recompute rather than mix
+    old and new results."""
+    root = Path(sim.__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*")):
+        if path.suffix in (".py", ".toml") and "__pycache__" not in path.parts:
+            digest.update(str(path.relative_to(root)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def point_hash(identity: dict, values: dict[str, float]) -> str:
+    """sha256 of everything a point's results depend on: code version and model source, base
+    scenario, seed, scale, replications, the outputs computed, and the parameter values (floats
+    written exactly)."""
+    text = json.dumps({**identity, "values": {k: float(v) for k, v in sorted(values.items())}},
+                      sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def point_values(row: pd.Series | dict, keys: list[str]) -> dict[str, float | int]:
+    """The scenario overrides of a design row (integers for integer keys)."""
+    out = {}
+    for key in keys:
+        schema, _ = _schema_field(key)
+        value = float(row[key])
+        out[key] = int(round(value)) if schema.annotation is int else value
+    return out
+
+
+def load_sweep(path: str | Path) -> Sweep:
+    """Read and validate a sweep file, build its design and check every point; raise SweepError."""
+    path = Path(path).resolve()
+    raw = read_toml(path, SweepError, "sweep")
+    if isinstance(raw.get("parameters"), dict):
+        raw["parameters"] = _flatten_parameters(raw["parameters"])
+    try:
+        spec = SweepFile.model_validate(raw)
+    except ValidationError as exc:
+        raise SweepError("invalid sweep\n  " + "\n  ".join(_parse_error(path, exc))) from None
+
+    errors = []
+    for name in spec.outputs:
+        if name not in outcomes():
+            errors.append(f"{path}: key 'outputs': unknown output '{name}' (allowed: "
+                          f"{', '.join(outcomes())})")
+    method = spec.design.method
+    if method != "grid" and spec.design.samples is None:
+        errors.append(f"{path}: key 'design.samples': missing key (the {method} design needs it)")
+    if method == "sobol" and spec.design.samples and spec.design.samples & (spec.design.samples - 1):
+        errors.append(f"{path}: key 'design.samples': {spec.design.samples} is not a power of 2, "
+                      "which Sobol sequences need to keep their balance (try "
+                      f"{2 ** round(math.log2(spec.design.samples))})")
+    if method in ("sobol", "morris") and len(spec.parameters) < 2:
+        errors.append(f"{path}: key 'parameters': a {method} analysis needs at least 2 parameters")
+    parameters = []
+    for key, parameter_spec in spec.parameters.items():
+        problems, parameter = _check_parameter(path, key, parameter_spec, method)
+        errors += problems
+        if parameter is not None:
+            parameters.append(parameter)
+    scenario_path = path.parent / spec.scenario
+    try:
+        base = load_scenario(scenario_path)
+    except ScenarioError as exc:
+        errors.append(f"{path}: key 'scenario': {scenario_path} is not a valid scenario:\n    "
+                      + str(exc).replace("\n", "\n    "))
+    if errors:
+        raise SweepError("invalid sweep\n  " + "\n  ".join(errors))
+
+    parameters = tuple(parameters)
+    design = _design(spec, base, parameters)
+    # Every point must make a valid scenario (cross-key rules such as register_rate +
+    # revert_rate <= 1 hold only jointly), checked now rather than on a worker an hour in.
+    keys = [p.key for p in parameters]
+    for row in design.drop_duplicates("point_hash").itertuples(index=False):
+        values = point_values(dict(zip(design.columns, row)), keys)
+        try:
+            with_parameters(base, values, source=f"{path} (point {row.point})")
+        except ScenarioError as exc:
+            raise SweepError(f"invalid sweep: design point {row.point} {values} is not a valid "
+                             f"scenario; narrow the ranges\n  {exc}") from None
+    return Sweep(path, spec, base, parameters, design)

@@ -1,0 +1,203 @@
+"""A sweep's folder on disk: chunks of results written atomically, an index, and the results.
+
+Run the same sweep again and only the points that have no valid chunk are computed; a chunk
+counts only if the index vouches for it (name, checksum, rows and point hashes).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+import pandas as pd
+
+from sim.version import __version__
+from sim.outcomes import outcomes
+from sim.rundir import atomic_write_bytes, git_commit
+
+from .spec import Sweep, code_digest
+
+
+def _parquet_bytes(table: pd.DataFrame, metadata: dict | None = None) -> bytes:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    arrow = pa.Table.from_pandas(table, preserve_index=False)
+    if metadata:
+        arrow = arrow.replace_schema_metadata({**(arrow.schema.metadata or {}),
+                                               b"sweep": json.dumps(metadata).encode()})
+    sink = pa.BufferOutputStream()
+    pq.write_table(arrow, sink)
+    return sink.getvalue().to_pybytes()
+
+
+class SweepStore:
+    """A sweep's folder on disk.
+
+    ``sweep.json``   what is swept (the definition, base scenario hash, seed, version, commit)
+    ``design.parquet`` the design points with their hashes
+    ``chunks/``      Parquet chunks of results, each written atomically
+    ``index.jsonl``  one line per chunk: file name, sha256, rows and point hashes; appended and
+                     fsynced after its chunk is in place, so a listed chunk was complete
+    ``results.parquet`` one row per (point, replication), written when every point is done
+
+    A chunk counts only if it is listed and its bytes, row count and point hashes match the
+    index; anything else is reported and its points are computed again.
+    """
+
+    def __init__(self, out: Path):
+        self.out = Path(out)
+        self.chunks = self.out / "chunks"
+        self.index = self.out / "index.jsonl"
+        self._lock_handle = None
+        self.warnings: list[str] = []
+
+    def open(self, sweep: Sweep) -> SweepStore:
+        out = self.out
+        if out.exists() and not (out / "sweep.json").is_file() and (
+                not out.is_dir() or any(out.iterdir())):
+            raise FileExistsError(f"{out} exists and is not a sweep folder (no sweep.json); "
+                                  "choose another --out")
+        self.chunks.mkdir(parents=True, exist_ok=True)
+        # One writer at a time; the kernel drops the lock if the process dies, even by kill -9.
+        self._lock_handle = open(out / ".lock", "w")
+        try:
+            fcntl.flock(self._lock_handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise FileExistsError(f"{out} is in use by another sweep process") from None
+        manifest = {
+            "name": sweep.name,
+            "sweep_file": str(sweep.path),
+            "definition": sweep.spec.model_dump(mode="json"),
+            "scenario_sha256": sweep.base.digest(),
+            "scenario": json.loads(sweep.base.canonical_json()),
+            "parameters": [p.key for p in sweep.parameters],
+            "points": len(sweep.design),
+            "distinct_points": int(sweep.design["point_hash"].nunique()),
+            "package_version": __version__,
+            "code_sha256": code_digest(),
+            "git_commit": git_commit(),
+        }
+        # A results.parquet is only ever that of the sweep.json beside it: drop an older one.
+        (out / "results.parquet").unlink(missing_ok=True)
+        atomic_write_bytes(out / "sweep.json", json.dumps(manifest, indent=2).encode())
+        atomic_write_bytes(out / "design.parquet", _parquet_bytes(sweep.design))
+        atomic_write_bytes(out / "sweep.toml", sweep.path.read_bytes())
+        return self
+
+    def close(self) -> None:
+        if self._lock_handle is not None:
+            self._lock_handle.close()
+            self._lock_handle = None
+
+    def __enter__(self) -> SweepStore:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- reading back -----------------------------------------------------------------------
+
+    def _entries(self) -> Iterator[dict]:
+        if not self.index.is_file():
+            return
+        for number, line in enumerate(self.index.read_text().splitlines(), 1):
+            try:
+                entry = json.loads(line)
+                if not {"chunk", "sha256", "rows", "points"} <= set(entry):
+                    raise ValueError
+            except ValueError:
+                # A line cut short by a crash: its chunk is not trusted, its points rerun.
+                self.warnings.append(f"{self.index}: line {number} is incomplete; ignored")
+                continue
+            yield entry
+
+    def completed(self, replications: int) -> dict[str, pd.DataFrame]:
+        """Results of every point held by a valid chunk: {point_hash: rows}."""
+        self.warnings = []
+        done: dict[str, pd.DataFrame] = {}
+        valid_files, valid_lines, dropped = set(), [], False
+        for entry in self._entries():
+            table = self._read_chunk(entry, replications)
+            if table is None:
+                dropped = True
+                continue
+            valid_files.add(entry["chunk"])
+            valid_lines.append(json.dumps(entry))
+            for digest, rows in table.groupby("point_hash", sort=False):
+                done.setdefault(digest, rows)
+        # Files no valid index line vouches for: half-written temporaries, or chunks whose index
+        # line never made it to disk. They are never read; remove them so they cannot confuse.
+        for stray in self.chunks.iterdir():
+            if stray.name not in valid_files:
+                stray.unlink()
+        if dropped or self.warnings:
+            # Rewrite the index with the trusted lines only, so a bad line is reported once.
+            atomic_write_bytes(self.index, "".join(line + "\n" for line in valid_lines).encode())
+        return done
+
+    def _read_chunk(self, entry: dict, replications: int) -> pd.DataFrame | None:
+        path = self.chunks / entry["chunk"]
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            self.warnings.append(f"{path}: listed in the index but missing; its points rerun")
+            return None
+        if hashlib.sha256(data).hexdigest() != entry["sha256"]:
+            self.warnings.append(f"{path}: checksum does not match the index (corrupt or partly "
+                                 "written); its points rerun")
+            return None
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        try:
+            table = pq.read_table(pa.BufferReader(data)).to_pandas()
+        except (pa.ArrowException, OSError) as exc:
+            self.warnings.append(f"{path}: unreadable Parquet ({exc}); its points rerun")
+            return None
+        counts = table["point_hash"].value_counts()
+        if (len(table) != entry["rows"] or set(counts.index) != set(entry["points"])
+                or (counts != replications).any() or not set(outcomes()) <= set(table.columns)):
+            self.warnings.append(f"{path}: rows or points do not match the index; its points rerun")
+            return None
+        return table
+
+    # -- writing ----------------------------------------------------------------------------
+
+    def write_chunk(self, columns: dict[str, list]) -> pd.DataFrame:
+        """Write a chunk atomically, then its index line; return the rows as they will read back."""
+        table = pd.DataFrame({k: v for k, v in columns.items() if not k.startswith("__")})
+        table["replication"] = table["replication"].astype(np.int32)
+        points = list(dict.fromkeys(table["point_hash"]))
+        name = "chunk-" + hashlib.sha256("".join(points).encode()).hexdigest()[:20] + ".parquet"
+        data = _parquet_bytes(table)
+        atomic_write_bytes(self.chunks / name, data)
+        line = json.dumps({"chunk": name, "sha256": hashlib.sha256(data).hexdigest(),
+                           "rows": len(table), "points": points})
+        # The index line goes last: if the process dies before it is on disk, the chunk is an
+        # orphan and is recomputed, never trusted.
+        with open(self.index, "a") as handle:
+            handle.write(line + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        return table
+
+    def assemble(self, sweep: Sweep, done: dict[str, pd.DataFrame]) -> pd.DataFrame:
+        """results.parquet: one row per (design point, replication), in design order."""
+        keep = ["point_hash", "replication", *sweep.spec.outputs]
+        outputs = pd.concat([done[h][keep] for h in sweep.unique_points()["point_hash"]],
+                            ignore_index=True)
+        design = sweep.design[["point", "point_hash", *sweep.keys]]
+        results = design.merge(outputs, on="point_hash", how="left", validate="many_to_many")
+        results = results.sort_values(["point", "replication"], kind="stable").reset_index(drop=True)
+        if len(results) != len(design) * sweep.spec.replications:
+            raise AssertionError("assembled results do not cover every point and replication")
+        atomic_write_bytes(self.out / "results.parquet", _parquet_bytes(
+            results, {"name": sweep.name, "seed": sweep.spec.seed, "scale": sweep.spec.scale,
+                      "replications": sweep.spec.replications}))
+        return results
