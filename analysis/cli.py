@@ -57,105 +57,192 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="repatriation",
         description="Simulate the repatriation of Korean residents of Japan to North Korea "
-                    "(1959-1984): run the historical baseline and counterfactual scenarios, "
-                    "calibrate, compare, sweep, and open the teaching demo.")
+        "(1959-1984): run the historical baseline and counterfactual scenarios, "
+        "calibrate, compare, sweep, and open the teaching demo.",
+    )
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     scenario_help = "scenario file, or the name of a bundled scenario (e.g. historical)"
 
-    run = _command(commands, "run", "analysis.runs:run_command",
-                   help="run a scenario and write a run directory")
+    run = _command(
+        commands,
+        "run",
+        "analysis.runs:run_command",
+        help="run a scenario and write a run directory",
+    )
     run.add_argument("scenario", type=Path, help=scenario_help)
     run.add_argument("--reps", type=_positive, default=20, help="replications (default 20)")
     run.add_argument("--seed", type=int, default=1959, help="master seed (default 1959)")
-    run.add_argument("--scale", type=_scale, default=1.0,
-                     help="share of the full population to simulate, in (0, 1] (default 1.0)")
-    run.add_argument("--out", type=Path, default=None,
-                     help="run directory to write (default results/<scenario name>)")
-    run.add_argument("--engine", choices=["numpy", "mesa"], default="numpy",
-                     help="numpy (fast, default) or mesa (one agent per household; use a small "
-                          "--scale such as 0.01)")
-    run.add_argument("--aftermath", action="store_true",
-                     help="also follow those who left, 1960-2025 (the after-arrival stage; on "
-                          "by itself where the scenario's [aftermath] says enabled = true)")
+    run.add_argument(
+        "--scale",
+        type=_scale,
+        default=1.0,
+        help="share of the full population to simulate, in (0, 1] (default 1.0)",
+    )
+    run.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="run directory to write (default results/<scenario name>)",
+    )
+    run.add_argument(
+        "--engine",
+        choices=["numpy", "mesa"],
+        default="numpy",
+        help="numpy (fast, default) or mesa (one agent per household; use a small "
+        "--scale such as 0.01)",
+    )
+    run.add_argument(
+        "--aftermath",
+        action="store_true",
+        help="also follow those who left, 1960-2025 (the after-arrival stage; on "
+        "by itself where the scenario's [aftermath] says enabled = true)",
+    )
     run.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
 
-    validate = _command(commands, "validate", "analysis.runs:validate_command",
-                        help="check a scenario file and its bases")
+    validate = _command(
+        commands,
+        "validate",
+        "analysis.runs:validate_command",
+        help="check a scenario file and its bases",
+    )
     validate.add_argument("scenario", type=Path, help=scenario_help)
 
-    _command(commands, "levers", "analysis.runs:levers_command",
-             help="list the policy levers a scenario schedules")
+    _command(
+        commands,
+        "levers",
+        "analysis.runs:levers_command",
+        help="list the policy levers a scenario schedules",
+    )
 
-    compare = _command(commands, "compare", "analysis.comparison.command:compare_command",
-                       help="run counterfactual scenarios against the baseline (paired) and report")
-    compare.add_argument("scenarios", nargs="*", type=Path,
-                         help="scenario files (default: every other .toml beside the baseline)")
-    compare.add_argument("--baseline", type=Path, default=Path("historical"),
-                         help="the baseline scenario (default: the bundled historical one)")
+    compare = _command(
+        commands,
+        "compare",
+        "analysis.comparison.command:compare_command",
+        help="run counterfactual scenarios against the baseline (paired) and report",
+    )
+    compare.add_argument(
+        "scenarios",
+        nargs="*",
+        type=Path,
+        help="scenario files (default: every other .toml beside the baseline)",
+    )
+    compare.add_argument(
+        "--baseline",
+        type=Path,
+        default=Path("historical"),
+        help="the baseline scenario (default: the bundled historical one)",
+    )
     compare.add_argument("--reps", type=int, default=20, help="replications (default 20)")
     compare.add_argument("--seed", type=int, default=1959)
     compare.add_argument("--scale", type=float, default=1.0, help="population share (default 1.0)")
     compare.add_argument("--out", type=Path, default=Path("results/comparison"))
-    compare.add_argument("--no-attribution", action="store_true",
-                         help="skip the 16-run attribution of departures to channels")
-    compare.add_argument("--parameter-uncertainty", action="store_true",
-                         help="replication k uses posterior draw k of the baseline's calibration, "
-                              "so the bands include parameter uncertainty")
-    compare.add_argument("--aftermath", action="store_true",
-                         help="follow the baseline and every scenario through the after-arrival "
-                              "stage to 2025 (done by itself when a scenario's [aftermath] says "
-                              "enabled = true)")
+    compare.add_argument(
+        "--no-attribution",
+        action="store_true",
+        help="skip the 16-run attribution of departures to channels",
+    )
+    compare.add_argument(
+        "--parameter-uncertainty",
+        action="store_true",
+        help="replication k uses posterior draw k of the baseline's calibration, "
+        "so the bands include parameter uncertainty",
+    )
+    compare.add_argument(
+        "--aftermath",
+        action="store_true",
+        help="follow the baseline and every scenario through the after-arrival "
+        "stage to 2025 (done by itself when a scenario's [aftermath] says "
+        "enabled = true)",
+    )
 
-    demo = _command(commands, "demo", "analysis.serve_demo:serve_command",
-                    help="start the teaching demo in the browser")
+    demo = _command(
+        commands,
+        "demo",
+        "analysis.serve_demo:serve_command",
+        help="start the teaching demo in the browser",
+    )
     demo.add_argument("--host", default="127.0.0.1")
     demo.add_argument("--port", type=int, default=8765)
 
-    sweep = _command(commands, "sweep", "analysis.sweeps.command:sweep_command",
-                     help="run a parameter sweep (local worker processes or a Dask cluster); "
-                          "resumable",
-                     description="Run the points of a sweep file, streaming results to OUT. Run "
-                                 "it again after an interruption and it computes only what is "
-                                 "missing.")
+    sweep = _command(
+        commands,
+        "sweep",
+        "analysis.sweeps.command:sweep_command",
+        help="run a parameter sweep (local worker processes or a Dask cluster); resumable",
+        description="Run the points of a sweep file, streaming results to OUT. Run "
+        "it again after an interruption and it computes only what is "
+        "missing.",
+    )
     sweep.add_argument("sweep", type=Path, help="sweep TOML file, e.g. sweeps/example_latin.toml")
-    sweep.add_argument("--out", type=Path, default=None,
-                       help="sweep folder (default results/sweeps/<name>)")
-    sweep.add_argument("--workers", type=int, default=None,
-                       help="local worker processes (default: one per core)")
-    sweep.add_argument("--scheduler", default=None,
-                       help="address of a Dask scheduler, e.g. tcp://10.0.0.5:8786; its workers "
-                            "need this package installed")
-    sweep.add_argument("--chunk-size", type=int, default=None,
-                       help="points per task and per chunk file (default: automatic)")
-    sweep.add_argument("--check", action="store_true",
-                       help="validate the sweep file and print its size, run nothing")
+    sweep.add_argument(
+        "--out", type=Path, default=None, help="sweep folder (default results/sweeps/<name>)"
+    )
+    sweep.add_argument(
+        "--workers", type=int, default=None, help="local worker processes (default: one per core)"
+    )
+    sweep.add_argument(
+        "--scheduler",
+        default=None,
+        help="address of a Dask scheduler, e.g. tcp://10.0.0.5:8786; its workers "
+        "need this package installed",
+    )
+    sweep.add_argument(
+        "--chunk-size",
+        type=int,
+        default=None,
+        help="points per task and per chunk file (default: automatic)",
+    )
+    sweep.add_argument(
+        "--check",
+        action="store_true",
+        help="validate the sweep file and print its size, run nothing",
+    )
     sweep.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
 
     sensitivity = _command(
-        commands, "sensitivity", "analysis.sensitivity:sensitivity_command",
+        commands,
+        "sensitivity",
+        "analysis.sensitivity:sensitivity_command",
         help="Sobol indices or Morris screening of a finished sweep (SALib)",
         description="Analyse a sweep folder written by `repatriation sweep`: Sobol indices for a "
-                    "sobol design, Morris screening for a morris design. Writes a table (CSV and "
-                    "Markdown) and a plot.")
-    sensitivity.add_argument("sweep_dir", type=Path,
-                             help="sweep folder, e.g. results/sweeps/sobol_8")
-    sensitivity.add_argument("--outputs", nargs="+", default=None,
-                             help="outputs to analyse (default: every output the sweep kept)")
-    sensitivity.add_argument("--resamples", type=int, default=1000,
-                             help="bootstrap resamples for the confidence intervals "
-                                  "(default 1000)")
-    sensitivity.add_argument("--out", type=Path, default=None,
-                             help="folder for the table and plot (default SWEEP_DIR/sensitivity)")
+        "sobol design, Morris screening for a morris design. Writes a table (CSV and "
+        "Markdown) and a plot.",
+    )
+    sensitivity.add_argument(
+        "sweep_dir", type=Path, help="sweep folder, e.g. results/sweeps/sobol_8"
+    )
+    sensitivity.add_argument(
+        "--outputs",
+        nargs="+",
+        default=None,
+        help="outputs to analyse (default: every output the sweep kept)",
+    )
+    sensitivity.add_argument(
+        "--resamples",
+        type=int,
+        default=1000,
+        help="bootstrap resamples for the confidence intervals (default 1000)",
+    )
+    sensitivity.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="folder for the table and plot (default SWEEP_DIR/sensitivity)",
+    )
 
     _calibration_commands(commands, scenario_help)
 
-    aftermath = _command(commands, "aftermath-report", "analysis.aftermath_report:report_command",
-                         help="write report.md and aftermath.png from a run made with "
-                              "--aftermath")
+    aftermath = _command(
+        commands,
+        "aftermath-report",
+        "analysis.aftermath_report:report_command",
+        help="write report.md and aftermath.png from a run made with --aftermath",
+    )
     aftermath.add_argument("run", type=Path, help="run directory written by `run --aftermath`")
-    aftermath.add_argument("--out", type=Path, default=None,
-                           help="folder to write (default: <run>/aftermath-report)")
+    aftermath.add_argument(
+        "--out", type=Path, default=None, help="folder to write (default: <run>/aftermath-report)"
+    )
     return parser
 
 
@@ -163,58 +250,107 @@ def _calibration_commands(commands, scenario_help: str) -> None:
     from .calibration.settings import HISTORICAL, OUT_DIR, PRIORS_FILE, Settings
 
     defaults = Settings()
-    cal = _command(commands, "calibrate", "analysis.calibration.command:calibrate_command",
-                   help="fit the free parameters to the documented figures (ABC-SMC, pyABC)")
+    cal = _command(
+        commands,
+        "calibrate",
+        "analysis.calibration.command:calibrate_command",
+        help="fit the free parameters to the documented figures (ABC-SMC, pyABC)",
+    )
     cal.add_argument("--scenario", type=Path, default=HISTORICAL, help=scenario_help)
     cal.add_argument("--priors", type=Path, default=PRIORS_FILE)
-    cal.add_argument("--targets", type=Path, default=None,
-                     help="documented figures (default: the record shipped with the model)")
-    cal.add_argument("--out", type=Path, default=OUT_DIR,
-                     help=f"folder for abc.db, posterior.json and the report (default {OUT_DIR})")
+    cal.add_argument(
+        "--targets",
+        type=Path,
+        default=None,
+        help="documented figures (default: the record shipped with the model)",
+    )
+    cal.add_argument(
+        "--out",
+        type=Path,
+        default=OUT_DIR,
+        help=f"folder for abc.db, posterior.json and the report (default {OUT_DIR})",
+    )
     cal.add_argument("--scale", type=float, default=defaults.scale)
     cal.add_argument("--seed", type=int, default=defaults.seed)
     cal.add_argument("--population-size", type=int, default=defaults.population_size)
-    cal.add_argument("--generations", type=int, default=defaults.generations,
-                     help="generations in all (a resumed run counts those done)")
+    cal.add_argument(
+        "--generations",
+        type=int,
+        default=defaults.generations,
+        help="generations in all (a resumed run counts those done)",
+    )
     cal.add_argument("--max-simulations", type=int, default=defaults.max_simulations)
     cal.add_argument("--max-minutes", type=float, default=defaults.max_minutes)
     cal.add_argument("--noise-reps", type=int, default=defaults.noise_reps)
-    cal.add_argument("--transition", choices=("local", "normal"), default=defaults.transition,
-                     help="pyABC perturbation kernel (default %(default)s)")
-    cal.add_argument("--kernel-scaling", type=float, default=defaults.kernel_scaling,
-                     help="factor on the kernel's covariance (pyABC's scaling; default "
-                          "%(default)s)")
-    cal.add_argument("--workers", type=int, default=1,
-                     help="processes (default 1: reproducible; more: pyABC reseeds its workers)")
-    cal.add_argument("--resume", action="store_true",
-                     help="continue the calibration in OUT/abc.db from its last generation")
+    cal.add_argument(
+        "--transition",
+        choices=("local", "normal"),
+        default=defaults.transition,
+        help="pyABC perturbation kernel (default %(default)s)",
+    )
+    cal.add_argument(
+        "--kernel-scaling",
+        type=float,
+        default=defaults.kernel_scaling,
+        help="factor on the kernel's covariance (pyABC's scaling; default %(default)s)",
+    )
+    cal.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="processes (default 1: reproducible; more: pyABC reseeds its workers)",
+    )
+    cal.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the calibration in OUT/abc.db from its last generation",
+    )
     cal.add_argument("--no-report", action="store_true", help="write the posterior only")
     cal.add_argument("--report-reps", type=int, default=20)
     cal.add_argument("--report-draws", type=int, default=40)
 
-    rep = _command(commands, "calibration-report",
-                   "analysis.calibration.command:report_command",
-                   help="write the calibration report of a calibration folder")
-    rep.add_argument("--calibration", type=Path, default=OUT_DIR,
-                     help="calibration folder holding posterior.json and calibration_run.json "
-                          f"(default {OUT_DIR}; the adopted one is "
-                          "scenarios/calibration/historical)")
-    rep.add_argument("--out", type=Path, default=None,
-                     help="folder for the report (default: the calibration folder)")
+    rep = _command(
+        commands,
+        "calibration-report",
+        "analysis.calibration.command:report_command",
+        help="write the calibration report of a calibration folder",
+    )
+    rep.add_argument(
+        "--calibration",
+        type=Path,
+        default=OUT_DIR,
+        help="calibration folder holding posterior.json and calibration_run.json "
+        f"(default {OUT_DIR}; the adopted one is "
+        "scenarios/calibration/historical)",
+    )
+    rep.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="folder for the report (default: the calibration folder)",
+    )
     rep.add_argument("--scenario", type=Path, default=HISTORICAL, help=scenario_help)
     rep.add_argument("--seed", type=int, default=1959)
     rep.add_argument("--report-reps", type=int, default=20)
     rep.add_argument("--report-draws", type=int, default=40)
 
-    post = _command(commands, "run-posterior", "analysis.calibration.command:posterior_command",
-                    help="run a calibrated scenario over parameter sets drawn from its posterior")
+    post = _command(
+        commands,
+        "run-posterior",
+        "analysis.calibration.command:posterior_command",
+        help="run a calibrated scenario over parameter sets drawn from its posterior",
+    )
     post.add_argument("scenario", type=Path, help=scenario_help)
     post.add_argument("--draws", type=int, default=40, help="parameter sets (default 40)")
     post.add_argument("--reps-per-draw", type=int, default=1)
     post.add_argument("--seed", type=int, default=1959)
     post.add_argument("--scale", type=float, default=1.0)
-    post.add_argument("--out", type=Path, default=None,
-                      help="run directory (default results/<scenario name>_posterior)")
+    post.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="run directory (default results/<scenario name>_posterior)",
+    )
     post.add_argument("--quiet", action="store_true")
 
 
@@ -229,8 +365,11 @@ def main(argv: list[str] | None = None) -> int:
         if top not in EXTRAS:
             raise
         extra, what = EXTRAS[top]
-        print(f"error: `repatriation {args.command}` needs {what}, which is not installed: "
-              f"pip install 'repatriation-sim[{extra}]'", file=sys.stderr)
+        print(
+            f"error: `repatriation {args.command}` needs {what}, which is not installed: "
+            f"pip install 'repatriation-sim[{extra}]'",
+            file=sys.stderr,
+        )
         return 2
 
 

@@ -15,7 +15,8 @@ from sim.record import aftermath_figures, figures, stated
 from sim.result import RunResult
 from sim.rundir import manifest, write_run
 from sim.scenario import ScenarioError, load_scenario
-from sim.schema import AftermathLevers, lever_catalogue
+from sim.schema import lever_catalogue
+from sim.schema_aftermath import AftermathLevers
 from sim.tables import aftermath_summary, annual_table, summary
 
 
@@ -54,19 +55,32 @@ def run_command(args) -> int:
         engine = simulate_mesa
     follow = args.aftermath or scenario.aftermath_enabled
     if follow and scenario.aftermath is None:
-        print(f"error: {args.scenario}: key 'aftermath': the scenario has no [aftermath] section "
-              "(extend scenarios/historical.toml, which has one)", file=sys.stderr)
+        print(
+            f"error: {args.scenario}: key 'aftermath': the scenario has no [aftermath] section "
+            "(extend scenarios/historical.toml, which has one)",
+            file=sys.stderr,
+        )
         return 2
-    result = engine(scenario, args.seed, args.reps, scale=args.scale,
-                    progress=not args.quiet and sys.stderr.isatty())
+    result = engine(
+        scenario,
+        args.seed,
+        args.reps,
+        scale=args.scale,
+        progress=not args.quiet and sys.stderr.isatty(),
+    )
     aftermath = simulate_aftermath(scenario, result, args.seed) if follow else None
     wall = time.perf_counter() - started
     run_summary = summary(result, args.scale)
     if aftermath is not None:
         run_summary["aftermath"] = aftermath_summary(aftermath, args.scale)
     try:
-        write_run(out, result, manifest(scenario, args.scenario, args.seed, result, args.scale,
-                                        args.engine, wall), run_summary, aftermath)
+        write_run(
+            out,
+            result,
+            manifest(scenario, args.scenario, args.seed, result, args.scale, args.engine, wall),
+            run_summary,
+            aftermath,
+        )
     except FileExistsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -77,8 +91,9 @@ def run_command(args) -> int:
     return 0
 
 
-def render_summary(name: str, result: RunResult, run_summary: dict, scale: float, wall: float,
-                   out: Path) -> str:
+def render_summary(
+    name: str, result: RunResult, run_summary: dict, scale: float, wall: float, out: Path
+) -> str:
     """The terminal summary: departures per year with their band, then documented vs simulated."""
     annual = annual_table(result)
     per = "" if scale == 1 else f" (x 1/{scale:g}: full-population equivalents)"
@@ -98,13 +113,17 @@ def render_summary(name: str, result: RunResult, run_summary: dict, scale: float
     for figure in figures():
         sim = run_summary["figures"][figure.key]
         fmt = "{:.0%}" if figure.is_share else "{:,.0f}"
-        table.append({
-            "figure": figure.label,
-            "documented": stated(figure.qualifier, figure.documented, fmt),
-            "simulated": fmt.format(sim["full_scale_mean"]),
-            "90% band": f"{fmt.format(sim['full_scale_p05'])} - {fmt.format(sim['full_scale_p95'])}",
-            "source": figure.source,
-        })
+        table.append(
+            {
+                "figure": figure.label,
+                "documented": stated(figure.qualifier, figure.documented, fmt),
+                "simulated": fmt.format(sim["full_scale_mean"]),
+                "90% band": (
+                    f"{fmt.format(sim['full_scale_p05'])} - {fmt.format(sim['full_scale_p95'])}"
+                ),
+                "source": figure.source,
+            }
+        )
     lines.append(pd.DataFrame(table).to_string(index=False))
     lines.append(f"Written to {out}/ (annual.csv, monthly.parquet, summary.json, manifest.json)")
     return "\n".join(lines)
@@ -125,8 +144,10 @@ SUMMARY_SERIES = {
 def render_aftermath(result: AftermathResult, checks: dict, scale: float) -> str:
     """The terminal summary of the stage: a few years, then the documented checks."""
     per = "" if scale == 1 else f" (x 1/{scale:g}: full-population equivalents)"
-    lines = [f"After arrival{per}, mean over replications (escaped, to Japan, to S. Korea: "
-             "cumulative since 1960):"]
+    lines = [
+        f"After arrival{per}, mean over replications (escaped, to Japan, to S. Korea: "
+        "cumulative since 1960):"
+    ]
     rows = []
     for year in [y for y in SUMMARY_YEARS if y in result.years]:
         row = {"year": year}
@@ -139,14 +160,16 @@ def render_aftermath(result: AftermathResult, checks: dict, scale: float) -> str
     for figure in aftermath_figures():
         sim = checks[figure.key]
         fmt = "{:.1f}" if figure.unit == "ratio" else "{:,.0f}"
-        shown = (lambda v: "n/a" if v is None else fmt.format(v))
-        table.append({
-            "figure": figure.label,
-            "documented": f"{figure.qualifier} {fmt.format(figure.documented)}",
-            "simulated": shown(sim["full_scale_mean"]),
-            "90% band": f"{shown(sim['full_scale_p05'])} - {shown(sim['full_scale_p95'])}",
-            "source": figure.source,
-        })
+        shown = lambda v, fmt=fmt: "n/a" if v is None else fmt.format(v)
+        table.append(
+            {
+                "figure": figure.label,
+                "documented": f"{figure.qualifier} {fmt.format(figure.documented)}",
+                "simulated": shown(sim["full_scale_mean"]),
+                "90% band": f"{shown(sim['full_scale_p05'])} - {shown(sim['full_scale_p95'])}",
+                "source": figure.source,
+            }
+        )
     lines.append(pd.DataFrame(table).to_string(index=False))
     lines.append("aftermath.csv holds every year, 1960 on, with 90% bands (simulated persons)")
     return "\n".join(lines)

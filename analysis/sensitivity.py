@@ -36,8 +36,10 @@ def _read(sweep_dir: Path) -> tuple[dict, pd.DataFrame, pd.DataFrame]:
     sweep_dir = Path(sweep_dir)
     results = sweep_dir / "results.parquet"
     if not results.is_file():
-        raise SensitivityError(f"{sweep_dir}: no results.parquet; run (or finish) the sweep first "
-                               "with `repatriation sweep`")
+        raise SensitivityError(
+            f"{sweep_dir}: no results.parquet; run (or finish) the sweep first "
+            "with `repatriation sweep`"
+        )
     manifest = json.loads((sweep_dir / "sweep.json").read_text())
     return manifest, pd.read_parquet(sweep_dir / "design.parquet"), pd.read_parquet(results)
 
@@ -54,8 +56,9 @@ def _check_outputs(manifest: dict, outputs: list[str] | None) -> list[str]:
     outputs = outputs or kept
     unknown = [o for o in outputs if o not in kept]
     if unknown:
-        raise SensitivityError(f"output(s) {', '.join(unknown)} not kept by this sweep "
-                               f"(kept: {', '.join(kept)})")
+        raise SensitivityError(
+            f"output(s) {', '.join(unknown)} not kept by this sweep (kept: {', '.join(kept)})"
+        )
     return outputs
 
 
@@ -63,8 +66,10 @@ def _means(results: pd.DataFrame, output: str) -> np.ndarray:
     """The replication mean of ``output`` per design point, in design order."""
     values = results.groupby("point", sort=True)[output].mean().to_numpy()
     if np.isnan(values).any():
-        raise SensitivityError(f"output {output} is undefined (NaN) at {np.isnan(values).sum()} "
-                               "points (a share of zero persons?); choose another output")
+        raise SensitivityError(
+            f"output {output} is undefined (NaN) at {np.isnan(values).sum()} "
+            "points (a share of zero persons?); choose another output"
+        )
     return values
 
 
@@ -77,12 +82,14 @@ def noise_table(sweep_dir: Path, outputs: list[str] | None = None) -> pd.DataFra
     for output in outputs:
         per_point = results.groupby("point")[output]
         within = per_point.var(ddof=1).mean() if reps > 1 else np.nan
-        rows.append({
-            "output": output,
-            "replications": reps,
-            "noise_share_single_run": within / results[output].var(ddof=1),
-            "noise_share_of_mean": (within / reps) / per_point.mean().var(ddof=1),
-        })
+        rows.append(
+            {
+                "output": output,
+                "replications": reps,
+                "noise_share_single_run": within / results[output].var(ddof=1),
+                "noise_share_of_mean": (within / reps) / per_point.mean().var(ddof=1),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -93,16 +100,23 @@ def _generator(seed: int) -> np.random.Generator:
     return np.random.default_rng(seed)
 
 
-def sobol_table(sweep_dir: Path, outputs: list[str] | None = None, resamples: int = 1000,
-                conf_level: float = 0.95, seed: int = 0) -> pd.DataFrame:
+def sobol_table(
+    sweep_dir: Path,
+    outputs: list[str] | None = None,
+    resamples: int = 1000,
+    conf_level: float = 0.95,
+    seed: int = 0,
+) -> pd.DataFrame:
     """First-order and total Sobol indices with bootstrap intervals, per output and parameter."""
     from SALib.analyze import sobol
 
-    manifest, design, results = _read(sweep_dir)
+    manifest, _, results = _read(sweep_dir)
     definition = manifest["definition"]
     if definition["design"]["method"] != "sobol":
-        raise SensitivityError(f"{sweep_dir}: a {definition['design']['method']} design; Sobol "
-                               "indices need a sweep with method = \"sobol\"")
+        raise SensitivityError(
+            f"{sweep_dir}: a {definition['design']['method']} design; Sobol "
+            'indices need a sweep with method = "sobol"'
+        )
     outputs = _check_outputs(manifest, outputs)
     problem, second = _problem(manifest), definition["design"]["second_order"]
     d, n = problem["num_vars"], definition["design"]["samples"]
@@ -110,24 +124,49 @@ def sobol_table(sweep_dir: Path, outputs: list[str] | None = None, resamples: in
     rows = []
     for output in outputs:
         y = _means(results, output)
-        full = sobol.analyze(problem, y, calc_second_order=second, num_resamples=resamples,
-                             conf_level=conf_level, seed=_generator(seed))
+        full = sobol.analyze(
+            problem,
+            y,
+            calc_second_order=second,
+            num_resamples=resamples,
+            conf_level=conf_level,
+            seed=_generator(seed),
+        )
         # Saltelli's design is N blocks of (D + 2) rows: the first N/2 blocks are a design of
         # their own, so their total indices show how far the estimate still moves.
-        half = sobol.analyze(problem, y[: (n // 2) * block], calc_second_order=second,
-                             num_resamples=10, seed=_generator(seed)) if n >= 4 else None
+        half = (
+            sobol.analyze(
+                problem,
+                y[: (n // 2) * block],
+                calc_second_order=second,
+                num_resamples=10,
+                seed=_generator(seed),
+            )
+            if n >= 4
+            else None
+        )
         for i, name in enumerate(problem["names"]):
-            rows.append({
-                "output": output, "parameter": name,
-                "S1": full["S1"][i], "S1_conf": full["S1_conf"][i],
-                "ST": full["ST"][i], "ST_conf": full["ST_conf"][i],
-                "ST_half_N": half["ST"][i] if half is not None else np.nan,
-            })
+            rows.append(
+                {
+                    "output": output,
+                    "parameter": name,
+                    "S1": full["S1"][i],
+                    "S1_conf": full["S1_conf"][i],
+                    "ST": full["ST"][i],
+                    "ST_conf": full["ST_conf"][i],
+                    "ST_half_N": half["ST"][i] if half is not None else np.nan,
+                }
+            )
     return pd.DataFrame(rows)
 
 
-def morris_table(sweep_dir: Path, outputs: list[str] | None = None, resamples: int = 1000,
-                 conf_level: float = 0.95, seed: int = 0) -> pd.DataFrame:
+def morris_table(
+    sweep_dir: Path,
+    outputs: list[str] | None = None,
+    resamples: int = 1000,
+    conf_level: float = 0.95,
+    seed: int = 0,
+) -> pd.DataFrame:
     """Morris screening: mu, mu* with its bootstrap interval, and sigma, per output and parameter.
 
     Effects are in the output's units per full range of the parameter (the design's unit cube).
@@ -137,20 +176,36 @@ def morris_table(sweep_dir: Path, outputs: list[str] | None = None, resamples: i
     manifest, design, results = _read(sweep_dir)
     definition = manifest["definition"]
     if definition["design"]["method"] != "morris":
-        raise SensitivityError(f"{sweep_dir}: a {definition['design']['method']} design; Morris "
-                               "screening needs a sweep with method = \"morris\"")
+        raise SensitivityError(
+            f"{sweep_dir}: a {definition['design']['method']} design; Morris "
+            'screening needs a sweep with method = "morris"'
+        )
     outputs = _check_outputs(manifest, outputs)
     problem = _problem(manifest)
     x = design.sort_values("point")[[f"unit:{k}" for k in problem["names"]]].to_numpy()
     rows = []
     for output in outputs:
         y = _means(results, output)
-        found = morris.analyze(problem, x, y, num_resamples=resamples, conf_level=conf_level,
-                               num_levels=definition["design"]["levels"], seed=seed)
+        found = morris.analyze(
+            problem,
+            x,
+            y,
+            num_resamples=resamples,
+            conf_level=conf_level,
+            num_levels=definition["design"]["levels"],
+            seed=seed,
+        )
         for i, name in enumerate(problem["names"]):
-            rows.append({"output": output, "parameter": name, "mu": found["mu"][i],
-                         "mu_star": found["mu_star"][i], "mu_star_conf": found["mu_star_conf"][i],
-                         "sigma": found["sigma"][i]})
+            rows.append(
+                {
+                    "output": output,
+                    "parameter": name,
+                    "mu": found["mu"][i],
+                    "mu_star": found["mu_star"][i],
+                    "mu_star_conf": found["mu_star_conf"][i],
+                    "sigma": found["sigma"][i],
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -173,8 +228,13 @@ def plot(table: pd.DataFrame, noise: pd.DataFrame, method: str, path: Path) -> N
         else:
             ax.errorbar(rows["mu_star"], rows["sigma"], xerr=rows["mu_star_conf"], fmt="o")
             for r in rows.itertuples():
-                ax.annotate(r.parameter, (r.mu_star, r.sigma), fontsize=7, xytext=(3, 3),
-                            textcoords="offset points")
+                ax.annotate(
+                    r.parameter,
+                    (r.mu_star, r.sigma),
+                    fontsize=7,
+                    xytext=(3, 3),
+                    textcoords="offset points",
+                )
             ax.set_xlabel("mu* (per full range)")
             ax.set_ylabel("sigma")
         ax.set_title(output, fontsize=9)
@@ -191,8 +251,10 @@ def sensitivity_command(args) -> int:
         manifest, _, _ = _read(args.sweep_dir)
         method = manifest["definition"]["design"]["method"]
         if method not in ("sobol", "morris"):
-            raise SensitivityError(f"{args.sweep_dir}: a {method} design; use a sobol or a morris "
-                                   "sweep for a sensitivity analysis")
+            raise SensitivityError(
+                f"{args.sweep_dir}: a {method} design; use a sobol or a morris "
+                "sweep for a sensitivity analysis"
+            )
         analyse = sobol_table if method == "sobol" else morris_table
         table = analyse(args.sweep_dir, args.outputs, resamples=args.resamples)
         noise = noise_table(args.sweep_dir, args.outputs)
@@ -213,18 +275,24 @@ def sensitivity_command(args) -> int:
 
 def _markdown(table: pd.DataFrame) -> str:
     """A Markdown table, numbers to 3 significant digits."""
-    cells = [[f"{v:.3g}" if isinstance(v, (float, np.floating)) else str(v) for v in row]
-             for row in table.itertuples(index=False)]
+    cells = [
+        [f"{v:.3g}" if isinstance(v, (float, np.floating)) else str(v) for v in row]
+        for row in table.itertuples(index=False)
+    ]
     lines = ["| " + " | ".join(table.columns) + " |", "|" + "---|" * len(table.columns)]
     return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in cells])
 
 
 def render(manifest: dict, table: pd.DataFrame, noise: pd.DataFrame, method: str) -> str:
     definition = manifest["definition"]
-    lines = [f"# {method.capitalize()} analysis of sweep '{manifest['name']}'", "",
-             f"{manifest['points']} points x {definition['replications']} replications at scale "
-             f"{definition['scale']:g}, seed {definition['seed']} (common random numbers); "
-             "indices of the replication mean.", ""]
+    lines = [
+        f"# {method.capitalize()} analysis of sweep '{manifest['name']}'",
+        "",
+        f"{manifest['points']} points x {definition['replications']} replications at scale "
+        f"{definition['scale']:g}, seed {definition['seed']} (common random numbers); "
+        "indices of the replication mean.",
+        "",
+    ]
     for output, rows in table.groupby("output", sort=False):
         lines += [f"## {output}", ""]
         shown = rows.drop(columns="output")
@@ -235,10 +303,18 @@ def render(manifest: dict, table: pd.DataFrame, noise: pd.DataFrame, method: str
         lines.append(_markdown(shown))
         row = noise.set_index("output").loc[output]
         if int(row.replications) < 2:
-            lines += ["", "Seed noise: not measurable with 1 replication per point; the indices "
-                          "may include it.", ""]
+            lines += [
+                "",
+                "Seed noise: not measurable with 1 replication per point; the indices "
+                "may include it.",
+                "",
+            ]
         else:
-            lines += ["", f"Seed noise: {row.noise_share_single_run:.1%} of the variance of a "
-                          f"single run, {row.noise_share_of_mean:.1%} of that of the mean of "
-                          f"{int(row.replications)} replications.", ""]
+            lines += [
+                "",
+                f"Seed noise: {row.noise_share_single_run:.1%} of the variance of a "
+                f"single run, {row.noise_share_of_mean:.1%} of that of the mean of "
+                f"{int(row.replications)} replications.",
+                "",
+            ]
     return "\n".join(lines)

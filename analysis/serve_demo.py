@@ -8,8 +8,19 @@ import sys
 
 def serve(host: str = "127.0.0.1", port: int = 8765) -> int:
     """Serve the page with Solara (blocks until interrupted)."""
-    command = [sys.executable, "-m", "solara", "run", "demo.app", "--host", host,
-               "--port", str(port), "--production", "--no-open"]
+    command = [
+        sys.executable,
+        "-m",
+        "solara",
+        "run",
+        "demo.app",
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--production",
+        "--no-open",
+    ]
     print(f"Demo on http://{host}:{port}/ (Ctrl-C to stop)", flush=True)
     try:
         return subprocess.call(command)

@@ -60,14 +60,22 @@ def scenario_names() -> list[str]:
 
 
 def _scaled_schedule(scenario: Scenario, lever: str, factor: float) -> list[dict]:
-    return [{"from": step.start, "value": step.value * factor}
-            for step in getattr(scenario.levers, lever)]
+    return [
+        {"from": step.start, "value": step.value * factor}
+        for step in getattr(scenario.levers, lever)
+    ]
 
 
-def demo_scenario(scenario: str = "historical", welfare_cuts: float = 1.0, enforcement: float = 1.0,
-                  south_korea_takes_deportees: bool = False, propaganda: float = 1.0,
-                  private_confirmation: bool = False, publish_letters: bool = False,
-                  right_of_return: bool = False) -> Scenario:
+def demo_scenario(
+    scenario: str = "historical",
+    welfare_cuts: float = 1.0,
+    enforcement: float = 1.0,
+    south_korea_takes_deportees: bool = False,
+    propaganda: float = 1.0,
+    private_confirmation: bool = False,
+    publish_letters: bool = False,
+    right_of_return: bool = False,
+) -> Scenario:
     """The picked scenario with the page's sliders and switches applied on top of it."""
     base = load_scenario(bundled_dir() / f"{scenario}.toml")
     start = base.simulation.start
@@ -81,8 +89,10 @@ def demo_scenario(scenario: str = "historical", welfare_cuts: float = 1.0, enfor
     if private_confirmation:
         changes["levers.confirmation_privacy"] = [{"from": start, "value": 1}]
     if publish_letters:
-        changes["levers.letters_published"] = [{"from": start, "value": 0},
-                                               {"from": month_index("1960-10"), "value": 1}]
+        changes["levers.letters_published"] = [
+            {"from": start, "value": 0},
+            {"from": month_index("1960-10"), "value": 1},
+        ]
     if right_of_return:
         changes["levers.right_of_return"] = [{"from": start, "value": 1}]
     return with_parameters(base, changes, source="demo page")
@@ -92,13 +102,29 @@ class DemoModel(RepatriationModel):
     """The Mesa model with the demo page's parameters (SolaraViz re-creates it on Reset)."""
 
     # The picked scenario is ``scenario_name``: Mesa's SolaraViz reserves ``scenario``.
-    def __init__(self, scenario_name: str = "historical", households: int = 2500,
-                 welfare_cuts: float = 1.0, enforcement: float = 1.0,
-                 south_korea_takes_deportees: bool = False, propaganda: float = 1.0,
-                 private_confirmation: bool = False, publish_letters: bool = False,
-                 right_of_return: bool = False, rng: int | str = 1959):
-        spec = demo_scenario(scenario_name, welfare_cuts, enforcement, south_korea_takes_deportees,
-                             propaganda, private_confirmation, publish_letters, right_of_return)
+    def __init__(
+        self,
+        scenario_name: str = "historical",
+        households: int = 2500,
+        welfare_cuts: float = 1.0,
+        enforcement: float = 1.0,
+        south_korea_takes_deportees: bool = False,
+        propaganda: float = 1.0,
+        private_confirmation: bool = False,
+        publish_letters: bool = False,
+        right_of_return: bool = False,
+        rng: int | str = 1959,
+    ):
+        spec = demo_scenario(
+            scenario_name,
+            welfare_cuts,
+            enforcement,
+            south_korea_takes_deportees,
+            propaganda,
+            private_confirmation,
+            publish_letters,
+            right_of_return,
+        )
         full = spec.population.people / spec.population.mean_household_size
         self.run_seed = int(rng)  # the seed the page shows (Mesa's own seed is derived from it)
         super().__init__(spec, seed=self.run_seed, scale=min(int(households) / full, 1.0))
@@ -114,23 +140,32 @@ def describe_policy(policy: Policy) -> list[str]:
     """The month's policies in plain words, for a secondary-school class."""
     lines = []
     if policy.programme_open and policy.ship_capacity > 0:
-        lines.append(f"Ships to North Korea leave from Niigata: about {policy.ship_capacity:,.0f} "
-                     "places a month.")
+        lines.append(
+            f"Ships to North Korea leave from Niigata: about {policy.ship_capacity:,.0f} "
+            "places a month."
+        )
     elif policy.programme_open:
         lines.append("The Red Cross is registering people who want to go; no ship has left yet.")
     else:
         lines.append("There are no ships to North Korea this month.")
     if policy.welfare_cut_share > 0:
-        lines.append(f"Welfare: {policy.welfare_cut_share:.0%} of the families who lived on welfare "
-                     "have had their payments cut or stopped.")
+        lines.append(
+            f"Welfare: {policy.welfare_cut_share:.0%} of the families who lived on welfare "
+            "have had their payments cut or stopped."
+        )
     if policy.welfare_exclusion > 0:
         lines.append("Koreans are shut out of Japan's new national welfare and pension system.")
     if policy.special_status > 0:
-        lines.append("Koreans have a special residence status: no one is deported for a crime or "
-                     "for being poor.")
+        lines.append(
+            "Koreans have a special residence status: no one is deported for a crime or "
+            "for being poor."
+        )
     elif policy.enforcement > 0:
-        where = ("South Korea takes the people Japan deports" if policy.south_korea_accepts_deportees
-                 else "South Korea refuses them, so they wait in Ōmura detention centre")
+        where = (
+            "South Korea takes the people Japan deports"
+            if policy.south_korea_accepts_deportees
+            else "South Korea refuses them, so they wait in Ōmura detention centre"
+        )
         lines.append(f"Japan can deport Koreans who break the law or are destitute; {where}.")
     if policy.third_country_for_deportees > 0:
         lines.append("People facing deportation may go to another country instead.")
@@ -143,8 +178,10 @@ def describe_policy(policy: Policy) -> list[str]:
     if policy.soren_pressure >= 0.8:
         lines.append("Sōren organises the registrations and presses its members to go.")
     if policy.bad_news > 0:
-        lines.append(f"About {policy.bad_news:.0%} of the letters from those who left tell of "
-                     "hunger and hardship; families and friends hear of them.")
+        lines.append(
+            f"About {policy.bad_news:.0%} of the letters from those who left tell of "
+            "hunger and hardship; families and friends hear of them."
+        )
     if policy.letters_published > 0:
         lines.append("Japan publishes what it knows about the hardship in the North.")
     elif policy.bad_news > 0:
@@ -153,15 +190,21 @@ def describe_policy(policy: Policy) -> list[str]:
         if policy.confirmation_privacy >= 0.5:
             lines.append("Each family confirms in private that it wants to go.")
         else:
-            lines.append("The Red Cross checks 'free will' family by family, in rooms without "
-                         "doors, often within earshot of Sōren officials.")
-    lines.append("People who leave may come back to Japan." if policy.right_of_return
-                 else "It is a one-way journey: no one who leaves may come back.")
+            lines.append(
+                "The Red Cross checks 'free will' family by family, in rooms without "
+                "doors, often within earshot of Sōren officials."
+            )
+    lines.append(
+        "People who leave may come back to Japan."
+        if policy.right_of_return
+        else "It is a one-way journey: no one who leaves may come back."
+    )
     if policy.impoverished_only:
         lines.append("Only poor families may register to leave.")
     if policy.convict_expulsion > 0:
-        lines.append("Prisoners with long sentences are to be expelled, to the North if Seoul "
-                     "refuses them.")
+        lines.append(
+            "Prisoners with long sentences are to be expelled, to the North if Seoul refuses them."
+        )
     return lines
 
 
@@ -206,13 +249,21 @@ class AftermathView:
 
     def documented(self) -> list[tuple[Figure, float]]:
         """The documented after-arrival figures in persons, each with this run's value."""
-        return [(f, self.at(f.series, f.year)) for f in aftermath_figures()
-                if f.unit == "persons" and f.series in self.table]
+        return [
+            (f, self.at(f.series, f.year))
+            for f in aftermath_figures()
+            if f.unit == "persons" and f.series in self.table
+        ]
 
 
-def aftermath_of_departures(scenario: Scenario, months: np.ndarray,
-                            departures: dict[str, np.ndarray], seed: int, replication: int = 0,
-                            per_person: float = 1.0) -> AftermathView:
+def aftermath_of_departures(
+    scenario: Scenario,
+    months: np.ndarray,
+    departures: dict[str, np.ndarray],
+    seed: int,
+    replication: int = 0,
+    per_person: float = 1.0,
+) -> AftermathView:
     """Run the after-arrival stage on one replication's monthly departures by group.
 
     ``departures[name]`` holds, for each of ``GROUP_METRICS``, the persons who sailed in each of
@@ -220,13 +271,17 @@ def aftermath_of_departures(scenario: Scenario, months: np.ndarray,
     one-replication call of ``simulate_aftermath``), so the page shows what ``repatriation run``
     with that seed would give replication ``replication`` for the same departures."""
     months = np.asarray(months)
-    metrics = {name: np.asarray(departures[name], dtype=np.int64).reshape(1, len(months))
-               for name in GROUP_METRICS}
-    run = RunResult(months=months, replications=np.array([replication]), metrics=metrics,
-                    households=0, people=0)
+    metrics = {
+        name: np.asarray(departures[name], dtype=np.int64).reshape(1, len(months))
+        for name in GROUP_METRICS
+    }
+    run = RunResult(
+        months=months, replications=np.array([replication]), metrics=metrics, households=0, people=0
+    )
     result = simulate_aftermath(scenario, run, seed)
-    table = pd.DataFrame({"year": result.years,
-                          **{name: result.series[name][0] * per_person for name in SERIES}})
+    table = pd.DataFrame(
+        {"year": result.years, **{name: result.series[name][0] * per_person for name in SERIES}}
+    )
     key = tuple(int(metrics[name].sum()) for name in GROUP_METRICS)
     return AftermathView(table, sum(key) * per_person, per_person, key, next(_versions))
 
@@ -238,12 +293,18 @@ def aftermath_view(model: DemoModel) -> AftermathView | None:
         return None
     collected = model.datacollector.model_vars
     count = len(collected.get(GROUP_METRICS[0], []))
-    departures = {name: np.asarray(collected.get(name, []), dtype=np.int64)
-                  for name in GROUP_METRICS}
+    departures = {
+        name: np.asarray(collected.get(name, []), dtype=np.int64) for name in GROUP_METRICS
+    }
     key = tuple(int(departures[name].sum()) for name in GROUP_METRICS)
     cached = model.aftermath_cache
     if cached is None or cached.key != key:
         model.aftermath_cache = aftermath_of_departures(
-            model.spec, model.months[:count], departures, model.run_seed, model.replication,
-            model.people_per_person)
+            model.spec,
+            model.months[:count],
+            departures,
+            model.run_seed,
+            model.replication,
+            model.people_per_person,
+        )
     return model.aftermath_cache

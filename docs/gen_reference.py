@@ -70,7 +70,7 @@ def _is_month(field: FieldInfo) -> bool:
         if getattr(item, "return_type", None) is str and callable(func):
             try:
                 return bool(re.fullmatch(r"\d{4}-\d{2}", func(1959 * 12 + 11)))
-            except Exception:  # noqa: BLE001 - not a month serializer
+            except Exception:
                 return False
     return False
 
@@ -105,14 +105,16 @@ def type_text(field: FieldInfo) -> str:
     if origin is list:
         return "list of text" if typing.get_args(annotation)[0] is str else "list"
     return {bool: "true or false", int: "whole number", float: "number", str: "text"}.get(
-        annotation, getattr(annotation, "__name__", str(annotation)))
+        annotation, getattr(annotation, "__name__", str(annotation))
+    )
 
 
 def _number(value: typing.Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, int) or (isinstance(value, float) and value.is_integer()
-                                  and abs(value) >= 10_000):
+    if isinstance(value, int) or (
+        isinstance(value, float) and value.is_integer() and abs(value) >= 10_000
+    ):
         # thousands separators only from 10,000, so that years read as years
         return f"{int(value):,}" if abs(value) >= 10_000 else str(int(value))
     if isinstance(value, float):
@@ -203,8 +205,10 @@ def docstring(model: type[BaseModel]) -> str:
 
 
 def key_table(model: type[BaseModel], children: dict[str, str]) -> list[str]:
-    lines = ["| key | type | unit | allowed range | default | meaning |",
-             "|---|---|---|---|---|---|"]
+    lines = [
+        "| key | type | unit | allowed range | default | meaning |",
+        "|---|---|---|---|---|---|",
+    ]
     for name, field in model.model_fields.items():
         key = field.alias or name
         kind = type_text(field)
@@ -213,15 +217,24 @@ def key_table(model: type[BaseModel], children: dict[str, str]) -> list[str]:
             kind = f"[table](#{anchor(children[name])})"
             if not meaning:  # a section without a description: the first sentence of its
                 meaning = _first_sentence(docstring(_submodel(field)))  # model's docstring
-        lines.append(f"| `{key}` | {kind} | {unit_text(field)} | {range_text(field)} | "
-                     f"{default_text(field)} | {meaning} |")
+        lines.append(
+            f"| `{key}` | {kind} | {unit_text(field)} | {range_text(field)} | "
+            f"{default_text(field)} | {meaning} |"
+        )
     return lines
 
 
 def page() -> str:
     tables = sections(Scenario)
-    step = next((s for _, m in tables for f in m.model_fields.values()
-                 if (s := _step_model(f)) is not None), None)
+    step = next(
+        (
+            s
+            for _, m in tables
+            for f in m.model_fields.values()
+            if (s := _step_model(f)) is not None
+        ),
+        None,
+    )
     module = Scenario.__module__.replace(".", "/") + ".py"
     out = [
         "# Scenario file reference",
@@ -254,8 +267,11 @@ def page() -> str:
             "",
         ]
     for dotted, model in tables:
-        children = {name: f"{dotted}.{name}" for name, field in model.model_fields.items()
-                    if _submodel(field) is not None}
+        children = {
+            name: f"{dotted}.{name}"
+            for name, field in model.model_fields.items()
+            if _submodel(field) is not None
+        }
         out += [f"## `[{dotted}]` {{ #{anchor(dotted)} }}", ""]
         if doc := docstring(model):
             out += [doc, ""]

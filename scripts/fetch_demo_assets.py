@@ -23,8 +23,12 @@ from solara.server import settings
 CDN_REFERENCE = re.compile(r"(?:\{\{cdn\}\}|getCdn\(\)\})/((?:@[\w.-]+/)?[\w.-]+@[\w.-]+)/")
 # The files of Solara that name what the demo page loads: the page template, the grid layout of
 # Mesa's SolaraViz, and the Markdown component (which loads requirejs).
-SOURCES = ["server/templates/solara.html.j2", "widgets/vue/gridlayout.vue",
-           "widgets/vue/gridlayout_v3.vue", "components/markdown.py"]
+SOURCES = [
+    "server/templates/solara.html.j2",
+    "widgets/vue/gridlayout.vue",
+    "widgets/vue/gridlayout_v3.vue",
+    "components/markdown.py",
+]
 
 
 def wanted() -> list[str]:
@@ -41,8 +45,11 @@ def fetch(spec: str, cache: Path) -> None:
     if (target / "package.json").is_file():
         return
     with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run(["npm", "pack", spec, "--silent", "--pack-destination", tmp], check=True,
-                       stdout=subprocess.DEVNULL)
+        subprocess.run(
+            ["npm", "pack", spec, "--silent", "--pack-destination", tmp],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
         (tarball,) = Path(tmp).glob("*.tgz")
         unpacked = Path(tmp) / "unpacked"
         with tarfile.open(tarball) as archive:
@@ -56,8 +63,11 @@ def fetch(spec: str, cache: Path) -> None:
 
 def main() -> int:
     if shutil.which("npm") is None:
-        print("fetch_demo_assets: npm not found; the browser demo needs Solara's assets "
-              "(install Node.js/npm, or allow access to cdn.jsdelivr.net)", file=sys.stderr)
+        print(
+            "fetch_demo_assets: npm not found; the browser demo needs Solara's assets "
+            "(install Node.js/npm, or allow access to cdn.jsdelivr.net)",
+            file=sys.stderr,
+        )
         return 1
     cache = Path(settings.assets.proxy_cache_dir)
     for spec in wanted():

@@ -22,23 +22,25 @@ upstream. The gates and rates are the ``[aftermath]`` section of a scenario (sch
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
 from .population import DEPARTURE_GROUPS
 from .result import GROUP_METRICS, RunResult
 from .schedules import yearly_values
-from .schema import Aftermath, Scenario
+from .schema import Scenario
+from .schema_aftermath import Aftermath
 from .streams import AFTERMATH, branch_streams
 
 # Groups of persons followed: the five departure groups (generation 0), then descendants by
 # lineage (a Japanese spouse's family or not) and generation 1, 2, 3 and 4 or more.
 FIRST_GENERATION = DEPARTURE_GROUPS
 LINEAGES = ("korean", "japanese_family")
-GROUPS = FIRST_GENERATION + tuple(f"{lineage}_generation_{g}" for lineage in LINEAGES
-                                  for g in (1, 2, 3, 4))
+GROUPS = FIRST_GENERATION + tuple(
+    f"{lineage}_generation_{g}" for lineage in LINEAGES for g in (1, 2, 3, 4)
+)
 G = len(GROUPS)
 GENERATION = np.array([0] * 5 + [1, 2, 3, 4] * 2)
 JAPANESE_FAMILY = np.array([False, False, True, True, True] + [False] * 4 + [True] * 4)
@@ -134,17 +136,22 @@ class _Rates:
         a = scenario.aftermath
         years = a.years
         cohorts = (int(years[-1]) - FIRST_COHORT_YEAR) // COHORT_YEARS + 1
-        lev = {name: yearly_values(getattr(a.levers, name), years)
-               for name in type(a.levers).model_fields}
+        lev = {
+            name: yearly_values(getattr(a.levers, name), years)
+            for name in type(a.levers).model_fields
+        }
         ages = years[:, None] - (FIRST_COHORT_YEAR + COHORT_YEARS * np.arange(cohorts) + 2)[None, :]
         age = np.maximum(ages, 0).astype(float)
-        hazard = a.mortality_level * np.exp(a.mortality_slope * age) + a.child_mortality * 0.6 ** age
+        hazard = a.mortality_level * np.exp(a.mortality_slope * age) + a.child_mortality * 0.6**age
         hazard = hazard * lev["famine_mortality"][:, None]
         shape = (len(years), G, cohorts)
 
         def cells(per_year: np.ndarray, per_group=1.0, per_cohort=1.0) -> np.ndarray:
-            value = (np.asarray(per_year)[:, None, None] * np.asarray(per_group, float)[..., None]
-                     * per_cohort)
+            value = (
+                np.asarray(per_year)[:, None, None]
+                * np.asarray(per_group, float)[..., None]
+                * per_cohort
+            )
             return np.ascontiguousarray(np.broadcast_to(np.minimum(value, 1.0), shape))
 
         death = 1.0 - np.exp(-hazard)
@@ -153,20 +160,35 @@ class _Rates:
         right_of_return = yearly_values(scenario.levers.right_of_return, years)
         chance = {
             # Deaths of every state at once: prison's own rate in the prison row.
-            "death": np.ascontiguousarray(np.broadcast_to(
-                np.where(np.arange(len(STATES))[None, :, None, None] == PRISON,
-                         prison_death[:, None, None, :], death[:, None, None, :]),
-                (len(years), len(STATES), G, cohorts))),
-            "persecution": cells(lev["persecution"], np.where(DEPORTEE, a.deportee_persecution, 1.0)),
+            "death": np.ascontiguousarray(
+                np.broadcast_to(
+                    np.where(
+                        np.arange(len(STATES))[None, :, None, None] == PRISON,
+                        prison_death[:, None, None, :],
+                        death[:, None, None, :],
+                    ),
+                    (len(years), len(STATES), G, cohorts),
+                )
+            ),
+            "persecution": cells(
+                lev["persecution"], np.where(DEPORTEE, a.deportee_persecution, 1.0)
+            ),
             "escape": cells(lev["escape"], 1.0, of_age),
             "return": cells(a.return_rate * right_of_return, MAY_RETURN),
             "japan_mission_entry": cells(lev["japan_mission_entry"], ACCEPTED_BY_JAPAN),
             "japan_outside_custody": cells(lev["japan_outside_custody"], ACCEPTED_BY_JAPAN),
             "japan_private_route": cells(lev["japan_private_route"], ACCEPTED_BY_JAPAN),
         }
-        scalar = {name: lev[name] for name in
-                  ("fertility", "china_arrest", "south_korea_route", "china_mission_exit",
-                   "japanese_family_resettlement")}
+        scalar = {
+            name: lev[name]
+            for name in (
+                "fertility",
+                "china_arrest",
+                "south_korea_route",
+                "china_mission_exit",
+                "japanese_family_resettlement",
+            )
+        }
         scalar["right_of_return"] = right_of_return
         return cls(years, cohorts, ages, chance, scalar, a)
 
@@ -187,20 +209,29 @@ def arrivals_by_year(result: RunResult, years: np.ndarray) -> np.ndarray:
 def simulate_aftermath(scenario: Scenario, result: RunResult, seed: int) -> AftermathResult:
     """Follow a run's departures to ``scenario.aftermath.end_year``, one stream per replication."""
     if scenario.aftermath is None:
-        raise ValueError(f"scenario '{scenario.name}' has no [aftermath] section "
-                         "(scenarios/historical.toml has one; extend it)")
+        raise ValueError(
+            f"scenario '{scenario.name}' has no [aftermath] section "
+            "(scenarios/historical.toml has one; extend it)"
+        )
     rates = _Rates.of(scenario)
     arrivals = arrivals_by_year(result, rates.years)
-    runs = [_follow(arrivals[i], rates, stream)
-            for i, stream in enumerate(aftermath_streams(seed, result.replications))]
+    runs = [
+        _follow(arrivals[i], rates, stream)
+        for i, stream in enumerate(aftermath_streams(seed, result.replications))
+    ]
     series = {name: np.stack([run[0][name] for run in runs]) for name in SERIES}
-    return AftermathResult(rates.years, np.asarray(result.replications), series,
-                           np.stack([run[1] for run in runs]),
-                           np.cumsum(arrivals.sum(axis=2), axis=1))
+    return AftermathResult(
+        rates.years,
+        np.asarray(result.replications),
+        series,
+        np.stack([run[1] for run in runs]),
+        np.cumsum(arrivals.sum(axis=2), axis=1),
+    )
 
 
-def _arrival_cells(arrived: np.ndarray, year: int, cohorts: int,
-                   rng: np.random.Generator) -> np.ndarray:
+def _arrival_cells(
+    arrived: np.ndarray, year: int, cohorts: int, rng: np.random.Generator
+) -> np.ndarray:
     """Persons arriving this year by (group, birth cohort), ages drawn by group."""
     cells = np.zeros((G, cohorts), dtype=np.int64)
     for g, name in enumerate(FIRST_GENERATION):
@@ -213,10 +244,18 @@ def _arrival_cells(arrived: np.ndarray, year: int, cohorts: int,
     return cells
 
 
-_TOTALS = ("escaped", "caught_and_returned", "resettled_japan", "resettled_south_korea",
-           "japanese_nationals_resettled_japan", "left_missions_for_japan",
-           "returned_by_right_of_return",
-           "resettled_by_programme", "born", "died")
+_TOTALS = (
+    "escaped",
+    "caught_and_returned",
+    "resettled_japan",
+    "resettled_south_korea",
+    "japanese_nationals_resettled_japan",
+    "left_missions_for_japan",
+    "returned_by_right_of_return",
+    "resettled_by_programme",
+    "born",
+    "died",
+)
 
 
 def _follow(arrivals: np.ndarray, rates: _Rates, rng: np.random.Generator):
@@ -273,8 +312,9 @@ def _follow(arrivals: np.ndarray, rates: _Rates, rng: np.random.Generator):
             # Only those who wish it: the programme stops once a cell's wishing share has gone.
             wishing = np.maximum(a.japanese_family_wish * (north + programme) - programme, 0)
             share = np.divide(wishing, north, out=np.zeros(north.shape), where=north > 0)
-            chance = np.minimum(q["japanese_family_resettlement"][y] * share
-                                * JAPANESE_FAMILY[:, None], 1.0)
+            chance = np.minimum(
+                q["japanese_family_resettlement"][y] * share * JAPANESE_FAMILY[:, None], 1.0
+            )
             moved = move(north, training, chance)
             programme += moved
             to_japan(moved, "resettled_by_programme")
@@ -286,7 +326,9 @@ def _follow(arrivals: np.ndarray, rates: _Rates, rng: np.random.Generator):
             totals["caught_and_returned"] += int(move(china, prison, q["china_arrest"][y]).sum())
             move(china, mission, p["japan_mission_entry"][y])
             move(china, mission, p["japan_outside_custody"][y])
-            totals["resettled_south_korea"] += int(move(china, south, q["south_korea_route"][y]).sum())
+            totals["resettled_south_korea"] += int(
+                move(china, south, q["south_korea_route"][y]).sum()
+            )
             to_japan(move(china, japan, p["japan_private_route"][y]))
         # Leaving China under Japan's protection; finishing training in Japan.
         if mission.any():

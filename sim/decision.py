@@ -130,8 +130,12 @@ def soren_norm(soren_tie: np.ndarray, policy: Policy, w: DecisionWeights) -> np.
 
 
 def updated_belief(
-    belief: np.ndarray, soren_tie: np.ndarray, policy: Policy, p: Process,
-    letters: np.ndarray | None = None, out: np.ndarray | None = None,
+    belief: np.ndarray,
+    soren_tie: np.ndarray,
+    policy: Policy,
+    p: Process,
+    letters: np.ndarray | None = None,
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
     """Belief that life in the North is good (0..1) after a month of propaganda, publication and
     letters; written into ``out`` if given (it may be ``belief`` itself).
@@ -191,13 +195,14 @@ class Features:
 
     @classmethod
     def of(cls, pop: Population, destitution_fear: float) -> Features:
-        f32 = lambda a: np.asarray(a, dtype=np.float32)  # noqa: E731
+        f32 = lambda a: np.asarray(a, dtype=np.float32)
         return cls(
             on_welfare=f32(pop.on_welfare),
             welfare_cut_rank=f32(pop.welfare_cut_rank),
             jobless=f32(~pop.employed),
-            deportation_exposure=f32(deportation_exposure(pop.legal_status, pop.on_welfare,
-                                                          destitution_fear)),
+            deportation_exposure=f32(
+                deportation_exposure(pop.legal_status, pop.on_welfare, destitution_fear)
+            ),
             convict=f32(pop.legal_status == CONVICT),
             family_ties=f32(pop.family_ties),
             japanese_spouse=f32(pop.japanese_spouse),
@@ -206,7 +211,9 @@ class Features:
         )
 
 
-def population_logit(f: Features, belief: np.ndarray, policy: Policy, w: DecisionWeights) -> np.ndarray:
+def population_logit(
+    f: Features, belief: np.ndarray, policy: Policy, w: DecisionWeights
+) -> np.ndarray:
     """``household_logit`` for every household of a population (float32 when belief is)."""
     welfare_cut = f.on_welfare * (f.welfare_cut_rank < policy.welfare_cut_share)
     att = attitude(
@@ -231,7 +238,9 @@ def peer_weight(degree: np.ndarray, w: DecisionWeights) -> np.ndarray:
 
 
 def network_logit(
-    base: np.ndarray, engaged_neighbours: np.ndarray, per_neighbour: np.ndarray,
+    base: np.ndarray,
+    engaged_neighbours: np.ndarray,
+    per_neighbour: np.ndarray,
     out: np.ndarray | None = None,
 ) -> np.ndarray:
     """Full propensity: the household's logit plus peer pressure (``per_neighbour`` times the
@@ -247,8 +256,9 @@ def hearsay_letters(departed_neighbours: np.ndarray, hearsay: float) -> np.ndarr
     Word of the returnees' letters is taken to spread through family and Soren networks, not
     only to the returnees' neighbours (a modelling assumption: no document says how far). Each
     household hears ``hearsay`` times the letters that an average household of its replication
-    gets directly, i.e. the mean number of departed neighbours over the last axis (households). The counts are whole numbers, summed exactly in
-    float64, so the result does not depend on the order of the households. Shape: the input's,
+    gets directly, i.e. the mean number of departed neighbours over the last axis (households).
+    The counts are whole numbers, summed exactly in float64, so the result does not depend on the
+    order of the households. Shape: the input's,
     with a last axis of length 1; float32.
     """
     counts = np.asarray(departed_neighbours)
@@ -262,7 +272,8 @@ def intend_probability(logit: np.ndarray, out: np.ndarray | None = None) -> np.n
 
 
 def doubt(logit: np.ndarray, threshold: float) -> np.ndarray:
-    """How much a household that meant to leave doubts it now (0..1): high when propensity is low."""
+    """How much a household that meant to leave doubts it now (0..1): high when propensity is
+    low."""
     return sigmoid(threshold - logit)
 
 
@@ -300,5 +311,7 @@ def withdrawal_probability(doubt_level: np.ndarray, privacy: float, p: Process) 
 
 def deportation_probability(policy: Policy, p: Process) -> float:
     """Monthly chance a deportable household is removed to South Korea or a third country."""
-    destination = min(policy.south_korea_accepts_deportees + policy.third_country_for_deportees, 1.0)
+    destination = min(
+        policy.south_korea_accepts_deportees + policy.third_country_for_deportees, 1.0
+    )
     return p.deportation_rate * policy.enforcement * (1.0 - policy.special_status) * destination

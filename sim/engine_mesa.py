@@ -25,9 +25,9 @@ from __future__ import annotations
 
 import networkx as nx
 import numpy as np
-from tqdm import tqdm
 from mesa import DataCollector, Model
 from mesa.discrete_space import FixedAgent, Network
+from tqdm import tqdm
 
 from . import decision
 from .decision import Features, Policy
@@ -84,8 +84,9 @@ class Household(FixedAgent):
 
     def decide(self) -> None:
         model, policy, w, p = self.model, self.model.policy, self.model.w, self.model.p
-        self.belief = decision.updated_belief(self.belief, self.features.soren_tie, policy, p,
-                                              self.letters_received())
+        self.belief = decision.updated_belief(
+            self.belief, self.features.soren_tie, policy, p, self.letters_received()
+        )
         base = decision.population_logit(self.features, self.belief, policy, w)
         self.logit = self.propensity(base)
         u = model.draws[self.index]
@@ -99,9 +100,10 @@ class Household(FixedAgent):
                 self.next_state = REGISTERED
             elif decision.reverts(u, doubt, p):
                 self.next_state = SETTLED
-        elif self.state == REGISTERED:
-            if decision.cancels(u, decision.doubt(self.logit, p.doubt_threshold), p):
-                self.next_state = CANCELLED
+        elif self.state == REGISTERED and decision.cancels(
+            u, decision.doubt(self.logit, p.doubt_threshold), p
+        ):
+            self.next_state = CANCELLED
 
     def letters_received(self) -> np.float32 | None:
         """Letters of hardship this month, from neighbours who left and heard of second-hand
@@ -163,9 +165,16 @@ class Household(FixedAgent):
 class RepatriationModel(Model):
     """Households of one replication deciding month by month under a scenario's policies."""
 
-    def __init__(self, scenario: Scenario, seed: int = 1959, replication: int = 0,
-                 scale: float = 0.01, population: Population | None = None, layout=None,
-                 household_type: type[Household] = Household):
+    def __init__(
+        self,
+        scenario: Scenario,
+        seed: int = 1959,
+        replication: int = 0,
+        scale: float = 0.01,
+        population: Population | None = None,
+        layout=None,
+        household_type: type[Household] = Household,
+    ):
         super().__init__(rng=mesa_seed(seed, replication))
         # (Mesa's Model reserves the name `scenario` for its own Scenario objects.)
         self.spec, self.scale, self.replication = scenario, scale, replication
@@ -173,7 +182,8 @@ class RepatriationModel(Model):
         self.timeline = scenario.timeline()
         self.months = scenario.months
         self.population = population or generate_population(
-            scenario.population, scale, population_stream(seed))
+            scenario.population, scale, population_stream(seed)
+        )
         self.draw_stream = replication_streams(seed, [replication])[0]
 
         pop = self.population
@@ -219,7 +229,8 @@ class RepatriationModel(Model):
         if policy.bad_news > 0:  # letters heard of second-hand: the same for every household
             self.heard = decision.hearsay_letters(
                 np.array([h.departed_neighbours for h in self.households], dtype=np.float32),
-                self.p.hearsay)[0]
+                self.p.hearsay,
+            )[0]
         self.draws = self.draw_stream.random(len(self.households), dtype=np.float32)
 
         registered_at_start = [h for h in self.households if h.state == REGISTERED]
@@ -275,19 +286,32 @@ def _reporter(name: str):
     return lambda model: model.flows[name]
 
 
-def simulate_mesa(scenario: Scenario, seed: int, replications: int | list[int], scale: float = 0.01,
-                  population: Population | None = None, progress: bool = False,
-                  household_type: type[Household] = Household) -> RunResult:
+def simulate_mesa(
+    scenario: Scenario,
+    seed: int,
+    replications: int | list[int],
+    scale: float = 0.01,
+    population: Population | None = None,
+    progress: bool = False,
+    household_type: type[Household] = Household,
+) -> RunResult:
     """Run replications with the Mesa engine; same result as ``engine_numpy.simulate``."""
     reps = list(range(replications)) if isinstance(replications, int) else list(replications)
-    population = population or generate_population(scenario.population, scale,
-                                                   population_stream(seed))
+    population = population or generate_population(
+        scenario.population, scale, population_stream(seed)
+    )
     result = RunResult.empty(scenario.months, reps, population.households, population.people)
-    bar = tqdm(total=len(reps) * len(scenario.months), desc=f"{scenario.name} (mesa)", unit="month",
-               disable=not progress, leave=False)
+    bar = tqdm(
+        total=len(reps) * len(scenario.months),
+        desc=f"{scenario.name} (mesa)",
+        unit="month",
+        disable=not progress,
+        leave=False,
+    )
     for row, k in enumerate(reps):
-        model = RepatriationModel(scenario, seed, k, scale, population,
-                                  household_type=household_type)
+        model = RepatriationModel(
+            scenario, seed, k, scale, population, household_type=household_type
+        )
         while model.running:
             model.step()
             bar.update()

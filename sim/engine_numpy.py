@@ -1,4 +1,4 @@
-"""The vectorised engine: every household of many replications in arrays of shape (reps, households).
+"""The vectorised engine: every household of many replications in arrays (reps, households).
 
 Each month, for every replication at once:
 
@@ -22,7 +22,7 @@ replication (and every scenario compared with the same seed) sees the same house
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from tqdm import tqdm
@@ -66,8 +66,9 @@ def simulate(
         population = generate_population(scenario.population, scale, population_stream(seed))
     engine = _Engine(scenario, population, replication_streams(seed, reps), scale)
     months = scenario.months
-    for t in tqdm(range(len(months)), desc=scenario.name, unit="month", disable=not progress,
-                  leave=False):
+    for t in tqdm(
+        range(len(months)), desc=scenario.name, unit="month", disable=not progress, leave=False
+    ):
         engine.step(t)
         if check_invariants:
             engine.check_stocks()
@@ -88,8 +89,9 @@ class _Engine:
     households that are intending, registered, or moving this month.
     """
 
-    def __init__(self, scenario: Scenario, pop: Population, streams: list[np.random.Generator],
-                 scale: float):
+    def __init__(
+        self, scenario: Scenario, pop: Population, streams: list[np.random.Generator], scale: float
+    ):
         self.scenario, self.pop, self.streams, self.scale = scenario, pop, streams, scale
         self.w, self.p = scenario.decision, scenario.process
         self.timeline = scenario.timeline()
@@ -122,7 +124,7 @@ class _Engine:
 
     def step(self, t: int) -> None:
         policy = Policy.at(self.timeline, t)
-        w, p, pop, state = self.w, self.p, self.pop, self.state
+        w, p, state = self.w, self.p, self.state
         rec = {name: values[:, t] for name, values in self.recorded.items()}
 
         letters = None
@@ -131,11 +133,13 @@ class _Engine:
             letters = decision.letters_received(self.departed_neighbours, policy.bad_news, heard)
             if self.belief.ndim == 1:  # one row shared by the replications until letters come
                 self.belief = np.repeat(self.belief[np.newaxis], self.R, axis=0)
-        self.belief = decision.updated_belief(self.belief, self.features.soren_tie, policy, p,
-                                              letters, out=self.belief)
+        self.belief = decision.updated_belief(
+            self.belief, self.features.soren_tie, policy, p, letters, out=self.belief
+        )
         base = decision.population_logit(self.features, self.belief, policy, w)
-        logit = decision.network_logit(base, self.engaged_neighbours, self.per_neighbour,
-                                       out=self.logit)
+        logit = decision.network_logit(
+            base, self.engaged_neighbours, self.per_neighbour, out=self.logit
+        )
         for r, stream in enumerate(self.streams):
             stream.random(dtype=np.float32, out=self.draws[r])
         u = self.draws
@@ -209,8 +213,9 @@ class _Engine:
             hit = h[(self.state[r, h] <= REGISTERED) & (stream.random(len(h)) < chance)]
             for source in (SETTLED, INTENDING, REGISTERED):
                 of_source = hit[self.state[r, hit] == source]
-                moved = self._move((np.full(len(of_source), r), of_source), source, DEPORTED,
-                                   rec["deported"])
+                moved = self._move(
+                    (np.full(len(of_source), r), of_source), source, DEPORTED, rec["deported"]
+                )
                 if source == REGISTERED:
                     self._spread(self.engaged_neighbours, moved, -1.0)
 
@@ -225,19 +230,24 @@ class _Engine:
             if len(households) == 0:
                 continue
             # First come, first served; a random order among those who registered the same month.
-            order = np.lexsort((stream.random(len(households)), self.registered_month[r, households]))
+            order = np.lexsort(
+                (stream.random(len(households)), self.registered_month[r, households])
+            )
             boarding = order[np.cumsum(self.size[households[order]]) <= capacity]
             withdraw = stream.random(len(boarding)) < decision.withdrawal_probability(
                 doubts[boarding], policy.confirmation_privacy, self.p
             )
             withdrawn, gone = households[boarding[withdraw]], households[boarding[~withdraw]]
 
-            moved = self._move((np.full(len(withdrawn), r), withdrawn), REGISTERED, CANCELLED,
-                               rec["cancellations"])
+            moved = self._move(
+                (np.full(len(withdrawn), r), withdrawn), REGISTERED, CANCELLED, rec["cancellations"]
+            )
             rec["confirmation_withdrawals"][r] += self.size[withdrawn].sum()
             self._spread(self.engaged_neighbours, moved, -1.0)
 
-            moved = self._move((np.full(len(gone), r), gone), REGISTERED, DEPARTED, rec["departures"])
+            moved = self._move(
+                (np.full(len(gone), r), gone), REGISTERED, DEPARTED, rec["departures"]
+            )
             rec["departing_households"][r] += len(gone)
             rec["deportee_departures"][r] += self.pop.deportees[gone].sum()
             rec["detainee_departures"][r] += (self.pop.legal_status[gone] == DETAINEE).sum()
@@ -252,8 +262,12 @@ class _Engine:
         for s in range(len(STATE_NAMES)):
             recount = ((self.state == s) * self.size).sum(axis=1)
             if not np.array_equal(recount, self.stocks[:, s]):
-                raise AssertionError(f"stock of {STATE_NAMES[s]} drifted: {recount} vs {self.stocks[:, s]}")
+                raise AssertionError(
+                    f"stock of {STATE_NAMES[s]} drifted: {recount} vs {self.stocks[:, s]}"
+                )
 
 
-def _pick(indices: tuple[np.ndarray, np.ndarray], mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _pick(
+    indices: tuple[np.ndarray, np.ndarray], mask: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     return indices[0][mask], indices[1][mask]

@@ -10,9 +10,9 @@ after-arrival stage: a series read at the end of a year.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
-from typing import Callable
 
 import numpy as np
 
@@ -60,28 +60,49 @@ def ratio(numerator: str, denominator: str, first: str, last: str) -> Callable:
 
 @cache
 def outcomes() -> dict[str, Outcome]:
-    """Every outcome of a run by name, the documented figures first (in the targets file's order)."""
-    table = {f.key: Outcome(f.key, f.label, "share" if f.is_share else "persons", f.values)
-             for f in figures()}
+    """Every outcome of a run by name, the documented figures first (in the file's order)."""
+    table = {
+        f.key: Outcome(f.key, f.label, "share" if f.is_share else "persons", f.values)
+        for f in figures()
+    }
 
     def add(key: str, label: str, unit: str, measure: Callable) -> None:
         table.setdefault(key, Outcome(key, label, unit, measure))
 
-    add("deportee_share", "share of deportees among the persons who left, 1959-12..1984-07",
-        "share", ratio("deportee_departures", "departures", *PROJECT))
-    add("japanese_national_share",
+    add(
+        "deportee_share",
+        "share of deportees among the persons who left, 1959-12..1984-07",
+        "share",
+        ratio("deportee_departures", "departures", *PROJECT),
+    )
+    add(
+        "japanese_national_share",
         "share of Japanese nationals among the persons who left, 1959-12..1984-07",
-        "share", ratio("japanese_national_departures", "departures", *PROJECT))
+        "share",
+        ratio("japanese_national_departures", "departures", *PROJECT),
+    )
     for year in range(1959, 1985):
-        add(f"departures_{year}", f"departures in {year}", "persons",
-            total("departures", f"{year}-01", f"{year}-12"))
+        add(
+            f"departures_{year}",
+            f"departures in {year}",
+            "persons",
+            total("departures", f"{year}-01", f"{year}-12"),
+        )
     add("departures", "departures, Dec 1959 - Jul 1984", "persons", total("departures", *PROJECT))
     add("registrations", "registrations", "persons", total("registrations", *REGISTRATION_YEARS))
     add("cancellations", "cancellations", "persons", total("cancellations", *REGISTRATION_YEARS))
-    add("deportee_departures", "deportees among those who left", "persons",
-        total("deportee_departures", *PROJECT))
-    add("japanese_national_departures", "Japanese nationals among those who left", "persons",
-        total("japanese_national_departures", *PROJECT))
+    add(
+        "deportee_departures",
+        "deportees among those who left",
+        "persons",
+        total("deportee_departures", *PROJECT),
+    )
+    add(
+        "japanese_national_departures",
+        "Japanese nationals among those who left",
+        "persons",
+        total("japanese_national_departures", *PROJECT),
+    )
     return table
 
 
@@ -105,16 +126,29 @@ class AftermathOutcome:
 
 
 AFTERMATH_OUTCOMES: dict[str, AftermathOutcome] = {
-    o.key: o for o in (
-        AftermathOutcome("resettled_japan_2025", "resettled in Japan by 2025",
-                         "resettled_japan", 2025),
-        AftermathOutcome("japanese_nationals_resettled_japan_2025",
-                         "Japanese nationals resettled in Japan by 2025",
-                         "japanese_nationals_resettled_japan", 2025),
-        AftermathOutcome("resettled_south_korea_2025", "resettled in South Korea by 2025",
-                         "resettled_south_korea", 2025),
+    o.key: o
+    for o in (
+        AftermathOutcome(
+            "resettled_japan_2025", "resettled in Japan by 2025", "resettled_japan", 2025
+        ),
+        AftermathOutcome(
+            "japanese_nationals_resettled_japan_2025",
+            "Japanese nationals resettled in Japan by 2025",
+            "japanese_nationals_resettled_japan",
+            2025,
+        ),
+        AftermathOutcome(
+            "resettled_south_korea_2025",
+            "resettled in South Korea by 2025",
+            "resettled_south_korea",
+            2025,
+        ),
         AftermathOutcome("in_north_2025", "in the North in 2025", "in_north", 2025),
-        AftermathOutcome("in_japanese_missions_2010", "held in Japanese missions, end of 2010",
-                         "in_japanese_missions", 2010),
+        AftermathOutcome(
+            "in_japanese_missions_2010",
+            "held in Japanese missions, end of 2010",
+            "in_japanese_missions",
+            2010,
+        ),
     )
 }

@@ -9,7 +9,7 @@ median and 90% band across replications are reported in full-population persons.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -23,27 +23,38 @@ from .streams import population_stream
 from .tables import band
 
 # The outcomes a comparison reports by default (names of ``outcomes.outcomes()``).
-COMPARED = ("departures", "departures_1960", "registrations", "cancellations",
-            "deportee_departures", "japanese_national_departures")
+COMPARED = (
+    "departures",
+    "departures_1960",
+    "registrations",
+    "cancellations",
+    "deportee_departures",
+    "japanese_national_departures",
+)
 
 
 def difference_band(values, prefix: str = "difference") -> dict[str, float]:
     """Median and 90% band of paired differences: {prefix_p05, prefix_median, prefix_p95}."""
     low, mid, high = band(np.asarray(values, dtype=float)).values()
-    return {f"{prefix}_p05": float(low), f"{prefix}_median": float(mid),
-            f"{prefix}_p95": float(high)}
+    return {
+        f"{prefix}_p05": float(low),
+        f"{prefix}_median": float(mid),
+        f"{prefix}_p95": float(high),
+    }
 
 
-def paired_differences(baseline: RunResult, other: RunResult, scale: float,
-                       keys: Sequence[str] = COMPARED) -> pd.DataFrame:
+def paired_differences(
+    baseline: RunResult, other: RunResult, scale: float, keys: Sequence[str] = COMPARED
+) -> pd.DataFrame:
     """One row per outcome: the baseline's median and the band of ``other`` minus ``baseline``,
     replication by replication, in full-population persons (runs at ``scale``)."""
     rows = []
     for key in keys:
         base = measure(baseline, key) / scale
         diff = (measure(other, key) - measure(baseline, key)) / scale
-        rows.append({"outcome": key, "baseline_median": float(np.median(base)),
-                     **difference_band(diff)})
+        rows.append(
+            {"outcome": key, "baseline_median": float(np.median(base)), **difference_band(diff)}
+        )
     return pd.DataFrame(rows)
 
 
@@ -58,11 +69,19 @@ def check_paired(baseline: Scenario, scenarios: Sequence[Scenario]) -> None:
         if scenario.population != baseline.population:
             raise ValueError(
                 f"scenario '{scenario.name}' changes [population]; its households would differ "
-                "from the baseline's and the comparison would not be paired")
+                "from the baseline's and the comparison would not be paired"
+            )
 
 
-def compare(baseline: Scenario, other: Scenario, *, seed: int = 1959, replications: int = 20,
-            scale: float = 1.0, keys: Sequence[str] = COMPARED) -> pd.DataFrame:
+def compare(
+    baseline: Scenario,
+    other: Scenario,
+    *,
+    seed: int = 1959,
+    replications: int = 20,
+    scale: float = 1.0,
+    keys: Sequence[str] = COMPARED,
+) -> pd.DataFrame:
     """Run two scenarios with common random numbers; their paired differences by outcome.
 
     ``compare(load_scenario("historical"), load_scenario("no_welfare_cuts"), scale=0.1)``

@@ -1,10 +1,11 @@
 """The synthetic population: households of Korean residents of Japan in 1955.
 
 Each household gets its attributes from the documented shares and the scenario's parameters
-(see ``PopulationParameters`` in ``scenario.py``): size, Chosen/Kankoku registration, welfare
-receipt, work, legal status (settled, parolee, Omura detainee, long-sentence convict), Japanese spouse and the number of
-Japanese nationals, Soren tie strength, family ties, initial belief about the North, and its
-neighbours in a small-world social network (communities on a ring, a few ties rewired at random).
+(see ``PopulationParameters`` in ``schema.py``): size, Chosen/Kankoku registration, welfare
+receipt, work, legal status (settled, parolee, Omura detainee, long-sentence convict), Japanese
+spouse and the number of Japanese nationals, Soren tie strength, family ties, initial belief
+about the North, and its neighbours in a small-world social network (communities on a ring, a few
+ties rewired at random).
 All attributes are fixed for the run; what changes month by month lives in the engines.
 """
 
@@ -67,7 +68,9 @@ class Population:
         return self.on_welfare | ~self.employed
 
     def neighbours_of(self, household: int) -> np.ndarray:
-        return self.neighbours[self.neighbour_start[household] : self.neighbour_start[household + 1]]
+        return self.neighbours[
+            self.neighbour_start[household] : self.neighbour_start[household + 1]
+        ]
 
     def adjacency(self) -> sp.csr_array:
         n = self.households
@@ -75,18 +78,22 @@ class Population:
         return sp.csr_array((data, self.neighbours, self.neighbour_start), shape=(n, n))
 
     def departure_groups(self) -> np.ndarray:
-        """Persons of each household by ``DEPARTURE_GROUPS``: int64 (households, 5), rows sum to size."""
+        """Persons of each household by ``DEPARTURE_GROUPS``: int64 (households, 5); each row sums
+        to the household's size."""
         size = self.size.astype(np.int64)
         nationals = self.japanese_nationals.astype(np.int64)
         deportees = self.deportees.astype(np.int64)
         mixed = self.japanese_spouse
-        return np.stack([
-            np.where(mixed, 0, size - deportees),
-            np.where(mixed, 0, deportees),
-            mixed.astype(np.int64),
-            np.where(mixed, nationals - 1, 0),
-            np.where(mixed, size - nationals, 0),
-        ], axis=1)
+        return np.stack(
+            [
+                np.where(mixed, 0, size - deportees),
+                np.where(mixed, 0, deportees),
+                mixed.astype(np.int64),
+                np.where(mixed, nationals - 1, 0),
+                np.where(mixed, size - nationals, 0),
+            ],
+            axis=1,
+        )
 
     def nbytes(self) -> int:
         return sum(getattr(self, f.name).nbytes for f in fields(self))
@@ -116,7 +123,9 @@ def generate_population(
     candidates = np.flatnonzero(~japanese_spouse)
     n_detainees = int(round(params.detainees * scale))
     n_parolees = int(round(params.parolees * scale))
-    chosen = rng.choice(candidates, size=min(n_detainees + n_parolees, len(candidates)), replace=False)
+    chosen = rng.choice(
+        candidates, size=min(n_detainees + n_parolees, len(candidates)), replace=False
+    )
     legal_status[chosen[:n_detainees]] = DETAINEE
     legal_status[chosen[n_detainees:]] = PAROLEE
 
@@ -128,7 +137,9 @@ def generate_population(
     k = params.soren_tie_concentration
     soren_tie = rng.beta(mean * k, (1 - mean) * k).astype(np.float32)
 
-    family_ties = rng.beta(2 * params.family_ties_mean + 1e-9, 2 * (1 - params.family_ties_mean) + 1e-9, n)
+    family_ties = rng.beta(
+        2 * params.family_ties_mean + 1e-9, 2 * (1 - params.family_ties_mean) + 1e-9, n
+    )
     prior = params.belief_prior_mean
     belief_prior = rng.beta(4 * prior + 1e-9, 4 * (1 - prior) + 1e-9, n)
 

@@ -21,7 +21,7 @@ from .aftermath import SERIES, AftermathResult, value_at
 from .result import METRICS, RunResult
 from .scenario import read_toml
 from .schedules import month_index
-from .schema import AFTERMATH_START_YEAR
+from .schema_aftermath import AFTERMATH_START_YEAR
 
 TARGETS_FILE = Path(__file__).resolve().parent / "data" / "targets.toml"
 # How a [[target]] is read off a run: "total" sums a monthly flow over the period, "stock" reads a
@@ -104,13 +104,15 @@ class Figure:
                 return np.full(len(result.replications), np.nan)
             return result.metrics[self.metric][:, column[0]].astype(float)
         months = (result.months >= month_index(self.period[0])) & (
-            result.months <= month_index(self.period[1]))
+            result.months <= month_index(self.period[1])
+        )
         if self.kind == "total":
             return result.metrics[self.metric][:, months].sum(axis=1)
         registered = result.metrics["registrations"][:, months].sum(axis=1)
         cancelled = result.metrics["cancellations"][:, months].sum(axis=1)
-        return np.divide(cancelled, registered, out=np.full(len(registered), np.nan),
-                         where=registered > 0)
+        return np.divide(
+            cancelled, registered, out=np.full(len(registered), np.nan), where=registered > 0
+        )
 
     def full_scale(self, values: np.ndarray, scale: float) -> np.ndarray:
         """Values measured on a run at ``scale``, as full-population equivalents."""
@@ -144,8 +146,18 @@ def load_targets(path: str | Path = TARGETS_FILE) -> tuple[Figure, ...]:
     return tuple(figures)
 
 
-_COMMON = {"key", "label", "documented", "qualifier", "unit", "low", "high", "sources", "quote",
-           "tolerance_reason"}
+_COMMON = {
+    "key",
+    "label",
+    "documented",
+    "qualifier",
+    "unit",
+    "low",
+    "high",
+    "sources",
+    "quote",
+    "tolerance_reason",
+}
 
 
 def _common(entry: dict, allowed: set[str], units: tuple[str, ...]) -> dict:
@@ -159,17 +171,30 @@ def _common(entry: dict, allowed: set[str], units: tuple[str, ...]) -> dict:
     if entry["qualifier"] == "some" and entry["documented"] != entry["low"]:
         raise ValueError("a figure with no count ('some') has documented = low, the band's floor")
     if not entry["low"] <= entry["documented"] <= entry["high"] or entry["low"] >= entry["high"]:
-        raise ValueError(f"band [{entry['low']}, {entry['high']}] must hold the documented "
-                         f"{entry['documented']} and have a width")
-    return {"key": entry["key"], "label": entry["label"], "documented": entry["documented"],
-            "qualifier": entry["qualifier"], "unit": entry["unit"], "low": entry["low"],
-            "high": entry["high"], "sources": tuple(entry["sources"]),
-            "quote": entry.get("quote", ""), "tolerance_reason": entry.get("tolerance_reason", "")}
+        raise ValueError(
+            f"band [{entry['low']}, {entry['high']}] must hold the documented "
+            f"{entry['documented']} and have a width"
+        )
+    return {
+        "key": entry["key"],
+        "label": entry["label"],
+        "documented": entry["documented"],
+        "qualifier": entry["qualifier"],
+        "unit": entry["unit"],
+        "low": entry["low"],
+        "high": entry["high"],
+        "sources": tuple(entry["sources"]),
+        "quote": entry.get("quote", ""),
+        "tolerance_reason": entry.get("tolerance_reason", ""),
+    }
 
 
 def _repatriation(entry: dict) -> Figure:
-    common = _common(entry, _COMMON | {"period", "measure", "metric", "produced", "needs", "fit",
-                                       "stage"}, ("persons", "share"))
+    common = _common(
+        entry,
+        _COMMON | {"period", "measure", "metric", "produced", "needs", "fit", "stage"},
+        ("persons", "share"),
+    )
     if entry.get("stage", "repatriation") not in STAGES:
         raise ValueError(f"stage must be one of {STAGES}, got {entry['stage']!r}")
     if entry["measure"] not in MEASURES:
@@ -187,10 +212,16 @@ def _repatriation(entry: dict) -> Figure:
     if not produced and not entry.get("needs"):
         raise ValueError("a target not produced by the model must say what it 'needs'")
     common.update(low=float(common["low"]), high=float(common["high"]))
-    return Figure(**common, stage=entry.get("stage", "repatriation"), kind=entry["measure"],
-                  metric=entry.get("metric", ""), period=(first, last),
-                  fit=entry.get("fit", True) and produced, produced=produced,
-                  needs=entry.get("needs", ""))
+    return Figure(
+        **common,
+        stage=entry.get("stage", "repatriation"),
+        kind=entry["measure"],
+        metric=entry.get("metric", ""),
+        period=(first, last),
+        fit=entry.get("fit", True) and produced,
+        produced=produced,
+        needs=entry.get("needs", ""),
+    )
 
 
 def _aftermath(entry: dict) -> Figure:
@@ -203,8 +234,14 @@ def _aftermath(entry: dict) -> Figure:
         raise ValueError("unit must be 'persons', or 'ratio' with relative_to")
     if not AFTERMATH_START_YEAR <= entry["year"] <= 2100:
         raise ValueError(f"year {entry['year']} is outside {AFTERMATH_START_YEAR}..2100")
-    return Figure(**common, stage="aftermath", fit=False, series=entry["series"],
-                  year=int(entry["year"]), relative_to=relative_to)
+    return Figure(
+        **common,
+        stage="aftermath",
+        fit=False,
+        series=entry["series"],
+        year=int(entry["year"]),
+        relative_to=relative_to,
+    )
 
 
 @cache

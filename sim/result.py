@@ -51,18 +51,24 @@ class RunResult:
     people: int
 
     @classmethod
-    def empty(cls, months: np.ndarray, replications: list[int], households: int,
-              people: int) -> RunResult:
+    def empty(
+        cls, months: np.ndarray, replications: list[int], households: int, people: int
+    ) -> RunResult:
         """A result of zeros, for an engine to fill in month by month."""
-        metrics = {name: np.zeros((len(replications), len(months)), dtype=np.int64)
-                   for name in METRICS + GROUP_METRICS}
+        metrics = {
+            name: np.zeros((len(replications), len(months)), dtype=np.int64)
+            for name in METRICS + GROUP_METRICS
+        }
         return cls(np.asarray(months), np.array(replications), metrics, households, people)
 
     @classmethod
     def concatenate(cls, results: list[RunResult]) -> RunResult:
         """Several results of the same months as one, their replications one after another."""
         first = results[0]
-        return cls(first.months, np.concatenate([r.replications for r in results]),
-                   {name: np.concatenate([r.metrics[name] for r in results])
-                    for name in first.metrics},
-                   first.households, first.people)
+        return cls(
+            first.months,
+            np.concatenate([r.replications for r in results]),
+            {name: np.concatenate([r.metrics[name] for r in results]) for name in first.metrics},
+            first.households,
+            first.people,
+        )

@@ -20,30 +20,44 @@ import os
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
-from .version import __version__
 from .aftermath import AftermathResult
 from .result import RunResult
 from .schema import Scenario
 from .tables import aftermath_table, annual_table, monthly_table
+from .version import __version__
+
 
 def git_commit() -> str:
     here = Path(__file__).resolve().parent
     try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True,
-                                text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=here,
-                               capture_output=True, text=True, check=True).stdout.strip()
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=here,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
         return commit + ("-dirty" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
 
 
-def manifest(scenario: Scenario, scenario_path: Path, seed: int, result: RunResult, scale: float,
-             engine: str, wall_seconds: float) -> dict:
+def manifest(
+    scenario: Scenario,
+    scenario_path: Path,
+    seed: int,
+    result: RunResult,
+    scale: float,
+    engine: str,
+    wall_seconds: float,
+) -> dict:
     return {
         "scenario_name": scenario.name,
         "scenario_file": str(scenario_path),
@@ -70,12 +84,15 @@ def staged_directory(out: Path) -> Iterator[Path]:
     non-empty folder is refused, so a mistyped --out never deletes someone's files.
     """
     out = Path(out)
-    if out.exists() and not (out / "manifest.json").is_file():
-        if not out.is_dir() or any(out.iterdir()):
-            raise FileExistsError(
-                f"{out} exists and is not an output directory of this tool (no manifest.json); "
-                "choose another --out"
-            )
+    if (
+        out.exists()
+        and not (out / "manifest.json").is_file()
+        and (not out.is_dir() or any(out.iterdir()))
+    ):
+        raise FileExistsError(
+            f"{out} exists and is not an output directory of this tool (no manifest.json); "
+            "choose another --out"
+        )
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
     try:
@@ -86,8 +103,13 @@ def staged_directory(out: Path) -> Iterator[Path]:
         raise
 
 
-def write_run(out: Path, result: RunResult, run_manifest: dict, run_summary: dict,
-              aftermath: AftermathResult | None = None) -> Path:
+def write_run(
+    out: Path,
+    result: RunResult,
+    run_manifest: dict,
+    run_summary: dict,
+    aftermath: AftermathResult | None = None,
+) -> Path:
     """Write a run directory atomically; replace an earlier run directory at the same place.
 
     With an ``aftermath`` result the directory also holds
@@ -96,8 +118,9 @@ def write_run(out: Path, result: RunResult, run_manifest: dict, run_summary: dic
         annual_table(result).to_csv(staging / "annual.csv", index=False, float_format="%.6g")
         monthly_table(result).to_parquet(staging / "monthly.parquet", index=False)
         if aftermath is not None:
-            aftermath_table(aftermath).to_csv(staging / "aftermath.csv", index=False,
-                                              float_format="%.6g")
+            aftermath_table(aftermath).to_csv(
+                staging / "aftermath.csv", index=False, float_format="%.6g"
+            )
             run_manifest = {**run_manifest, "files": run_manifest["files"] + ["aftermath.csv"]}
         (staging / "summary.json").write_text(json.dumps(run_summary, indent=2))
         # The manifest is written last: a directory with a manifest is a complete run.

@@ -84,10 +84,15 @@ def _resolve(path: Path, chain: tuple[Path, ...], calibration: bool = True) -> t
 
 def _apply_calibration(path: Path, table: Any, raw: dict) -> dict:
     """Set the posterior's point in this file's own values; refuse a key written twice."""
-    if not isinstance(table, dict) or set(table) != {"posterior"} or not isinstance(
-            table["posterior"], str):
-        raise ScenarioError(f"{path}: key 'calibration': write only "
-                            f"posterior = \"file\" (a posterior written by `repatriation calibrate`)")
+    if (
+        not isinstance(table, dict)
+        or set(table) != {"posterior"}
+        or not isinstance(table["posterior"], str)
+    ):
+        raise ScenarioError(
+            f"{path}: key 'calibration': write only "
+            f'posterior = "file" (a posterior written by `repatriation calibrate`)'
+        )
     file = path.parent / table["posterior"]
     try:
         content = file.read_bytes()
@@ -96,25 +101,33 @@ def _apply_calibration(path: Path, table: Any, raw: dict) -> dict:
         if posterior.get("format") != "repatriation-posterior/1" or not isinstance(point, dict):
             raise ValueError("format")
     except FileNotFoundError:
-        raise ScenarioError(f"{path}: key 'calibration.posterior': {file} does not exist "
-                            "(run `repatriation calibrate` to write it)") from None
+        raise ScenarioError(
+            f"{path}: key 'calibration.posterior': {file} does not exist "
+            "(run `repatriation calibrate` to write it)"
+        ) from None
     except (ValueError, KeyError, TypeError, UnicodeDecodeError):
-        raise ScenarioError(f"{path}: key 'calibration.posterior': {file} is not a posterior "
-                            "file written by `repatriation calibrate`") from None
+        raise ScenarioError(
+            f"{path}: key 'calibration.posterior': {file} is not a posterior "
+            "file written by `repatriation calibrate`"
+        ) from None
     raw = json.loads(json.dumps(raw))  # a deep copy, to set keys in
     for dotted, value in point.items():
         if dotted_get(raw, dotted) is not None:
             raise ScenarioError(
-                f"{path}: key '{dotted}': set both here and by calibration.posterior ({file.name}); "
-                "remove one (the calibrated value is the one source of truth)")
+                f"{path}: key '{dotted}': set both here and by calibration.posterior "
+                f"({file.name}); remove one (the calibrated value is the one source of truth)"
+            )
         node = raw
         *parents, last = dotted.split(".")
         for part in parents:
             node = node.setdefault(part, {})
         node[last] = value
-    raw["calibration"] = {"posterior": table["posterior"],
-                          "sha256": hashlib.sha256(content).hexdigest(),
-                          "point_rule": rule, "values": dict(point)}
+    raw["calibration"] = {
+        "posterior": table["posterior"],
+        "sha256": hashlib.sha256(content).hexdigest(),
+        "point_rule": rule,
+        "values": dict(point),
+    }
     return raw
 
 
@@ -144,8 +157,9 @@ def _origin_of(loc: tuple, origin: dict, root: Path) -> Path:
     return root
 
 
-def load_scenario(path: str | Path, *, calibration: bool = True,
-                  fill: dict[str, Any] | None = None) -> Scenario:
+def load_scenario(
+    path: str | Path, *, calibration: bool = True, fill: dict[str, Any] | None = None
+) -> Scenario:
     """Read and validate a scenario file (and the files it extends): a path, or the name of a
     bundled scenario (``load_scenario("historical")``).
 
@@ -165,7 +179,9 @@ def load_scenario(path: str | Path, *, calibration: bool = True,
     return _validate(data, lambda loc: _origin_of(loc, origin, root))
 
 
-def with_parameters(scenario: Scenario, values: dict[str, Any], source: str = "parameters") -> Scenario:
+def with_parameters(
+    scenario: Scenario, values: dict[str, Any], source: str = "parameters"
+) -> Scenario:
     """A copy of ``scenario`` with dotted keys replaced, validated like a file.
 
     ``with_parameters(s, {"decision.peers": 1.5, "process.cancel_rate": 0.05})``; a lever may be
@@ -180,8 +196,9 @@ def with_parameters(scenario: Scenario, values: dict[str, Any], source: str = "p
                 raise ScenarioError(f"{source}: key '{dotted}': unknown key")
             node = node[part]
         if not isinstance(node, dict) or last not in node:
-            raise ScenarioError(f"{source}: key '{dotted}': unknown key" + _allowed_keys(
-                tuple(dotted.split("."))))
+            raise ScenarioError(
+                f"{source}: key '{dotted}': unknown key" + _allowed_keys(tuple(dotted.split(".")))
+            )
         node[last] = value
     return _validate(data, lambda loc: source)
 

@@ -9,7 +9,8 @@ simulated month (for the engines) or its mean over each year (for the after-arri
 from __future__ import annotations
 
 import re
-from typing import Protocol, Sequence
+from collections.abc import Sequence
+from typing import Protocol
 
 import numpy as np
 

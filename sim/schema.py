@@ -30,7 +30,7 @@ from .fields import (
     param,
 )
 from .schedules import month_label, monthly_values
-
+from .schema_aftermath import Aftermath
 
 # ----------------------------------------------------------------------------------------------
 # Policy levers: dated, piecewise-constant schedules
@@ -142,7 +142,9 @@ class PopulationParameters(Strict):
     family_ties_mean: float = param(0, 1, "0..1", "mean strength of family ties in Japan")
     network_degree: int = param(0, 100, "neighbours", "network neighbours per household (even)")
     network_rewiring: float = param(0, 1, "probability", "chance a tie leaves the community")
-    belief_prior_mean: float = param(0, 1, "0..1", "mean initial belief that life in the North is good")
+    belief_prior_mean: float = param(
+        0, 1, "0..1", "mean initial belief that life in the North is good"
+    )
 
 
 class DecisionWeights(Strict):
@@ -150,7 +152,9 @@ class DecisionWeights(Strict):
 
     intercept: float = param(-30, 10, "logit", "baseline log-odds of intending to leave per month")
     welfare_cut: float = param(0, 20, "logit", "push of losing livelihood payments")
-    welfare_exclusion: float = param(0, 20, "logit", "push of exclusion from national welfare, jobless")
+    welfare_exclusion: float = param(
+        0, 20, "logit", "push of exclusion from national welfare, jobless"
+    )
     unemployment: float = param(0, 20, "logit", "push of having no steady work")
     deportation: float = param(0, 20, "logit", "push of a felt deportation risk (x enforcement)")
     family_ties: float = param(0, 20, "logit", "pull of family ties in Japan")
@@ -165,16 +169,24 @@ class DecisionWeights(Strict):
 class Process(Strict):
     """Institutional and learning rates of the monthly process."""
 
-    propaganda_learning: float = param(0, 1, "per month", "pull of propaganda on belief, x exposure")
+    propaganda_learning: float = param(
+        0, 1, "per month", "pull of propaganda on belief, x exposure"
+    )
     publication_learning: float = param(0, 1, "per month", "pull of published bad news on belief")
-    media_exposure: float = param(0, 1, "0..1", "propaganda exposure of a household with no Soren tie")
+    media_exposure: float = param(
+        0, 1, "0..1", "propaganda exposure of a household with no Soren tie"
+    )
     letter_learning: float = param(
-        0, 10, "per letter",
-        "pull of a letter of hardship on belief: each keeps a share exp(-letter_learning) of it"
+        0,
+        10,
+        "per letter",
+        "pull of a letter of hardship on belief: each keeps a share exp(-letter_learning) of it",
     )
     hearsay: float = param(
-        0, 10, "share",
-        "letters heard of second-hand, as a share of those an average household gets directly"
+        0,
+        10,
+        "share",
+        "letters heard of second-hand, as a share of those an average household gets directly",
     )
     register_rate: float = param(0, 1, "per month", "chance an intending household registers")
     doubt_threshold: float = param(-30, 10, "logit", "propensity below which households doubt")
@@ -189,102 +201,10 @@ class Process(Strict):
     def _disjoint_intending_moves(self) -> Process:
         if self.register_rate + self.revert_rate > 1:
             raise KeyPathError(
-                ("revert_rate",), "register_rate + revert_rate must not exceed 1 (one draw decides both)"
+                ("revert_rate",),
+                "register_rate + revert_rate must not exceed 1 (one draw decides both)",
             )
         return self
-
-
-# ----------------------------------------------------------------------------------------------
-# After arrival: the returnees' fate in the North, escapes and resettlement (sim/aftermath.py)
-# ----------------------------------------------------------------------------------------------
-
-AFTERMATH_START_YEAR = 1960  # the first full year after the first sailing (14 Dec 1959, 002)
-
-
-class AftermathLevers(Strict):
-    """Dated schedules of the after-arrival stage. The stage moves a year at a time, and a year
-    takes the mean of its twelve months: a gate that closes in August is open 7/12 of that year.
-    Rates are yearly chances for one person."""
-
-    escape: Schedule = lever(
-        0, 1, "per person-year",
-        "chance a returnee or descendant of escaping age in the North crosses into China")
-    persecution: Schedule = lever(
-        0, 1, "per person-year", "chance a person in the North is imprisoned or sent to a camp")
-    fertility: Schedule = lever(
-        0, 10, "children per woman", "total fertility of returnees and descendants in the North")
-    famine_mortality: Schedule = lever(
-        1, 10, "x death rates", "multiplier of death rates in the North (the 1990s famine)")
-    china_arrest: Schedule = lever(
-        0, 1, "per person-year",
-        "chance an escapee hiding in China is caught and sent back to the North")
-    japan_mission_entry: Schedule = lever(
-        0, 1, "per person-year",
-        "chance an escapee Japan accepts (former resident or kin to three degrees) is taken into "
-        "a Japanese mission in China")
-    japan_outside_custody: Schedule = lever(
-        0, 1, "per person-year",
-        "chance Japan takes such an escapee into its custody outside its missions in China")
-    china_mission_exit: Schedule = lever(
-        0, 1, "per person-year",
-        "chance China lets a person sheltered by Japan leave for Japan (0: blocked)")
-    south_korea_route: Schedule = lever(
-        0, 1, "per person-year",
-        "chance an escapee in China reaches South Korea (via Laos and Thailand, or otherwise)")
-    japan_private_route: Schedule = lever(
-        0, 1, "per person-year",
-        "chance an escapee Japan accepts reaches Japan without the government's help")
-    japanese_family_resettlement: Schedule = lever(
-        0, 1, "per person-year",
-        "chance a Japanese spouse's family member in the North who wishes it is brought to Japan")
-
-    @model_validator(mode="after")
-    def _check_schedules(self) -> AftermathLevers:
-        return check_schedules(self)
-
-
-class Aftermath(Strict):
-    """The after-arrival stage: who left, followed year by year in the North and beyond.
-
-    Switched on by ``enabled = true`` or by ``repatriation run --aftermath``."""
-
-    enabled: bool = Field(default=False, description="run the after-arrival stage with the run")
-    end_year: int = param(1985, 2100, "year", "last year followed")
-    mortality_level: float = param(0, 0.1, "per year", "Gompertz death rate extrapolated to age 0")
-    mortality_slope: float = param(0, 0.2, "per year of age", "Gompertz rise of the log death rate")
-    child_mortality: float = param(0, 0.5, "per year", "extra death rate of a newborn, halving "
-                                                        "with every 1.4 years of age")
-    prison_mortality: float = param(1, 50, "x death rates", "multiplier of death rates in prison")
-    prison_release: float = param(0, 1, "per person-year", "chance a prisoner is released")
-    deportee_persecution: float = param(
-        0, 50, "x persecution", "persecution of former Omura deportees, relative to others")
-    escape_min_age: int = param(0, 100, "years", "youngest age at which one escapes")
-    escape_max_age: int = param(0, 100, "years", "oldest age at which one escapes")
-    return_rate: float = param(
-        0, 1, "per person-year", "chance a returnee (or child born in the North) comes back to "
-        "Japan in a year the right of return holds (x levers.right_of_return)")
-    japanese_family_wish: float = param(
-        0, 1, "share", "share of the Japanese spouses' families who would settle in Japan")
-    training_years: float = param(
-        0, 10, "years", "language and job training after resettlement through a programme")
-    levers: AftermathLevers
-
-    @model_validator(mode="after")
-    def _check(self) -> Aftermath:
-        if self.escape_max_age < self.escape_min_age:
-            raise KeyPathError(("escape_max_age",), "must not be below escape_min_age")
-        start = AFTERMATH_START_YEAR * 12
-        for name in AftermathLevers.model_fields:
-            first = getattr(self.levers, name)[0].start
-            if first > start:
-                raise KeyPathError(("levers", name, 0, "from"),
-                                f"the first step ({month_label(first)}) must be on or before "
-                                f"{month_label(start)}, when the stage starts")
-        return self
-
-    @property
-    def years(self) -> np.ndarray:
-        return np.arange(AFTERMATH_START_YEAR, self.end_year + 1)
 
 
 class Calibration(Strict):
@@ -297,36 +217,43 @@ class Calibration(Strict):
     ``with_parameters``), so a manifest says whether a run used the calibrated values.
     """
 
-    posterior: str = Field(description="posterior file written by `repatriation calibrate`, "
-                                       "relative to the scenario file that names it")
+    posterior: str = Field(
+        description="posterior file written by `repatriation calibrate`, "
+        "relative to the scenario file that names it"
+    )
     sha256: str = Field(default="", description="sha256 of the posterior file (set on load)")
     point_rule: str = Field(default="", description="how the posterior's point was chosen")
-    values: dict[str, float] = Field(default_factory=dict,
-                                     description="dotted keys set from the posterior's point")
-    overridden: list[str] = Field(default_factory=list,
-                                  description="calibrated keys given another value afterwards")
+    values: dict[str, float] = Field(
+        default_factory=dict, description="dotted keys set from the posterior's point"
+    )
+    overridden: list[str] = Field(
+        default_factory=list, description="calibrated keys given another value afterwards"
+    )
 
 
 class Scenario(Strict):
     name: str = Field(description="short name used in output folders")
     description: str = Field(default="", description="one paragraph: what this scenario is")
     calibration: Calibration | None = Field(
-        default=None, description="the posterior the calibrated parameters come from")
+        default=None, description="the posterior the calibrated parameters come from"
+    )
     simulation: Simulation
     population: PopulationParameters
     decision: DecisionWeights
     process: Process
     levers: Levers
     aftermath: Aftermath | None = Field(
-        default=None, description="the after-arrival stage (returnees' fate, escapes, resettlement)")
+        default=None, description="the after-arrival stage (returnees' fate, escapes, resettlement)"
+    )
 
     @model_validator(mode="before")
     @classmethod
     def _note_overridden_calibration(cls, data: Any) -> Any:
         calibration = data.get("calibration") if isinstance(data, dict) else None
         if isinstance(calibration, dict) and isinstance(calibration.get("values"), dict):
-            overridden = sorted(k for k, v in calibration["values"].items()
-                                if dotted_get(data, k) != v)
+            overridden = sorted(
+                k for k, v in calibration["values"].items() if dotted_get(data, k) != v
+            )
             data = {**data, "calibration": {**calibration, "overridden": overridden}}
         return data
 
@@ -354,8 +281,10 @@ class Scenario(Strict):
 
     def timeline(self) -> dict[str, np.ndarray]:
         """Every lever's value in every simulated month: {lever: float64 array of months}."""
-        return {name: monthly_values(getattr(self.levers, name), self.months)
-                for name in Levers.model_fields}
+        return {
+            name: monthly_values(getattr(self.levers, name), self.months)
+            for name in Levers.model_fields
+        }
 
     def canonical_json(self) -> str:
         return json.dumps(self.model_dump(mode="json", by_alias=True), sort_keys=True)
@@ -391,8 +320,11 @@ def model_at(loc: tuple) -> Any:
             continue
         annotation = model.model_fields[part].annotation
         # An optional section (``Aftermath | None``) is its model.
-        candidates = [a for a in (annotation, *getattr(annotation, "__args__", ()))
-                      if isinstance(a, type) and issubclass(a, BaseModel)]
+        candidates = [
+            a
+            for a in (annotation, *getattr(annotation, "__args__", ()))
+            if isinstance(a, type) and issubclass(a, BaseModel)
+        ]
         model = candidates[0] if candidates else Step
     return model
 

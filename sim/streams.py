@@ -15,7 +15,7 @@ Tools above the model take further branches of their own seeds (posterior draws,
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -28,11 +28,13 @@ def population_stream(seed: int) -> np.random.Generator:
 
 
 def replication_streams(seed: int, replications: Sequence[int]) -> list[np.random.Generator]:
-    """Generators for the given replication numbers: ``spawn`` children of the replication branch."""
+    """Generators for the given replication numbers: children of the replication branch."""
     return branch_streams(seed, REPLICATION, replications)
 
 
-def branch_streams(seed: int, branch: int, replications: Sequence[int]) -> list[np.random.Generator]:
+def branch_streams(
+    seed: int, branch: int, replications: Sequence[int]
+) -> list[np.random.Generator]:
     """Generators for the given replication numbers: ``spawn`` children of one branch of the seed.
 
     ``SeedSequence(seed, spawn_key=(branch,)).spawn(n)[k]`` is the same stream for every n > k,

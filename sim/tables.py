@@ -49,11 +49,13 @@ def annual_table(result: RunResult) -> pd.DataFrame:
 def monthly_table(result: RunResult) -> pd.DataFrame:
     """Long format: one row per (replication, month), one column per metric."""
     reps, months = len(result.replications), len(result.months)
-    table = pd.DataFrame({
-        "replication": np.repeat(result.replications, months).astype(np.int32),
-        "month": np.tile([month_label(m) for m in result.months], reps),
-        "year": np.tile(result.months // 12, reps).astype(np.int16),
-    })
+    table = pd.DataFrame(
+        {
+            "replication": np.repeat(result.replications, months).astype(np.int32),
+            "month": np.tile([month_label(m) for m in result.months], reps),
+            "year": np.tile(result.months // 12, reps).astype(np.int16),
+        }
+    )
     for name in METRICS:
         table[name] = result.metrics[name].reshape(-1)
     return table
@@ -105,14 +107,23 @@ def aftermath_summary(result: AftermathResult, scale: float) -> dict:
         values = figure.full_scale(figure.values(result), scale)
         finite = values[np.isfinite(values)]
         out[figure.key] = {
-            "label": figure.label, "documented": figure.documented,
-            "qualifier": figure.qualifier, "source": figure.source, "year": figure.year,
-            "low": figure.low, "high": figure.high,
+            "label": figure.label,
+            "documented": figure.documented,
+            "qualifier": figure.qualifier,
+            "source": figure.source,
+            "year": figure.year,
+            "low": figure.low,
+            "high": figure.high,
             "per_replication": [float(v) for v in values],
-            **({"full_scale_mean": float(finite.mean()),
-                "full_scale_p05": float(np.quantile(finite, 0.05)),
-                "full_scale_p95": float(np.quantile(finite, 0.95))} if len(finite) else
-               {"full_scale_mean": None, "full_scale_p05": None, "full_scale_p95": None}),
+            **(
+                {
+                    "full_scale_mean": float(finite.mean()),
+                    "full_scale_p05": float(np.quantile(finite, 0.05)),
+                    "full_scale_p95": float(np.quantile(finite, 0.95)),
+                }
+                if len(finite)
+                else {"full_scale_mean": None, "full_scale_p05": None, "full_scale_p95": None}
+            ),
         }
     return out
 
@@ -123,10 +134,19 @@ def figures_table(result: RunResult, scale: float) -> pd.DataFrame:
     rows = []
     for figure in figures():
         values = figure.full_scale(figure.values(result), scale)
-        rows.append({"key": figure.key, "label": figure.label, "unit": figure.unit,
-                     "qualifier": figure.qualifier, "documented": figure.documented,
-                     "low": figure.low, "high": figure.high, "source": figure.source,
-                     "mean": float(np.mean(values)),
-                     **{label: float(value) for label, value in band(values).items()},
-                     "within": bool(figure.low <= np.mean(values) <= figure.high)})
+        rows.append(
+            {
+                "key": figure.key,
+                "label": figure.label,
+                "unit": figure.unit,
+                "qualifier": figure.qualifier,
+                "documented": figure.documented,
+                "low": figure.low,
+                "high": figure.high,
+                "source": figure.source,
+                "mean": float(np.mean(values)),
+                **{label: float(value) for label, value in band(values).items()},
+                "within": bool(figure.low <= np.mean(values) <= figure.high),
+            }
+        )
     return pd.DataFrame(rows)

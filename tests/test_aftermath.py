@@ -5,17 +5,23 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import HISTORICAL, write_scenario
 
 from analysis.cli import main
 from sim.aftermath import SERIES, STATES, simulate_aftermath, value_at
 from sim.engine_numpy import simulate
 from sim.record import TargetsError, aftermath_figures, load_targets
 from sim.scenario import ScenarioError, load_scenario, with_parameters
-from conftest import HISTORICAL, write_scenario
 
 SEED, SCALE = 11, 0.05
-GATES = ("japan_mission_entry", "japan_outside_custody", "china_mission_exit",
-         "south_korea_route", "japan_private_route", "japanese_family_resettlement")
+GATES = (
+    "japan_mission_entry",
+    "japan_outside_custody",
+    "china_mission_exit",
+    "south_korea_route",
+    "japan_private_route",
+    "japanese_family_resettlement",
+)
 
 
 @pytest.fixture(scope="module")
@@ -41,8 +47,10 @@ def test_everyone_who_left_or_was_born_there_is_in_one_state_or_dead_each_year(a
 def test_the_north_splits_into_returnees_and_descendants_counted_once(after):
     north = after.alive[:, :, STATES.index("north")] + after.alive[:, :, STATES.index("prison")]
     assert np.array_equal(after.series["in_north"], north)
-    assert np.array_equal(after.series["returnees_in_north"] + after.series["descendants_in_north"],
-                          after.series["in_north"])
+    assert np.array_equal(
+        after.series["returnees_in_north"] + after.series["descendants_in_north"],
+        after.series["in_north"],
+    )
     # Descendants alive in the North never exceed the children ever born there.
     assert (after.series["descendants_in_north"] <= after.series["born"]).all()
 
@@ -52,16 +60,29 @@ def test_arrivals_in_the_north_are_the_runs_departures(departures, after):
 
 
 def test_cumulative_series_never_fall(after):
-    for name in ("escaped", "resettled_japan", "resettled_south_korea", "born", "died",
-                 "caught_and_returned", "japanese_nationals_resettled_japan"):
+    for name in (
+        "escaped",
+        "resettled_japan",
+        "resettled_south_korea",
+        "born",
+        "died",
+        "caught_and_returned",
+        "japanese_nationals_resettled_japan",
+    ):
         assert (np.diff(after.series[name], axis=1) >= 0).all(), name
 
 
 def test_no_one_leaves_a_mission_for_japan_in_years_the_gate_is_shut(historical, departures):
     # Missions open from 1999 (001), China's exit shut from 2004 on: people wait, none leave.
-    scenario = with_parameters(historical, {
-        "aftermath.levers.china_mission_exit": [{"from": "1960-01", "value": 1},
-                                                {"from": "2004-01", "value": 0}]})
+    scenario = with_parameters(
+        historical,
+        {
+            "aftermath.levers.china_mission_exit": [
+                {"from": "1960-01", "value": 1},
+                {"from": "2004-01", "value": 0},
+            ]
+        },
+    )
     result = simulate_aftermath(scenario, departures, SEED)
     left = result.series["left_missions_for_japan"]
     shut = result.years >= 2004
@@ -104,37 +125,66 @@ def test_the_ngo_request_resettles_japanese_families_from_2015_only(historical, 
     programme = result.series["resettled_by_programme"]
     assert programme[:, result.years < 2015].sum() == 0
     assert programme[:, result.years == 2015].min() > 0
-    assert (value_at(result, "resettled_japan", 2025) > value_at(after, "resettled_japan", 2025)).all()
+    assert (
+        value_at(result, "resettled_japan", 2025) > value_at(after, "resettled_japan", 2025)
+    ).all()
     # Only those who wish it: never more than that share of the Japanese families who left.
-    japanese_families = sum(departures.metrics[f"departed_{g}"].sum(axis=1) for g in
-                            ("japanese_spouse", "japanese_child", "japanese_family_korean"))
+    japanese_families = sum(
+        departures.metrics[f"departed_{g}"].sum(axis=1)
+        for g in ("japanese_spouse", "japanese_child", "japanese_family_korean")
+    )
     wish = scenario.aftermath.japanese_family_wish
-    assert (value_at(result, "japanese_nationals_resettled_japan", 2025)
-            <= wish * japanese_families + value_at(after, "japanese_nationals_resettled_japan", 2025)).all()
+    assert (
+        value_at(result, "japanese_nationals_resettled_japan", 2025)
+        <= wish * japanese_families + value_at(after, "japanese_nationals_resettled_japan", 2025)
+    ).all()
 
 
 def test_an_after_arrival_lever_out_of_range_names_the_file_and_key(tmp_path):
-    path = write_scenario(tmp_path, "bad.toml", "[aftermath.levers]\n"
-                          'escape = [{ from = "1960-01", value = 2 }]\n')
+    path = write_scenario(
+        tmp_path, "bad.toml", '[aftermath.levers]\nescape = [{ from = "1960-01", value = 2 }]\n'
+    )
     with pytest.raises(ScenarioError) as error:
         load_scenario(path)
     assert "bad.toml" in str(error.value) and "aftermath.levers.escape[0].value" in str(error.value)
 
 
 def test_an_after_arrival_schedule_must_cover_the_stage(tmp_path):
-    path = write_scenario(tmp_path, "late.toml", "[aftermath.levers]\n"
-                          'china_arrest = [{ from = "1999-01", value = 0.5 }]\n')
-    with pytest.raises(ScenarioError, match=r"late.toml: key 'aftermath.levers.china_arrest\[0\].from'"):
+    path = write_scenario(
+        tmp_path,
+        "late.toml",
+        '[aftermath.levers]\nchina_arrest = [{ from = "1999-01", value = 0.5 }]\n',
+    )
+    with pytest.raises(
+        ScenarioError, match=r"late.toml: key 'aftermath.levers.china_arrest\[0\].from'"
+    ):
         load_scenario(path)
 
 
 def test_an_unknown_after_arrival_key_is_refused_and_nothing_is_written(tmp_path, capsys):
     path = write_scenario(tmp_path, "typo.toml", "[aftermath]\nescape_rate = 0.1\n")
     out = tmp_path / "run"
-    assert main(["run", str(path), "--reps", "1", "--scale", "0.01", "--aftermath", "--quiet",
-                 "--out", str(out)]) == 2
+    assert (
+        main(
+            [
+                "run",
+                str(path),
+                "--reps",
+                "1",
+                "--scale",
+                "0.01",
+                "--aftermath",
+                "--quiet",
+                "--out",
+                str(out),
+            ]
+        )
+        == 2
+    )
     message = capsys.readouterr().err
-    assert "typo.toml" in message and "aftermath.escape_rate" in message and "allowed here" in message
+    assert (
+        "typo.toml" in message and "aftermath.escape_rate" in message and "allowed here" in message
+    )
     assert not out.exists() and not any(p.name.startswith(".run") for p in tmp_path.iterdir())
 
 
@@ -147,11 +197,18 @@ def test_run_with_aftermath_writes_a_yearly_table_and_keeps_the_annual_contract(
     assert "After arrival" in printed and "resettled in Japan by 2010" in printed
     table = pd.read_csv(followed / "aftermath.csv")
     assert list(table["year"]) == list(range(1960, 2026))
-    for name in ("in_north", "escaped", "in_japanese_missions", "resettled_japan",
-                 "resettled_south_korea", "japanese_nationals_resettled_japan"):
+    for name in (
+        "in_north",
+        "escaped",
+        "in_japanese_missions",
+        "resettled_japan",
+        "resettled_south_korea",
+        "japanese_nationals_resettled_japan",
+    ):
         assert {f"{name}_mean", f"{name}_p05", f"{name}_p95"} <= set(table.columns)
-    pd.testing.assert_frame_equal(pd.read_csv(plain / "annual.csv"),
-                                  pd.read_csv(followed / "annual.csv"))
+    pd.testing.assert_frame_equal(
+        pd.read_csv(plain / "annual.csv"), pd.read_csv(followed / "annual.csv")
+    )
     assert not (plain / "aftermath.csv").exists()
     manifest = json.loads((followed / "manifest.json").read_text())
     assert "aftermath.csv" in manifest["files"]
@@ -181,8 +238,10 @@ def test_the_documented_after_arrival_checks_are_consistent():
 
 def test_a_bad_after_arrival_target_is_refused(tmp_path):
     path = tmp_path / "targets.toml"
-    path.write_text('[[aftermath_target]]\nkey = "x"\nlabel = "x"\ndocumented = 5\n'
-                    'qualifier = "about"\nunit = "persons"\nseries = "no_such_series"\nyear = 2010\n'
-                    'low = 1\nhigh = 9\nsources = ["003"]\n')
+    path.write_text(
+        '[[aftermath_target]]\nkey = "x"\nlabel = "x"\ndocumented = 5\n'
+        'qualifier = "about"\nunit = "persons"\nseries = "no_such_series"\nyear = 2010\n'
+        'low = 1\nhigh = 9\nsources = ["003"]\n'
+    )
     with pytest.raises(TargetsError, match="no_such_series"):
         load_targets(path)

@@ -5,13 +5,12 @@ import math
 
 import numpy as np
 import pytest
-
 from conftest import HISTORICAL
+
 from analysis.calibration.model import (
     Simulator,
     ToleranceDistance,
     base_scenario,
-    figures_of,
     fitted_figures,
     particle_seed,
 )
@@ -31,8 +30,14 @@ from sim.record import TARGETS_FILE, load_targets
 from sim.scenario import ScenarioError, load_scenario, posterior_file, with_parameters
 from sim.schedules import month_index
 
-FREE = ("decision.intercept", "decision.soren", "process.letter_learning", "process.cancel_rate",
-        "population.japanese_spouse_share", "population.parolees")
+FREE = (
+    "decision.intercept",
+    "decision.soren",
+    "process.letter_learning",
+    "process.cancel_rate",
+    "population.japanese_spouse_share",
+    "population.parolees",
+)
 
 
 def test_the_priors_file_lies_inside_the_schema_ranges():
@@ -42,13 +47,21 @@ def test_the_priors_file_lies_inside_the_schema_ranges():
         assert p.low <= p.start <= p.high and p.reason
 
 
-@pytest.mark.parametrize("entry, message", [
-    ('key = "decision.nonsense"\ndist = "uniform"\nlow = 0\nhigh = 1\nstart = 0.5',
-     "not a parameter"),
-    ('key = "decision.peers"\ndist = "uniform"\nlow = -1\nhigh = 1\nstart = 0.5', "allowed 0..20"),
-    ('key = "decision.peers"\ndist = "normal"\nlow = 0\nhigh = 1\nstart = 0.5', "dist must be"),
-    ('key = "decision.peers"\ndist = "uniform"\nlow = 0\nhigh = 1\nstart = 2', "start 2.0"),
-])
+@pytest.mark.parametrize(
+    "entry, message",
+    [
+        (
+            'key = "decision.nonsense"\ndist = "uniform"\nlow = 0\nhigh = 1\nstart = 0.5',
+            "not a parameter",
+        ),
+        (
+            'key = "decision.peers"\ndist = "uniform"\nlow = -1\nhigh = 1\nstart = 0.5',
+            "allowed 0..20",
+        ),
+        ('key = "decision.peers"\ndist = "normal"\nlow = 0\nhigh = 1\nstart = 0.5', "dist must be"),
+        ('key = "decision.peers"\ndist = "uniform"\nlow = 0\nhigh = 1\nstart = 2', "start 2.0"),
+    ],
+)
 def test_an_invalid_prior_is_refused_naming_the_file_and_key(tmp_path, entry, message):
     path = tmp_path / "priors.toml"
     path.write_text("[[parameter]]\n" + entry)
@@ -59,10 +72,12 @@ def test_an_invalid_prior_is_refused_naming_the_file_and_key(tmp_path, entry, me
 
 def test_a_loguniform_parameter_is_sampled_by_pyabc_as_its_log10(tmp_path):
     path = tmp_path / "priors.toml"
-    path.write_text('[[parameter]]\nkey = "process.cancel_rate"\ndist = "loguniform"\n'
-                    'low = 0.001\nhigh = 0.1\nstart = 0.01\n'
-                    '[[parameter]]\nkey = "decision.peers"\ndist = "uniform"\n'
-                    'low = 0\nhigh = 4\nstart = 1\n')
+    path.write_text(
+        '[[parameter]]\nkey = "process.cancel_rate"\ndist = "loguniform"\n'
+        "low = 0.001\nhigh = 0.1\nstart = 0.01\n"
+        '[[parameter]]\nkey = "decision.peers"\ndist = "uniform"\n'
+        "low = 0\nhigh = 4\nstart = 1\n"
+    )
     rate, peers = load_priors(path)
     assert rate.name == "process__cancel_rate__log10" and peers.name == "decision__peers"
     assert rate.from_abc(-2.0) == pytest.approx(0.01) and peers.from_abc(1.5) == 1.5
@@ -90,8 +105,7 @@ stage = "aftermath"
 
 def test_the_calibration_fits_no_after_arrival_target(tmp_path):
     path = tmp_path / "targets.toml"
-    path.write_text(TARGETS_FILE.read_text()
-                    + AFTERMATH_TARGET)
+    path.write_text(TARGETS_FILE.read_text() + AFTERMATH_TARGET)
     targets = load_targets(path)
     added = [t for t in targets if t.key == "returnee_refugees_in_japan"]
     assert len(added) == 1 and added[0].stage == "aftermath" and added[0].fit
@@ -133,9 +147,13 @@ def test_the_point_estimate_is_the_densest_particle():
 def _posterior(tmp_path, point, sample=None):
     sample = sample or {k: [v, v] for k, v in point.items()}
     n = len(next(iter(sample.values())))
-    document = {"format": POSTERIOR_FORMAT, "point_rule": "test", "point": point,
-                "parameters": list(point),
-                "sample": {"weight": [1.0] * n, "distance": [0.0] * n, **sample}}
+    document = {
+        "format": POSTERIOR_FORMAT,
+        "point_rule": "test",
+        "point": point,
+        "parameters": list(point),
+        "sample": {"weight": [1.0] * n, "distance": [0.0] * n, **sample},
+    }
     path = tmp_path / "posterior.json"
     path.write_text(json.dumps(document))
     return path
@@ -148,7 +166,10 @@ def _complete_scenario(tmp_path, extra=""):
     for section in ("population", "decision", "process"):
         lines.append(f"[{section}]")
         for key, value in getattr(historical, section).model_dump().items():
-            if historical.calibration is None or f"{section}.{key}" in historical.calibration.values:
+            if (
+                historical.calibration is None
+                or f"{section}.{key}" in historical.calibration.values
+            ):
                 lines.append(f"{key} = {value!r}")
     path = tmp_path / "complete.toml"
     path.write_text("\n".join(lines) + "\n" + extra)
@@ -169,8 +190,9 @@ def test_a_scenario_takes_its_calibrated_values_from_the_posterior(tmp_path):
     point = {"decision.peers": 2.25, "process.cancel_rate": 0.0625}
     _posterior(tmp_path, point)
     path = tmp_path / "calibrated.toml"
-    path.write_text(f'extends = "{HISTORICAL.as_posix()}"\n[calibration]\n'
-                    f'posterior = "posterior.json"\n')
+    path.write_text(
+        f'extends = "{HISTORICAL.as_posix()}"\n[calibration]\nposterior = "posterior.json"\n'
+    )
     scenario = load_scenario(path)
     assert scenario.decision.peers == 2.25 and scenario.process.cancel_rate == 0.0625
     record = scenario.calibration
@@ -191,8 +213,9 @@ def test_a_scenario_takes_its_calibrated_values_from_the_posterior(tmp_path):
 def test_a_derived_scenario_may_override_a_calibrated_value_and_it_is_recorded(tmp_path):
     _posterior(tmp_path, {"decision.peers": 2.25})
     base = tmp_path / "calibrated.toml"
-    base.write_text(f'extends = "{HISTORICAL.as_posix()}"\n[calibration]\n'
-                    f'posterior = "posterior.json"\n')
+    base.write_text(
+        f'extends = "{HISTORICAL.as_posix()}"\n[calibration]\nposterior = "posterior.json"\n'
+    )
     derived = tmp_path / "derived.toml"
     derived.write_text('extends = "calibrated.toml"\n[decision]\npeers = 0.5\n')
     scenario = load_scenario(derived)
@@ -201,8 +224,9 @@ def test_a_derived_scenario_may_override_a_calibrated_value_and_it_is_recorded(t
 
 def test_a_missing_or_invalid_posterior_is_an_error_naming_the_file_and_key(tmp_path):
     path = tmp_path / "calibrated.toml"
-    path.write_text(f'extends = "{HISTORICAL.as_posix()}"\n[calibration]\n'
-                    f'posterior = "missing.json"\n')
+    path.write_text(
+        f'extends = "{HISTORICAL.as_posix()}"\n[calibration]\nposterior = "missing.json"\n'
+    )
     with pytest.raises(ScenarioError) as error:
         load_scenario(path)
     assert str(path) in str(error.value) and "'calibration.posterior'" in str(error.value)
@@ -217,9 +241,11 @@ def test_a_missing_or_invalid_posterior_is_an_error_naming_the_file_and_key(tmp_
 def test_a_key_written_both_in_the_file_and_in_the_posterior_is_refused(tmp_path):
     _posterior(tmp_path, {"decision.peers": 2.25})
     path = tmp_path / "twice.toml"
-    path.write_text(f'extends = "{HISTORICAL.as_posix()}"\n[calibration]\n'
-                    f'posterior = "posterior.json"\n[decision]\npeers = 1.0\n')
-    with pytest.raises(ScenarioError, match="key 'decision.peers': set both here"):
+    path.write_text(
+        f'extends = "{HISTORICAL.as_posix()}"\n[calibration]\n'
+        f'posterior = "posterior.json"\n[decision]\npeers = 1.0\n'
+    )
+    with pytest.raises(ScenarioError, match=r"key 'decision\.peers': set both here"):
         load_scenario(path)
 
 
@@ -237,15 +263,17 @@ def test_posterior_draws_are_reproducible_and_follow_the_weights(tmp_path):
 def test_a_posterior_run_is_plain_runs_of_the_drawn_parameters(tmp_path, historical):
     short = with_parameters(historical, {"simulation.end": "1960-06"})
     sample = {"decision.peers": [0.5, 3.0], "process.cancel_rate": [0.01, 0.4]}
-    posterior = read_posterior(_posterior(tmp_path, {"decision.peers": 0.5,
-                                                     "process.cancel_rate": 0.01}, sample))
-    result, drawn = simulate_posterior(short, posterior, seed=11, draws=3, reps_per_draw=2,
-                                       scale=0.01)
+    posterior = read_posterior(
+        _posterior(tmp_path, {"decision.peers": 0.5, "process.cancel_rate": 0.01}, sample)
+    )
+    result, drawn = simulate_posterior(
+        short, posterior, seed=11, draws=3, reps_per_draw=2, scale=0.01
+    )
     assert list(result.replications) == [0, 1, 2, 3, 4, 5]
     for i, values in enumerate(drawn):
         plain = simulate(with_parameters(short, values), 11, [2 * i, 2 * i + 1], scale=0.01)
         for name, metric in plain.metrics.items():
-            assert np.array_equal(result.metrics[name][2 * i: 2 * i + 2], metric), name
+            assert np.array_equal(result.metrics[name][2 * i : 2 * i + 2], metric), name
 
 
 def test_the_simulator_is_a_deterministic_function_of_the_parameters(historical):
@@ -275,33 +303,50 @@ SYNTHETIC_TARGETS = [  # key, metric or share, first, last month
 
 def _synthetic_case(tmp_path):
     """Targets made by the model at TRUTH (20 replications, 2% scale, to the end of 1960)."""
-    scenario_path = _complete_scenario(tmp_path, '[simulation]\nstart = "1955-01"\nend = "1960-12"\n')
+    scenario_path = _complete_scenario(
+        tmp_path, '[simulation]\nstart = "1955-01"\nend = "1960-12"\n'
+    )
     priors_path = tmp_path / "priors.toml"
     priors_path.write_text(
         '[[parameter]]\nkey = "decision.intercept"\ndist = "uniform"\nlow = -11.0\nhigh = -7.0\n'
-        'start = -10.0\n'
+        "start = -10.0\n"
         '[[parameter]]\nkey = "process.cancel_rate"\ndist = "loguniform"\nlow = 0.005\n'
-        'high = 0.5\nstart = 0.3\n')
+        "high = 0.5\nstart = 0.3\n"
+    )
     priors = load_priors(priors_path)
     truth = with_parameters(base_scenario(scenario_path, priors), TRUTH)
     run = simulate(truth, 99, 20, scale=0.02)
     lines = []
     for key, metric, first, last in SYNTHETIC_TARGETS:
         kind = "stock" if metric.endswith("_stock") else "total"
-        values = (run.metrics[metric][:, run.months == month_index(last)][:, 0] if kind == "stock"
-                  else total(metric, first, last)(run)) / 0.02
+        values = (
+            run.metrics[metric][:, run.months == month_index(last)][:, 0]
+            if kind == "stock"
+            else total(metric, first, last)(run)
+        ) / 0.02
         centre = float(np.mean(values))
         half = max(0.1 * centre, 50.0)
         lines.append(
             f'[[target]]\nkey = "{key}"\nlabel = "{key}"\ndocumented = {round(centre)}\n'
             f'qualifier = "exactly"\nunit = "persons"\nperiod = ["{first}", "{last}"]\n'
             f'measure = "{kind}"\nmetric = "{metric}"\nlow = {round(centre - half)}\n'
-            f'high = {round(centre + half)}\nsources = ["002"]\n')
+            f'high = {round(centre + half)}\nsources = ["002"]\n'
+        )
     targets_path = tmp_path / "targets.toml"
     targets_path.write_text("\n".join(lines))
-    return Settings(scenario=scenario_path, priors=priors_path, targets=targets_path,
-                    out=tmp_path / "calibration", scale=0.02, seed=3, population_size=40,
-                    generations=3, max_simulations=2000, max_minutes=5, noise_reps=6)
+    return Settings(
+        scenario=scenario_path,
+        priors=priors_path,
+        targets=targets_path,
+        out=tmp_path / "calibration",
+        scale=0.02,
+        seed=3,
+        population_size=40,
+        generations=3,
+        max_simulations=2000,
+        max_minutes=5,
+        noise_reps=6,
+    )
 
 
 @pytest.fixture(scope="module")

@@ -4,26 +4,53 @@ import json
 
 import pandas as pd
 import pytest
-
-from analysis.cli import main
 from conftest import HISTORICAL
 
-ANNUAL_COLUMNS = ["year", "departures_mean", "departures_p05", "departures_p50", "departures_p95",
-                  "registrations_mean", "cancellations_mean", "deportee_departures_mean",
-                  "japanese_national_departures_mean"]
+from analysis.cli import main
+
+ANNUAL_COLUMNS = [
+    "year",
+    "departures_mean",
+    "departures_p05",
+    "departures_p50",
+    "departures_p95",
+    "registrations_mean",
+    "cancellations_mean",
+    "deportee_departures_mean",
+    "japanese_national_departures_mean",
+]
 
 
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp("runs") / "baseline"
-    assert main(["run", str(HISTORICAL), "--reps", "2", "--seed", "5", "--scale", "0.01",
-                 "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "run",
+                str(HISTORICAL),
+                "--reps",
+                "2",
+                "--seed",
+                "5",
+                "--scale",
+                "0.01",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     return out
 
 
 def test_a_run_writes_annual_monthly_summary_and_manifest(run_dir):
     assert sorted(p.name for p in run_dir.iterdir()) == [
-        "annual.csv", "manifest.json", "monthly.parquet", "summary.json"]
+        "annual.csv",
+        "manifest.json",
+        "monthly.parquet",
+        "summary.json",
+    ]
     annual = pd.read_csv(run_dir / "annual.csv")
     assert list(annual["year"]) == list(range(1955, 1985))
     assert set(ANNUAL_COLUMNS) <= set(annual.columns)
@@ -58,16 +85,46 @@ def test_summary_holds_totals_per_replication_beside_the_documented_figures(run_
 
 
 def test_a_second_run_replaces_the_first(run_dir):
-    assert main(["run", str(HISTORICAL), "--reps", "1", "--seed", "6", "--scale", "0.01",
-                 "--out", str(run_dir), "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "run",
+                str(HISTORICAL),
+                "--reps",
+                "1",
+                "--seed",
+                "6",
+                "--scale",
+                "0.01",
+                "--out",
+                str(run_dir),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     assert json.loads((run_dir / "manifest.json").read_text())["seed"] == 6
     assert not [p for p in run_dir.parent.iterdir() if p.name.startswith(".")]
 
 
 def test_a_folder_that_is_not_a_run_is_never_overwritten(tmp_path, capsys):
     (tmp_path / "notes.txt").write_text("mine")
-    assert main(["run", str(HISTORICAL), "--reps", "1", "--scale", "0.01", "--out", str(tmp_path),
-                 "--quiet"]) == 2
+    assert (
+        main(
+            [
+                "run",
+                str(HISTORICAL),
+                "--reps",
+                "1",
+                "--scale",
+                "0.01",
+                "--out",
+                str(tmp_path),
+                "--quiet",
+            ]
+        )
+        == 2
+    )
     assert (tmp_path / "notes.txt").read_text() == "mine"
     assert "not an output directory" in capsys.readouterr().err
 
@@ -79,13 +136,19 @@ def test_a_run_killed_while_writing_leaves_no_folder_that_looks_complete(tmp_pat
     monkeypatch.setattr(pd.DataFrame, "to_parquet", killed)
     out = tmp_path / "run"
     with pytest.raises(KeyboardInterrupt):
-        main(["run", str(HISTORICAL), "--reps", "1", "--scale", "0.01", "--out", str(out), "--quiet"])
+        main(
+            ["run", str(HISTORICAL), "--reps", "1", "--scale", "0.01", "--out", str(out), "--quiet"]
+        )
     assert list(tmp_path.iterdir()) == []
 
 
 def test_the_summary_is_printed(tmp_path, capsys):
-    assert main(["run", str(HISTORICAL), "--reps", "2", "--scale", "0.01",
-                 "--out", str(tmp_path / "r")]) == 0
+    assert (
+        main(
+            ["run", str(HISTORICAL), "--reps", "2", "--scale", "0.01", "--out", str(tmp_path / "r")]
+        )
+        == 0
+    )
     printed = capsys.readouterr().out
     assert "93,340" in printed and "1960" in printed and "90% band" in printed
 
@@ -108,7 +171,11 @@ def test_the_mesa_engine_writes_the_same_run_directory(tmp_path):
     assert main(args + ["--out", str(tmp_path / "numpy")]) == 0
     assert main(args + ["--out", str(tmp_path / "mesa"), "--engine", "mesa"]) == 0
     assert json.loads((tmp_path / "mesa" / "manifest.json").read_text())["engine"] == "mesa"
-    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "numpy" / "annual.csv"),
-                                  pd.read_csv(tmp_path / "mesa" / "annual.csv"))
-    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "numpy" / "monthly.parquet"),
-                                  pd.read_parquet(tmp_path / "mesa" / "monthly.parquet"))
+    pd.testing.assert_frame_equal(
+        pd.read_csv(tmp_path / "numpy" / "annual.csv"),
+        pd.read_csv(tmp_path / "mesa" / "annual.csv"),
+    )
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(tmp_path / "numpy" / "monthly.parquet"),
+        pd.read_parquet(tmp_path / "mesa" / "monthly.parquet"),
+    )

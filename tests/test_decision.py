@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 
 from sim import decision
 from sim.decision import Policy
-from sim.streams import population_stream
 from sim.population import generate_population
 from sim.schema import DecisionWeights
+from sim.streams import population_stream
 
 unit = st.floats(0.0, 1.0)
 weight = st.floats(0.05, 10.0)
@@ -42,10 +42,16 @@ def logit_of(pop, policy, w, historical, belief=None):
 
 
 @settings(max_examples=40, deadline=None)
-@given(policy=policies(), w=weights(), seed=st.integers(0, 2**32 - 1),
-       amount=st.floats(0.05, 1.0), lever=st.sampled_from(["welfare_cut_share", "enforcement"]))
-def test_welfare_cuts_and_enforcement_never_lower_propensity(historical, policy, w, seed, amount,
-                                                             lever):
+@given(
+    policy=policies(),
+    w=weights(),
+    seed=st.integers(0, 2**32 - 1),
+    amount=st.floats(0.05, 1.0),
+    lever=st.sampled_from(["welfare_cut_share", "enforcement"]),
+)
+def test_welfare_cuts_and_enforcement_never_lower_propensity(
+    historical, policy, w, seed, amount, lever
+):
     pop = generate_population(historical.population, 0.003, population_stream(seed))
     before = logit_of(pop, policy, w, historical)
     after = logit_of(pop, raised(policy, lever, amount), w, historical)
@@ -57,9 +63,13 @@ def test_welfare_cuts_and_enforcement_raise_propensity_of_those_exposed(historic
     w = historical.decision
     calm = Policy.at(historical.timeline(), 0)
     calm = replace(calm, welfare_cut_share=0.0, enforcement=0.0)
-    cut = logit_of(pop, replace(calm, welfare_cut_share=1.0), w, historical) - logit_of(pop, calm, w, historical)
+    cut = logit_of(pop, replace(calm, welfare_cut_share=1.0), w, historical) - logit_of(
+        pop, calm, w, historical
+    )
     assert (cut[pop.on_welfare] > 0).all() and (cut[~pop.on_welfare] == 0).all()
-    enforced = logit_of(pop, replace(calm, enforcement=1.0), w, historical) - logit_of(pop, calm, w, historical)
+    enforced = logit_of(pop, replace(calm, enforcement=1.0), w, historical) - logit_of(
+        pop, calm, w, historical
+    )
     assert (enforced[pop.legal_status > 0] > 0).all()
 
 
@@ -69,28 +79,53 @@ def test_propaganda_raises_belief_and_so_propensity(historical, policy, w, seed,
     pop = generate_population(historical.population, 0.003, population_stream(seed))
     p = historical.process
     low = decision.updated_belief(pop.belief_prior, pop.soren_tie, policy, p)
-    high = decision.updated_belief(pop.belief_prior, pop.soren_tie, raised(policy, "propaganda", amount), p)
+    high = decision.updated_belief(
+        pop.belief_prior, pop.soren_tie, raised(policy, "propaganda", amount), p
+    )
     assert (high >= low).all()
-    assert (logit_of(pop, policy, w, historical, high) >= logit_of(pop, policy, w, historical, low) - 1e-5).all()
+    assert (
+        logit_of(pop, policy, w, historical, high)
+        >= logit_of(pop, policy, w, historical, low) - 1e-5
+    ).all()
 
 
 @settings(max_examples=60, deadline=None)
 @given(w=weights(), policy=policies(), ties=unit, more=st.floats(0.01, 1.0))
 def test_family_ties_and_a_japanese_spouse_lower_propensity(w, policy, ties, more):
-    common = dict(welfare_cut=np.array([0.0]), jobless=np.array([1.0]),
-                  deportation_exposure=np.array([0.5]), convict=np.array([0.0]), kankoku=np.array([0.0]),
-                  policy=policy, w=w)
-    loose = decision.attitude(family_ties=np.array([ties]), japanese_spouse=np.array([0.0]), **common)
-    tight = decision.attitude(family_ties=np.array([ties + more]), japanese_spouse=np.array([0.0]), **common)
-    married = decision.attitude(family_ties=np.array([ties]), japanese_spouse=np.array([1.0]), **common)
+    common = dict(
+        welfare_cut=np.array([0.0]),
+        jobless=np.array([1.0]),
+        deportation_exposure=np.array([0.5]),
+        convict=np.array([0.0]),
+        kankoku=np.array([0.0]),
+        policy=policy,
+        w=w,
+    )
+    loose = decision.attitude(
+        family_ties=np.array([ties]), japanese_spouse=np.array([0.0]), **common
+    )
+    tight = decision.attitude(
+        family_ties=np.array([ties + more]), japanese_spouse=np.array([0.0]), **common
+    )
+    married = decision.attitude(
+        family_ties=np.array([ties]), japanese_spouse=np.array([1.0]), **common
+    )
     assert tight[0] < loose[0] and married[0] < loose[0]
 
 
 @settings(max_examples=60, deadline=None)
-@given(belief=unit, tie=unit, policy=policies(), departed=st.integers(1, 10),
-       heard=st.floats(0.0, 5.0), bad_news=st.floats(0.05, 1.0), learning=st.floats(0.001, 10.0))
+@given(
+    belief=unit,
+    tie=unit,
+    policy=policies(),
+    departed=st.integers(1, 10),
+    heard=st.floats(0.0, 5.0),
+    bad_news=st.floats(0.05, 1.0),
+    learning=st.floats(0.001, 10.0),
+)
 def test_letters_from_neighbours_who_left_lower_belief_within_zero_to_one(
-        historical, belief, tie, policy, departed, heard, bad_news, learning):
+    historical, belief, tie, policy, departed, heard, bad_news, learning
+):
     p = historical.process.model_copy(update={"letter_learning": learning})
     policy = replace(policy, bad_news=bad_news)
     b, t = np.array([belief], np.float32), np.array([tie], np.float32)
@@ -111,7 +146,9 @@ def test_letters_take_away_at_most_what_belief_adds(historical):
     flood = decision.letters_received(np.full(pop.households, 50.0, np.float32), 1.0)
     believing = np.ones(pop.households, np.float32)
     after = decision.updated_belief(believing, pop.soren_tie, policy, p, flood)
-    drop = logit_of(pop, policy, w, historical, believing) - logit_of(pop, policy, w, historical, after)
+    drop = logit_of(pop, policy, w, historical, believing) - logit_of(
+        pop, policy, w, historical, after
+    )
     assert (after >= 0).all() and (drop > 0).all()
     assert (drop <= w.belief * (1 + 1e-5)).all()
 
@@ -134,7 +171,9 @@ def test_published_bad_news_lowers_belief(historical, belief, tie, policy):
     published = replace(quiet, letters_published=1.0)
     p = historical.process
     b, t = np.array([belief]), np.array([tie])
-    assert decision.updated_belief(b, t, published, p)[0] <= decision.updated_belief(b, t, quiet, p)[0]
+    assert (
+        decision.updated_belief(b, t, published, p)[0] <= decision.updated_belief(b, t, quiet, p)[0]
+    )
 
 
 def test_doubt_falls_as_propensity_rises():
@@ -150,6 +189,7 @@ def test_convict_expulsion_pushes_only_long_sentence_convicts(historical):
     convicts = pop.legal_status == CONVICT
     assert convicts.sum() == round(historical.population.long_sentence_convicts * 0.5)
     calm = Policy.at(historical.timeline(), 0)
-    push = (logit_of(pop, replace(calm, convict_expulsion=1.0), historical.decision, historical)
-            - logit_of(pop, calm, historical.decision, historical))
+    push = logit_of(
+        pop, replace(calm, convict_expulsion=1.0), historical.decision, historical
+    ) - logit_of(pop, calm, historical.decision, historical)
     assert (push[convicts] > 0).all() and (push[~convicts] == 0).all()

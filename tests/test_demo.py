@@ -7,7 +7,6 @@ and checks that the after-arrival view has followed them. A screenshot is kept i
 """
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -19,8 +18,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.aftermath import simulate_aftermath
-from sim.decision import Policy
 from demo.model import (
     DemoModel,
     aftermath_of_departures,
@@ -30,6 +27,8 @@ from demo.model import (
     household_grid,
     scenario_names,
 )
+from sim.aftermath import simulate_aftermath
+from sim.decision import Policy
 from sim.result import GROUP_METRICS, RunResult
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -72,19 +71,26 @@ def test_the_household_view_shows_every_family_once():
 def _departures(months: np.ndarray, seed: int = 5) -> dict[str, np.ndarray]:
     rng = np.random.default_rng(seed)
     sailing = (months >= 12 * 1959 + 11)[None, :]
-    return {name: rng.poisson(40 if i == 0 else 3, len(months)) * sailing[0]
-            for i, name in enumerate(GROUP_METRICS)}
+    return {
+        name: rng.poisson(40 if i == 0 else 3, len(months)) * sailing[0]
+        for i, name in enumerate(GROUP_METRICS)
+    }
 
 
 def test_the_after_arrival_view_is_the_stage_run_on_the_departures_with_its_own_stream(historical):
     months = historical.months[:96]  # to the end of 1962
     departures = _departures(months)
-    view = aftermath_of_departures(historical, months, departures, seed=7, replication=1,
-                                   per_person=50.0)
+    view = aftermath_of_departures(
+        historical, months, departures, seed=7, replication=1, per_person=50.0
+    )
     # Replication 1 of seed 7, exactly as a run with several replications would follow it.
-    run = RunResult(months=months, replications=np.array([0, 1]),
-                    metrics={n: np.stack([np.zeros_like(v), v]) for n, v in departures.items()},
-                    households=0, people=0)
+    run = RunResult(
+        months=months,
+        replications=np.array([0, 1]),
+        metrics={n: np.stack([np.zeros_like(v), v]) for n, v in departures.items()},
+        households=0,
+        people=0,
+    )
     stage = simulate_aftermath(historical, run, seed=7)
     assert list(view.table["year"]) == list(range(1960, 2026))
     for name in ("in_north", "escaped", "resettled_japan", "resettled_south_korea"):
@@ -94,11 +100,13 @@ def test_the_after_arrival_view_is_the_stage_run_on_the_departures_with_its_own_
     documented = view.documented()
     assert documented and all(f.unit == "persons" for f, _ in documented)
     assert all(value == view.at(f.series, f.year) for f, value in documented)
-    other = aftermath_of_departures(historical, months, departures, seed=7, replication=0,
-                                    per_person=50.0)
+    other = aftermath_of_departures(
+        historical, months, departures, seed=7, replication=0, per_person=50.0
+    )
     assert not other.table.equals(view.table), "replication 0 has a stream of its own"
-    nobody = aftermath_of_departures(historical, months[:12], {n: np.zeros(12) for n in departures},
-                                     seed=7)
+    nobody = aftermath_of_departures(
+        historical, months[:12], {n: np.zeros(12) for n in departures}, seed=7
+    )
     assert nobody.left == 0 and not nobody.table.drop(columns="year").to_numpy().any()
 
 
@@ -115,10 +123,14 @@ def test_the_after_arrival_view_is_recomputed_only_when_someone_has_left():
     assert sailed.at("in_north", 1960) > 0
     assert aftermath_view(model) is sailed
     table = model.datacollector.get_model_vars_dataframe()
-    again = aftermath_of_departures(model.spec, model.months[:len(table)],
-                                    {n: table[n].to_numpy() for n in GROUP_METRICS},
-                                    seed=11, replication=model.replication,
-                                    per_person=model.people_per_person)
+    again = aftermath_of_departures(
+        model.spec,
+        model.months[: len(table)],
+        {n: table[n].to_numpy() for n in GROUP_METRICS},
+        seed=11,
+        replication=model.replication,
+        per_person=model.people_per_person,
+    )
     assert again.table.equals(sailed.table), "the model's seed and replication, nothing else"
 
 
@@ -136,9 +148,22 @@ def demo_server():
         pytest.skip(f"Chromium not installed at {CHROMIUM} (apt-get install chromium)")
     port = _free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "solara", "run", "demo.app", "--host", "127.0.0.1",
-         "--port", str(port), "--production", "--no-open"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            sys.executable,
+            "-m",
+            "solara",
+            "run",
+            "demo.app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--production",
+            "--no-open",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}/"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -166,8 +191,15 @@ def test_the_page_loads_reacts_to_a_slider_and_steps_in_a_real_browser(demo_serv
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"])
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
         page = browser.new_page(viewport={"width": 1500, "height": 1300})
         page.goto(demo_server, timeout=120_000)
         page.get_by_text("Month: 1955-01").wait_for(timeout=120_000)

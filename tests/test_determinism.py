@@ -32,8 +32,9 @@ def twenty(historical):
 @pytest.mark.parametrize("k", [0, 3, 19])
 def test_replication_k_is_the_same_whether_run_with_1_4_or_20(historical, twenty, k):
     alone = simulate(historical, seed=3, replications=[k], scale=SCALE)
-    in_four = simulate(historical, seed=3, replications=sorted({k, 0, 1, 19} - {k})[:3] + [k],
-                       scale=SCALE)
+    in_four = simulate(
+        historical, seed=3, replications=sorted({k, 0, 1, 19} - {k})[:3] + [k], scale=SCALE
+    )
     row = list(in_four.replications).index(k)
     for name, values in twenty.metrics.items():
         assert np.array_equal(alone.metrics[name][0], values[k]), name

@@ -3,13 +3,13 @@
 import numpy as np
 import pytest
 
-from sim import decision
 from analysis.agreement import compare_runs
+from sim import decision
 from sim.engine_mesa import Household, RepatriationModel, simulate_mesa
 from sim.engine_numpy import simulate
+from sim.population import generate_population
 from sim.result import STATE_NAMES, STOCK_METRICS
 from sim.streams import population_stream
-from sim.population import generate_population
 
 SCALE = 0.003  # about 450 households: a few seconds a replication for Mesa
 
@@ -21,7 +21,8 @@ def population(historical):
 
 @pytest.mark.parametrize("replication", [0, 5])
 def test_both_engines_give_identical_month_by_month_results_for_the_same_seed(
-        historical, population, replication):
+    historical, population, replication
+):
     mesa_run = simulate_mesa(historical, 21, [replication], population=population, scale=SCALE)
     numpy_run = simulate(historical, 21, [replication], population=population, scale=SCALE)
     assert numpy_run.metrics["departures"].sum() > 0
@@ -35,8 +36,13 @@ def test_both_engines_are_identical_with_letters_heard_second_hand(historical, p
     heard = with_parameters(historical, {"process.hearsay": 0.5})
     mesa_run = simulate_mesa(heard, 21, [1], population=population, scale=SCALE)
     numpy_run = simulate(heard, 21, [1], population=population, scale=SCALE)
-    plain = simulate(with_parameters(historical, {"process.hearsay": 0.0}), 21, [1],
-                     population=population, scale=SCALE)
+    plain = simulate(
+        with_parameters(historical, {"process.hearsay": 0.0}),
+        21,
+        [1],
+        population=population,
+        scale=SCALE,
+    )
     assert not np.array_equal(numpy_run.metrics["new_intending"], plain.metrics["new_intending"])
     for name in numpy_run.metrics:
         assert np.array_equal(mesa_run.metrics[name], numpy_run.metrics[name]), name
@@ -57,8 +63,15 @@ def test_a_deterministic_setting_gives_identical_state_counts(historical, popula
     # doubts: the ships alone decide who leaves when.
     from sim.scenario import with_parameters
 
-    certain = with_parameters(historical, {"decision.intercept": 10.0, "process.register_rate": 1.0,
-                                           "process.revert_rate": 0.0, "process.cancel_rate": 0.0})
+    certain = with_parameters(
+        historical,
+        {
+            "decision.intercept": 10.0,
+            "process.register_rate": 1.0,
+            "process.revert_rate": 0.0,
+            "process.cancel_rate": 0.0,
+        },
+    )
     mesa_run = simulate_mesa(certain, 3, [0], population=population, scale=SCALE)
     numpy_run = simulate(certain, 3, [0], population=population, scale=SCALE)
     for name in STOCK_METRICS + ("departures", "registrations"):
@@ -104,6 +117,7 @@ def test_engines_agree_in_distribution_and_a_wrong_engine_is_caught(historical):
     agreement = compare_runs(numpy_runs, mesa_runs)
     assert agreement.ok, agreement.failures()
 
-    buggy = simulate_mesa(historical, 201, reps, population=population, scale=scale,
-                          household_type=LettersSignFlipped)
+    buggy = simulate_mesa(
+        historical, 201, reps, population=population, scale=scale, household_type=LettersSignFlipped
+    )
     assert not compare_runs(numpy_runs, buggy).ok

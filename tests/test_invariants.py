@@ -31,7 +31,9 @@ def test_no_departures_or_registrations_while_the_programme_is_closed(small_run,
     m = small_run.metrics
     assert m["departures"][:, ~open_].sum() == 0
     assert m["registrations"][:, ~open_].sum() == 0
-    lapse = (small_run.months >= month_index("1967-12")) & (small_run.months < month_index("1971-05"))
+    lapse = (small_run.months >= month_index("1967-12")) & (
+        small_run.months < month_index("1971-05")
+    )
     assert m["departures"][:, lapse].sum() == 0
 
 
@@ -57,14 +59,20 @@ def test_no_one_is_deported_in_the_historical_course(small_run):
 
 def test_where_south_korea_takes_deportees_only_deportable_households_are_deported(tmp_path):
     from conftest import write_scenario
+
     from sim.engine_numpy import simulate
-    from sim.streams import population_stream
     from sim.population import generate_population
     from sim.scenario import load_scenario
+    from sim.streams import population_stream
 
-    scenario = load_scenario(write_scenario(
-        tmp_path, "deport.toml",
-        'name = "deport"\n[levers]\nsouth_korea_accepts_deportees = [ { from = "1955-01", value = 1 } ]\n'))
+    scenario = load_scenario(
+        write_scenario(
+            tmp_path,
+            "deport.toml",
+            'name = "deport"\n[levers]\n'
+            'south_korea_accepts_deportees = [ { from = "1955-01", value = 1 } ]\n',
+        )
+    )
     pop = generate_population(scenario.population, 0.02, population_stream(9))
     run = simulate(scenario, seed=9, replications=2, population=pop, check_invariants=True)
     deported = run.metrics["deported"].sum(axis=1)

@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from sim.streams import population_stream
 from sim.population import DETAINEE, PAROLEE, generate_population
+from sim.streams import population_stream
 
 
 def test_population_size_follows_the_scale(historical):

@@ -1,11 +1,12 @@
-"""Scenario files: a bad file gets a clear message naming the file and the key; nothing is written."""
+"""Scenario files: a bad file gets a clear message naming the file and the key; nothing is
+written."""
 
 import pytest
+from conftest import HISTORICAL, write_scenario
 
 from analysis.cli import main
 from sim.scenario import ScenarioError, load_scenario
 from sim.schedules import month_index
-from conftest import HISTORICAL, write_scenario
 
 
 def error_of(path):
@@ -46,8 +47,9 @@ def test_a_typo_in_a_key_names_the_file_the_key_and_the_allowed_keys(tmp_path):
 
 
 def test_an_unknown_lever_is_an_error(tmp_path):
-    path = write_scenario(tmp_path, "lever.toml",
-                          '[levers]\nwelfare_cuts = [ { from = "1955-01", value = 0 } ]\n')
+    path = write_scenario(
+        tmp_path, "lever.toml", '[levers]\nwelfare_cuts = [ { from = "1955-01", value = 0 } ]\n'
+    )
     assert "levers.welfare_cuts" in error_of(path)
 
 
@@ -59,30 +61,37 @@ def test_a_negative_rate_is_refused(tmp_path):
 
 
 def test_a_lever_value_out_of_range_is_refused(tmp_path):
-    path = write_scenario(tmp_path, "range.toml",
-                          '[levers]\npropaganda = [ { from = "1955-01", value = 1.5 } ]\n')
+    path = write_scenario(
+        tmp_path, "range.toml", '[levers]\npropaganda = [ { from = "1955-01", value = 1.5 } ]\n'
+    )
     message = error_of(path)
     assert "levers.propaganda[0].value" in message and "0..1" in message
 
 
 def test_dates_out_of_order_are_refused(tmp_path):
-    path = write_scenario(tmp_path, "order.toml", "[levers]\npropaganda = [\n"
-                          '  { from = "1955-01", value = 0.1 },\n'
-                          '  { from = "1960-01", value = 0.5 },\n'
-                          '  { from = "1958-08", value = 1.0 },\n]\n')
+    path = write_scenario(
+        tmp_path,
+        "order.toml",
+        "[levers]\npropaganda = [\n"
+        '  { from = "1955-01", value = 0.1 },\n'
+        '  { from = "1960-01", value = 0.5 },\n'
+        '  { from = "1958-08", value = 1.0 },\n]\n',
+    )
     message = error_of(path)
     assert "levers.propaganda[2].from" in message and "date order" in message
 
 
 def test_a_schedule_must_start_by_the_simulated_start(tmp_path):
-    path = write_scenario(tmp_path, "late.toml",
-                          '[levers]\npropaganda = [ { from = "1958-08", value = 1.0 } ]\n')
+    path = write_scenario(
+        tmp_path, "late.toml", '[levers]\npropaganda = [ { from = "1958-08", value = 1.0 } ]\n'
+    )
     assert "levers.propaganda[0].from" in error_of(path)
 
 
 def test_a_malformed_month_is_refused(tmp_path):
-    path = write_scenario(tmp_path, "month.toml",
-                          '[levers]\npropaganda = [ { from = "1955-13", value = 1.0 } ]\n')
+    path = write_scenario(
+        tmp_path, "month.toml", '[levers]\npropaganda = [ { from = "1955-13", value = 1.0 } ]\n'
+    )
     assert "YYYY-MM" in error_of(path)
 
 
@@ -103,8 +112,9 @@ def test_the_error_names_the_base_file_when_the_bad_key_is_there(tmp_path):
     base = tmp_path / "base.toml"
     text = HISTORICAL.read_text().replace("deportation_rate = ", "deportation_rate = -")
     # The copy lives elsewhere: point its posterior at the project's file.
-    text = text.replace('posterior = "calibration/',
-                        f'posterior = "{HISTORICAL.parent.as_posix()}/calibration/')
+    text = text.replace(
+        'posterior = "calibration/', f'posterior = "{HISTORICAL.parent.as_posix()}/calibration/'
+    )
     base.write_text(text)
     child = tmp_path / "child.toml"
     child.write_text('extends = "base.toml"\nname = "child"\n')

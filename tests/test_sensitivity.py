@@ -9,12 +9,12 @@ must show.
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import HISTORICAL
 
 from analysis.cli import main
 from analysis.sensitivity import SensitivityError, morris_table, noise_table, sobol_table
 from analysis.sweeps.runner import run_sweep
 from analysis.sweeps.spec import load_sweep
-from conftest import HISTORICAL
 
 HEAD = f"""
 scenario = "{HISTORICAL.as_posix()}"
@@ -37,16 +37,22 @@ NO_EFFECT = "process.publication_learning"
 def cluster():
     from distributed import LocalCluster
 
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
-                      scheduler_kwargs={"dashboard_address": ":0"}) as local:
+    with LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        scheduler_kwargs={"dashboard_address": ":0"},
+    ) as local:
         yield local
 
 
 def run(tmp_path_factory, cluster, text):
     folder = tmp_path_factory.mktemp("sensitivity")
     (folder / "sweep.toml").write_text(text)
-    return run_sweep(load_sweep(folder / "sweep.toml"), folder / "out",
-                     scheduler=cluster.scheduler_address).out
+    return run_sweep(
+        load_sweep(folder / "sweep.toml"), folder / "out", scheduler=cluster.scheduler_address
+    ).out
 
 
 @pytest.fixture(scope="module")
@@ -97,9 +103,16 @@ def test_the_command_writes_a_table_and_a_plot(sobol_sweep, tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "## departures_total" in printed and "Seed noise:" in printed
     assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "seed_noise.csv", "sobol.csv", "sobol.md", "sobol.png"]
+        "seed_noise.csv",
+        "sobol.csv",
+        "sobol.md",
+        "sobol.png",
+    ]
     assert set(pd.read_csv(tmp_path / "sobol.csv")["parameter"]) == {
-        "decision.peers", "process.cancel_rate", NO_EFFECT}
+        "decision.peers",
+        "process.cancel_rate",
+        NO_EFFECT,
+    }
 
 
 def test_an_unfinished_sweep_is_refused(tmp_path, capsys):

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import HISTORICAL
 
 from analysis.cli import main
 from analysis.sweeps.runner import LOCAL_CLUSTER_CONFIG, chunk_sizes, local_cluster, run_sweep
@@ -20,7 +21,6 @@ from analysis.sweeps.store import SweepStore
 from sim.engine_numpy import simulate
 from sim.outcomes import outcomes
 from sim.scenario import with_parameters
-from conftest import HISTORICAL
 
 # 12 Latin-hypercube points x 2 replications at 1% scale: a few seconds of work.
 SWEEP = f"""
@@ -55,11 +55,17 @@ def sweep_file(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def cluster():
-    """A Dask LocalCluster started apart from the sweep, reached by its address like a remote one."""
+    """A Dask LocalCluster started apart from the sweep, reached by its address, like a remote
+    one."""
     from distributed import LocalCluster
 
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                      dashboard_address=None, scheduler_kwargs={"dashboard_address": ":0"}) as local:
+    with LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        scheduler_kwargs={"dashboard_address": ":0"},
+    ) as local:
         yield local
 
 
@@ -92,18 +98,23 @@ def test_the_design_depends_on_the_seed_only(sweep_file, tmp_path):
     assert not np.allclose(other["decision.peers"], again["decision.peers"])
 
 
-@pytest.mark.parametrize("method, extra, points", [
-    ("sobol", "samples = 8", 8 * (3 + 2)),
-    ("sobol", "samples = 8\nsecond_order = true", 8 * (2 * 3 + 2)),
-    ("morris", "samples = 5\nlevels = 4", 5 * (3 + 1)),
-])
+@pytest.mark.parametrize(
+    "method, extra, points",
+    [
+        ("sobol", "samples = 8", 8 * (3 + 2)),
+        ("sobol", "samples = 8\nsecond_order = true", 8 * (2 * 3 + 2)),
+        ("morris", "samples = 5\nlevels = 4", 5 * (3 + 1)),
+    ],
+)
 def test_salib_designs_have_their_textbook_sizes(tmp_path, method, extra, points):
     text = SWEEP.replace('method = "latin"\nsamples = 12', f'method = "{method}"\n{extra}')
     assert len(load_sweep(write(tmp_path, text)).design) == points
 
 
 def test_a_grid_crosses_evenly_spaced_points_with_explicit_values(tmp_path):
-    text = SWEEP.split("[design]")[0] + """
+    text = (
+        SWEEP.split("[design]")[0]
+        + """
 [design]
 method = "grid"
 
@@ -113,23 +124,46 @@ cancel_rate = { min = 0.1, max = 0.5, points = 3 }
 [parameters.population]
 network_degree = { values = [4, 8] }
 """
+    )
     design = load_sweep(write(tmp_path, text)).design
     assert sorted(zip(design["process.cancel_rate"], design["population.network_degree"])) == [
-        (0.1, 4), (0.1, 8), (0.3, 4), (0.3, 8), (0.5, 4), (0.5, 8)]
+        (0.1, 4),
+        (0.1, 8),
+        (0.3, 4),
+        (0.3, 8),
+        (0.5, 4),
+        (0.5, 8),
+    ]
 
 
 BAD = [
-    ('"decision.peerz" = { min = 0.7, max = 2.1 }', "key 'parameters.decision.peerz'",
-     "unknown parameter (allowed in [decision]: intercept"),
-    ('"decision.peers" = { min = 2.1, max = 2.1 }', "key 'parameters.decision.peers'",
-     "empty range: min (2.1) must be below max (2.1)"),
-    ('"process.revert_rate" = { min = 0.1, max = 1.5 }', "key 'parameters.process.revert_rate.max'",
-     "1.5 is outside the allowed range; the allowed range of process.revert_rate is 0..1 per month"),
-    ('"levers.propaganda" = { min = 0, max = 1 }', "key 'parameters.levers.propaganda'",
-     "levers are dated schedules"),
+    (
+        '"decision.peerz" = { min = 0.7, max = 2.1 }',
+        "key 'parameters.decision.peerz'",
+        "unknown parameter (allowed in [decision]: intercept",
+    ),
+    (
+        '"decision.peers" = { min = 2.1, max = 2.1 }',
+        "key 'parameters.decision.peers'",
+        "empty range: min (2.1) must be below max (2.1)",
+    ),
+    (
+        '"process.revert_rate" = { min = 0.1, max = 1.5 }',
+        "key 'parameters.process.revert_rate.max'",
+        "1.5 is outside the allowed range; the allowed range of process.revert_rate is 0..1 "
+        "per month",
+    ),
+    (
+        '"levers.propaganda" = { min = 0, max = 1 }',
+        "key 'parameters.levers.propaganda'",
+        "levers are dated schedules",
+    ),
     ('"decision.peers" = { min = 0.7 }', "key 'parameters.decision.peers.max'", "missing key"),
-    ('"decision.peers" = { min = 0.7, max = 2.1, distribution = "normal" }',
-     "key 'parameters.decision.peers.distribution'", "'uniform' or 'loguniform'"),
+    (
+        '"decision.peers" = { min = 0.7, max = 2.1, distribution = "normal" }',
+        "key 'parameters.decision.peers.distribution'",
+        "'uniform' or 'loguniform'",
+    ),
 ]
 
 
@@ -142,15 +176,32 @@ def test_a_bad_parameter_is_refused_naming_the_file_and_key(tmp_path, line, key,
     assert f"{path}: {key}" in str(error.value) and message in str(error.value)
 
 
-@pytest.mark.parametrize("old, new, message", [
-    ('outputs = ["departures_total"', 'outputs = ["departures_totl"',
-     "key 'outputs': unknown output 'departures_totl'"),
-    ('method = "latin"\nsamples = 12', 'method = "sobol"\nsamples = 12',
-     "key 'design.samples': 12 is not a power of 2"),
-    ("replications = 2", "replications = 0", "key 'replications': Input should be greater than or equal to 1"),
-    ("seed = 11", "seed = 11\nsed = 3", "key 'sed': unknown key"),
-    (f'scenario = "{HISTORICAL.as_posix()}"', 'scenario = "nowhere.toml"', "no such scenario file"),
-])
+@pytest.mark.parametrize(
+    "old, new, message",
+    [
+        (
+            'outputs = ["departures_total"',
+            'outputs = ["departures_totl"',
+            "key 'outputs': unknown output 'departures_totl'",
+        ),
+        (
+            'method = "latin"\nsamples = 12',
+            'method = "sobol"\nsamples = 12',
+            "key 'design.samples': 12 is not a power of 2",
+        ),
+        (
+            "replications = 2",
+            "replications = 0",
+            "key 'replications': Input should be greater than or equal to 1",
+        ),
+        ("seed = 11", "seed = 11\nsed = 3", "key 'sed': unknown key"),
+        (
+            f'scenario = "{HISTORICAL.as_posix()}"',
+            'scenario = "nowhere.toml"',
+            "no such scenario file",
+        ),
+    ],
+)
 def test_a_bad_setting_is_refused_naming_the_file_and_key(tmp_path, old, new, message):
     path = write(tmp_path, SWEEP.replace(old, new))
     with pytest.raises(SweepError) as error:
@@ -166,8 +217,10 @@ def test_points_that_break_a_cross_key_rule_are_refused_before_running(tmp_path)
     revert = load_scenario(HISTORICAL).process.revert_rate
     assert revert > 0
     low = 1 - revert / 2
-    text = SWEEP.replace('"process.cancel_rate" = { min = 0.1, max = 0.5 }',
-                         f'"process.register_rate" = {{ min = {low!r}, max = 1.0 }}')
+    text = SWEEP.replace(
+        '"process.cancel_rate" = { min = 0.1, max = 0.5 }',
+        f'"process.register_rate" = {{ min = {low!r}, max = 1.0 }}',
+    )
     with pytest.raises(SweepError, match="is not a valid scenario; narrow the ranges") as error:
         load_sweep(write(tmp_path, text))
     assert "register_rate + revert_rate must not exceed 1" in str(error.value)
@@ -183,7 +236,10 @@ def test_the_command_refuses_a_bad_file_and_writes_nothing(tmp_path, capsys):
 
 def test_check_prints_the_size_of_the_sweep(sweep_file, capsys):
     assert main(["sweep", str(sweep_file), "--check"]) == 0
-    assert "latin design, 12 points (12 distinct) x 2 replications = 24 runs" in capsys.readouterr().out
+    assert (
+        "latin design, 12 points (12 distinct) x 2 replications = 24 runs"
+        in capsys.readouterr().out
+    )
 
 
 # -- reproducibility ---------------------------------------------------------------------------
@@ -194,16 +250,28 @@ def test_results_hold_every_point_and_replication_once(uninterrupted):
     assert len(results) == 12 * 2
     assert not results.duplicated(["point", "replication"]).any()
     pd.testing.assert_frame_equal(pd.read_parquet(out / "results.parquet"), results)
-    assert list(results.columns) == ["point", "point_hash", "decision.peers", "process.cancel_rate",
-                                     "process.letter_learning", "replication", "departures_total",
-                                     "departures_1960", "deportee_share"]
+    assert list(results.columns) == [
+        "point",
+        "point_hash",
+        "decision.peers",
+        "process.cancel_rate",
+        "process.letter_learning",
+        "replication",
+        "departures_total",
+        "departures_1960",
+        "deportee_share",
+    ]
 
 
 def test_a_point_gives_what_the_engine_gives_when_called_directly(sweep_file, uninterrupted):
     sweep, (_, results) = load_sweep(sweep_file), uninterrupted
     row = sweep.design.iloc[5]
-    direct = simulate(with_parameters(sweep.base, point_values(row, sweep.keys)), seed=11,
-                      replications=2, scale=0.01)
+    direct = simulate(
+        with_parameters(sweep.base, point_values(row, sweep.keys)),
+        seed=11,
+        replications=2,
+        scale=0.01,
+    )
     mine = results[results["point"] == 5]
     for name in ("departures_total", "departures_1960", "deportee_share"):
         assert np.array_equal(outcomes()[name].measure(direct), mine[name].to_numpy()), name
@@ -216,8 +284,9 @@ def test_two_workers_give_the_same_results_as_one(sweep_file, uninterrupted, tmp
 
 
 def test_a_dask_cluster_gives_the_same_results(sweep_file, uninterrupted, cluster, tmp_path):
-    report = run_sweep(load_sweep(sweep_file), tmp_path / "dask",
-                       scheduler=cluster.scheduler_address, chunk_size=5)
+    report = run_sweep(
+        load_sweep(sweep_file), tmp_path / "dask", scheduler=cluster.scheduler_address, chunk_size=5
+    )
     assert report.workers == 2
     pd.testing.assert_frame_equal(report.results, uninterrupted[1])
 
@@ -227,7 +296,7 @@ def test_chunks_shrink_to_single_points_so_the_workers_finish_together(points, w
     sizes = chunk_sizes(points, workers)
     assert sum(sizes) == points
     assert sizes == sorted(sizes, reverse=True) and max(sizes) <= 32
-    assert sizes[-min(points, workers):] == [1] * min(points, workers)
+    assert sizes[-min(points, workers) :] == [1] * min(points, workers)
     assert chunk_sizes(10, 2, 3) == [3, 3, 3, 1]
 
 
@@ -240,12 +309,15 @@ def test_local_workers_run_without_malloc_trim_threads_or_housekeeping(monkeypat
     monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "65536")
 
     def inside():
-        return (os.environ.get("MALLOC_TRIM_THRESHOLD_"), os.environ.get("OMP_NUM_THREADS"),
-                os.environ.get("OPENBLAS_NUM_THREADS"),
-                {key: dask.config.get(key) for key in LOCAL_CLUSTER_CONFIG})
+        return (
+            os.environ.get("MALLOC_TRIM_THRESHOLD_"),
+            os.environ.get("OMP_NUM_THREADS"),
+            os.environ.get("OPENBLAS_NUM_THREADS"),
+            {key: dask.config.get(key) for key in LOCAL_CLUSTER_CONFIG},
+        )
 
     with local_cluster(1) as cluster, Client(cluster) as client:
-        (malloc, omp, openblas, config), = client.run(inside).values()
+        ((malloc, omp, openblas, config),) = client.run(inside).values()
         saturation = cluster.scheduler.WORKER_SATURATION
     assert malloc is None and omp == openblas == "1"
     assert config == LOCAL_CLUSTER_CONFIG
@@ -257,8 +329,20 @@ def test_local_workers_run_without_malloc_trim_threads_or_housekeeping(monkeypat
 
 def test_a_sweep_killed_mid_way_resumes_to_the_same_results(sweep_file, uninterrupted, tmp_path):
     out = tmp_path / "killed"
-    command = [sys.executable, "-m", "analysis.cli", "sweep", str(sweep_file), "--out", str(out),
-               "--workers", "1", "--chunk-size", "1", "--quiet"]
+    command = [
+        sys.executable,
+        "-m",
+        "analysis.cli",
+        "sweep",
+        str(sweep_file),
+        "--out",
+        str(out),
+        "--workers",
+        "1",
+        "--chunk-size",
+        "1",
+        "--quiet",
+    ]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     index = out / "index.jsonl"
     deadline = time.monotonic() + 120
@@ -298,8 +382,10 @@ def test_a_damaged_chunk_is_detected_and_recomputed(sweep_file, uninterrupted, c
     cut_line = len((out / "index.jsonl").read_text().splitlines()) + 1
     with open(out / "index.jsonl", "a") as index:
         index.write('{"chunk": "chunk-y.parquet", "sha2')  # an index line cut short
-    lost = {p: len(pd.read_parquet(uninterrupted[0] / "chunks" / p.name)["point_hash"].unique())
-            for p in (first, second)}
+    lost = {
+        p: len(pd.read_parquet(uninterrupted[0] / "chunks" / p.name)["point_hash"].unique())
+        for p in (first, second)
+    }
 
     report = run_sweep(load_sweep(sweep_file), out, scheduler=cluster.scheduler_address)
     assert report.computed == sum(lost.values())
@@ -313,8 +399,9 @@ def test_a_damaged_chunk_is_detected_and_recomputed(sweep_file, uninterrupted, c
     assert (again.computed, again.warnings) == (0, [])
 
 
-def test_a_chunk_whose_index_line_never_reached_disk_is_not_trusted(sweep_file, uninterrupted,
-                                                                    cluster, tmp_path):
+def test_a_chunk_whose_index_line_never_reached_disk_is_not_trusted(
+    sweep_file, uninterrupted, cluster, tmp_path
+):
     out = tmp_path / "orphan"
     shutil.copytree(uninterrupted[0], out)
     lines = (out / "index.jsonl").read_text().splitlines()

@@ -1,7 +1,5 @@
 """The targets file: every documented figure, with consistent units, periods and bands."""
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -80,41 +78,58 @@ def test_departures_are_within_the_project_and_nested_figures_are_smaller():
         if t.metric.endswith("departures"):
             assert project[0] <= month_index(t.period[0]) <= month_index(t.period[1]) <= project[1]
     total = BY_KEY["departures_total"].documented
-    assert BY_KEY["departures_to_may_1960"].documented < BY_KEY["departures_1960"].documented < total
+    assert (
+        BY_KEY["departures_to_may_1960"].documented < BY_KEY["departures_1960"].documented < total
+    )
     assert BY_KEY["deportees_from_omura"].documented < BY_KEY["deportee_departures"].documented
     assert BY_KEY["japanese_wives"].documented < BY_KEY["japanese_national_departures"].documented
-    assert BY_KEY["withdrawals_to_may_1960"].documented < BY_KEY["cancellations_to_may_1960"].documented
+    assert (
+        BY_KEY["withdrawals_to_may_1960"].documented
+        < BY_KEY["cancellations_to_may_1960"].documented
+    )
     pre = [BY_KEY[k] for k in ("intending_1955_07", "intending_1956_02", "intending_1956_04")]
     assert all(month_index(t.period[1]) < month_index("1959-01") for t in pre)
 
 
 def test_figures_are_the_produced_targets_and_measure_full_scale_units(small_run):
-    assert FIGURES == tuple(t for t in TARGETS if t.produced)
+    assert tuple(t for t in TARGETS if t.produced) == FIGURES
     for figure in FIGURES:
         values = figure.values(small_run)
         assert values.shape == (3,)
         full = figure.full_scale(values, 0.02)
         if figure.is_share:
-            assert np.all((0 <= full) & (full <= 1))
+            assert np.all((full >= 0) & (full <= 1))
         else:
             assert np.allclose(full, values / 0.02)
 
 
-@pytest.mark.parametrize("change, message", [
-    ({"unit": '"persons"'}, "share is measured by 'cancelled_share'"),
-    ({"low": "0.3"}, "must hold the documented"),
-    ({"unit": '"persons"', "measure": '"total"', "metric": '"nonsense"'},
-     "not recorded by the engine"),
-    ({"period": '["1960-05", "1959-12"]'}, "ends before it starts"),
-    ({"colour": '"red"'}, "unknown key"),
-    ({"stage": '"afterlife"'}, "stage must be one of"),
-    ({"qualifier": '"some"'}, "documented = low"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"unit": '"persons"'}, "share is measured by 'cancelled_share'"),
+        ({"low": "0.3"}, "must hold the documented"),
+        (
+            {"unit": '"persons"', "measure": '"total"', "metric": '"nonsense"'},
+            "not recorded by the engine",
+        ),
+        ({"period": '["1960-05", "1959-12"]'}, "ends before it starts"),
+        ({"colour": '"red"'}, "unknown key"),
+        ({"stage": '"afterlife"'}, "stage must be one of"),
+        ({"qualifier": '"some"'}, "documented = low"),
+    ],
+)
 def test_an_invalid_target_is_refused_naming_the_file_and_target(tmp_path, change, message):
     entry = {
-        "key": '"share"', "label": '"s"', "documented": "0.25", "qualifier": '"about"',
-        "unit": '"share"', "period": '["1959-01", "1967-12"]', "measure": '"cancelled_share"',
-        "low": "0.2", "high": "0.3", "sources": '["002"]',
+        "key": '"share"',
+        "label": '"s"',
+        "documented": "0.25",
+        "qualifier": '"about"',
+        "unit": '"share"',
+        "period": '["1959-01", "1967-12"]',
+        "measure": '"cancelled_share"',
+        "low": "0.2",
+        "high": "0.3",
+        "sources": '["002"]',
     }
     entry.update(change)
     path = tmp_path / "targets.toml"

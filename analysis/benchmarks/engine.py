@@ -6,7 +6,9 @@ subprocess pinned to one core, and prints a Markdown table. Memory is traced by
 household, and the peak of everything else the run allocates (engine state and temporaries) per
 household and replication; the process's peak resident size is shown beside them.
 
-    .venv/bin/python analysis/benchmark_engine.py [--scale 1.0] [--reps 1 20]
+    .venv/bin/python -m analysis.benchmarks.engine [--scale 1.0] [--reps 1 20]
+
+The table is also written to docs/generated/benchmarks/engine.md, which the docs include.
 """
 
 from __future__ import annotations
@@ -19,19 +21,19 @@ import subprocess
 import sys
 import time
 import tracemalloc
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from .publish import published
 
 
 def measure(scale: float, reps: int, seed: int) -> dict:
-    from sim.engine_numpy import population_stream, simulate
+    from sim.engine_numpy import simulate
     from sim.population import generate_population
     from sim.scenario import load_scenario
+    from sim.streams import population_stream
 
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
-    scenario = load_scenario(ROOT / "scenarios" / "historical.toml")
+    scenario = load_scenario("historical")
     tracemalloc.start()
     population = generate_population(scenario.population, scale, population_stream(seed))
     population_bytes = population.nbytes()
@@ -66,20 +68,44 @@ def main() -> None:
     if args.one:  # the child process: one measurement, printed as JSON
         print(json.dumps(measure(args.scale, args.reps[0], args.seed)))
         return
-    print("| scale | replications | households | wall (s) | household-months/s | "
-          "traced peak (MB) | population bytes / household | run bytes / household / replication "
-          "| peak RSS (MB) |")
+    with published("engine", "python -m analysis.benchmarks.engine"):
+        table(args)
+
+
+def table(args) -> None:
+    print("Numpy engine, historical baseline, each run in a fresh process pinned to one core.\n")
+    print(
+        "| scale | replications | households | wall (s) | household-months/s | "
+        "traced peak (MB) | population bytes / household | run bytes / household / replication "
+        "| peak RSS (MB) |"
+    )
     print("|---|---|---|---|---|---|---|---|---|")
     for reps in args.reps:
-        out = subprocess.run([sys.executable, __file__, "--one", "--scale", str(args.scale),
-                              "--reps", str(reps), "--seed", str(args.seed)],
-                             capture_output=True, text=True, check=True).stdout
+        out = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "analysis.benchmarks.engine",
+                "--one",
+                "--scale",
+                str(args.scale),
+                "--reps",
+                str(reps),
+                "--seed",
+                str(args.seed),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
         m = json.loads(out.strip().splitlines()[-1])
-        print(f"| {m['scale']} | {m['replications']} | {m['households']:,} | "
-              f"{m['wall_seconds']:.1f} | {m['household_months_per_second'] / 1e6:.1f} M | "
-              f"{m['traced_peak_bytes'] / 1e6:.0f} | {m['population_bytes_per_household']:.0f} | "
-              f"{m['run_bytes_per_household_replication']:.0f} | "
-              f"{m['max_rss_bytes'] / 1e6:.0f} |")
+        print(
+            f"| {m['scale']} | {m['replications']} | {m['households']:,} | "
+            f"{m['wall_seconds']:.1f} | {m['household_months_per_second'] / 1e6:.1f} M | "
+            f"{m['traced_peak_bytes'] / 1e6:.0f} | {m['population_bytes_per_household']:.0f} | "
+            f"{m['run_bytes_per_household_replication']:.0f} | "
+            f"{m['max_rss_bytes'] / 1e6:.0f} |"
+        )
 
 
 if __name__ == "__main__":

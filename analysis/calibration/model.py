@@ -16,9 +16,10 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -45,8 +46,7 @@ def base_scenario(path: str | Path, priors: Sequence[Prior]) -> Scenario:
 
     The calibration must not depend on an earlier posterior; every simulation sets every free key.
     """
-    return load_scenario(path, calibration=False,
-                         fill={p.key: p.value(p.start) for p in priors})
+    return load_scenario(path, calibration=False, fill={p.key: p.value(p.start) for p in priors})
 
 
 def particle_seed(seed: int, values: dict[str, float]) -> int:
@@ -95,13 +95,16 @@ class ToleranceDistance:
         return {k: (x[k] - x0[k]) / w for k, w in self.widths.items()}
 
 
-def measure_noise(scenario: Scenario, scale: float, seed: int, reps: int,
-                  figures: Sequence[Figure]) -> dict[str, dict[str, float]]:
+def measure_noise(
+    scenario: Scenario, scale: float, seed: int, reps: int, figures: Sequence[Figure]
+) -> dict[str, dict[str, float]]:
     """Mean and standard deviation across replications of each figure at ``scale``."""
     result = simulate(scenario, seed, reps, scale=scale)
-    return {k: {"mean": float(np.nanmean(v)), "sd": float(np.nanstd(v, ddof=1))}
-            for k, v in figures_of(result, scale, figures).items()}
+    return {
+        k: {"mean": float(np.nanmean(v)), "sd": float(np.nanstd(v, ddof=1))}
+        for k, v in figures_of(result, scale, figures).items()
+    }
 
 
 def widths_of(figures: Sequence[Figure], noise: dict[str, dict[str, float]]) -> dict[str, float]:
-    return {f.key: math.sqrt(f.half_width ** 2 + noise[f.key]["sd"] ** 2) for f in figures}
+    return {f.key: math.sqrt(f.half_width**2 + noise[f.key]["sd"] ** 2) for f in figures}

@@ -10,10 +10,9 @@ uncertainty of the parameters as well as the randomness of a run.
 from __future__ import annotations
 
 import json
-import math
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -35,8 +34,13 @@ DRAW_BRANCH = 2
 POINT_CANDIDATES, POINT_REPS = 25, 10
 
 
-def choose_point(sample: dict[str, list], density: np.ndarray, simulator: "Simulator",
-                 figures: Sequence[Figure], widths: dict[str, float]) -> list[dict]:
+def choose_point(
+    sample: dict[str, list],
+    density: np.ndarray,
+    simulator: Simulator,
+    figures: Sequence[Figure],
+    widths: dict[str, float],
+) -> list[dict]:
     """Rank the densest particles by their mean distance over replications (best first).
 
     The densest particle alone is a poor point when the weights are uneven: it may sit where the
@@ -50,51 +54,73 @@ def choose_point(sample: dict[str, list], density: np.ndarray, simulator: "Simul
     for index in np.argsort(-density, kind="stable")[:POINT_CANDIDATES]:
         values = {p.key: sample[p.key][index] for p in simulator.priors}
         scenario = with_parameters(simulator.scenario, values, source="point candidate")
-        result = simulate(scenario, particle_seed(simulator.seed, values), POINT_REPS,
-                          scale=simulator.scale)
+        result = simulate(
+            scenario, particle_seed(simulator.seed, values), POINT_REPS, scale=simulator.scale
+        )
         stats = figures_of(result, simulator.scale, figures)
-        per_rep = [distance({k: float(np.nan_to_num(v[r])) for k, v in stats.items()}, observed)
-                   for r in range(POINT_REPS)]
-        ranked.append({"particle": int(index), "density": float(density[index]),
-                       "mean_distance": float(np.mean(per_rep))})
+        per_rep = [
+            distance({k: float(np.nan_to_num(v[r])) for k, v in stats.items()}, observed)
+            for r in range(POINT_REPS)
+        ]
+        ranked.append(
+            {
+                "particle": int(index),
+                "density": float(density[index]),
+                "mean_distance": float(np.mean(per_rep)),
+            }
+        )
     return sorted(ranked, key=lambda c: c["mean_distance"])
 
 
-def write_posterior(history, priors: Sequence[Prior], figures: Sequence[Figure],
-                    widths: dict[str, float], meta: dict, path: Path,
-                    simulator: "Simulator") -> Path:
+def write_posterior(
+    history,
+    priors: Sequence[Prior],
+    figures: Sequence[Figure],
+    widths: dict[str, float],
+    meta: dict,
+    path: Path,
+    simulator: Simulator,
+) -> Path:
     """The last generation's particles, their weights and distances, and the point estimate."""
     frame, weights = history.get_distribution(m=0, t=history.max_t)
     populations = history.get_all_populations()
     distances = history.get_weighted_distances(t=history.max_t)
     sample = {p.key: [p.from_abc(v) for v in frame[p.name].to_numpy()] for p in priors}
-    density = kernel_density(np.column_stack([p.to_unit(np.asarray(sample[p.key], dtype=float))
-                                              for p in priors]), weights)
+    density = kernel_density(
+        np.column_stack([p.to_unit(np.asarray(sample[p.key], dtype=float)) for p in priors]),
+        weights,
+    )
     candidates = choose_point(sample, density, simulator, figures, widths)
     point_index = candidates[0]["particle"]
     point = {p.key: sample[p.key][point_index] for p in priors}
     document = {
         "format": POSTERIOR_FORMAT,
         "method": "ABC-SMC (pyabc.ABCSMC), adaptive median epsilon, "
-                  f"{meta.get('transition', 'normal')} perturbation kernel (covariance x "
-                  f"{meta.get('kernel_scaling', 1.0):g}), log-uniform priors sampled as log10; "
-                  "last generation",
+        f"{meta.get('transition', 'normal')} perturbation kernel (covariance x "
+        f"{meta.get('kernel_scaling', 1.0):g}), log-uniform priors sampled as log10; "
+        "last generation",
         "point_rule": f"among the {len(candidates)} particles of the last generation with the "
-                      "highest weighted kernel density (parameters scaled to their prior ranges), "
-                      f"the one with the smallest mean distance over {POINT_REPS} replications at "
-                      "the calibration scale",
+        "highest weighted kernel density (parameters scaled to their prior ranges), "
+        f"the one with the smallest mean distance over {POINT_REPS} replications at "
+        "the calibration scale",
         "point": point,
         "point_candidates": candidates,
         "parameters": [p.key for p in priors],
-        "sample": {"weight": [float(w) for w in weights],
-                   "distance": [float(d) for d in distances["distance"].to_numpy()],
-                   **sample},
-        "distance": {"kind": "euclidean, each target divided by sqrt(half_width^2 + noise^2)",
-                     "widths": widths,
-                     "centres": {f.key: f.centre for f in figures}},
-        "generations": [{"t": int(row.t), "epsilon": float(row.epsilon),
-                         "simulations": int(row.samples)}
-                        for row in populations.itertuples() if row.t >= 0],
+        "sample": {
+            "weight": [float(w) for w in weights],
+            "distance": [float(d) for d in distances["distance"].to_numpy()],
+            **sample,
+        },
+        "distance": {
+            "kind": "euclidean, each target divided by sqrt(half_width^2 + noise^2)",
+            "widths": widths,
+            "centres": {f.key: f.centre for f in figures},
+        },
+        "generations": [
+            {"t": int(row.t), "epsilon": float(row.epsilon), "simulations": int(row.samples)}
+            for row in populations.itertuples()
+            if row.t >= 0
+        ],
         "prior_calibration_simulations": int(populations.loc[populations.t < 0, "samples"].sum()),
         "run": {k: v for k, v in meta.items() if k != "noise"},
         "package": _package_versions(),
@@ -111,10 +137,10 @@ def kernel_density(points: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """
     points = np.asarray(points, dtype=float)
     weights = np.asarray(weights, dtype=float) / np.sum(weights)
-    n, dims = points.shape
+    dims = points.shape[1]
     mean = weights @ points
     sd = np.sqrt(weights @ (points - mean) ** 2)
-    ess = 1.0 / np.sum(weights ** 2)
+    ess = 1.0 / np.sum(weights**2)
     bandwidth = np.where(sd > 0, sd, 1.0) * ess ** (-1.0 / (dims + 4))
     scaled = points / bandwidth
     squared = ((scaled[:, None, :] - scaled[None, :, :]) ** 2).sum(axis=2)
@@ -133,7 +159,7 @@ def _package_versions() -> dict[str, str]:
     for name in ("repatriation-sim", "pyabc", "numpy"):
         try:
             out[name] = version(name)
-        except Exception:  # noqa: BLE001
+        except Exception:
             out[name] = "unknown"
     return out
 
@@ -155,9 +181,15 @@ def posterior_draws(posterior: dict, draws: int, seed: int) -> list[dict[str, fl
     return [{key: sample[key][i] for key in posterior["parameters"]} for i in chosen]
 
 
-def simulate_posterior(scenario: Scenario, posterior: dict, seed: int, draws: int,
-                       reps_per_draw: int = 1, scale: float = 1.0,
-                       progress: bool = False) -> tuple[RunResult, list[dict[str, float]]]:
+def simulate_posterior(
+    scenario: Scenario,
+    posterior: dict,
+    seed: int,
+    draws: int,
+    reps_per_draw: int = 1,
+    scale: float = 1.0,
+    progress: bool = False,
+) -> tuple[RunResult, list[dict[str, float]]]:
     """Runs whose bands hold parameter uncertainty as well as the randomness of a run.
 
     Draw i (resampled from the posterior with ``seed``) runs replications

@@ -48,12 +48,14 @@ class Prior:
 
     def from_abc(self, x: float) -> float | int:
         """The scenario value of pyABC's parameter ``x`` (10 ** x for a log-uniform prior)."""
-        return self.value(10.0 ** x if self.dist == "loguniform" else x)
+        return self.value(10.0**x if self.dist == "loguniform" else x)
 
     def to_unit(self, values: np.ndarray) -> np.ndarray:
         """Where values lie in the prior's range, 0 to 1 (on a log scale for a log-uniform)."""
         if self.dist == "loguniform":
-            return (np.log(values) - math.log(self.low)) / (math.log(self.high) - math.log(self.low))
+            return (np.log(values) - math.log(self.low)) / (
+                math.log(self.high) - math.log(self.low)
+            )
         return (values - self.low) / (self.high - self.low)
 
     def rv(self):
@@ -77,9 +79,15 @@ def load_priors(path: str | Path = PRIORS_FILE) -> tuple[Prior, ...]:
         key = entry.get("key", "?")
         where = f"{path}: parameter[{i}] key '{key}'"
         try:
-            prior = Prior(key=entry["key"], dist=entry["dist"], low=float(entry["low"]),
-                          high=float(entry["high"]), start=float(entry["start"]),
-                          integer=bool(entry.get("integer", False)), reason=entry.get("reason", ""))
+            prior = Prior(
+                key=entry["key"],
+                dist=entry["dist"],
+                low=float(entry["low"]),
+                high=float(entry["high"]),
+                start=float(entry["start"]),
+                integer=bool(entry.get("integer", False)),
+                reason=entry.get("reason", ""),
+            )
         except KeyError as exc:
             raise PriorsError(f"{where}: missing {exc}") from None
         section, _, field = key.partition(".")
@@ -91,12 +99,16 @@ def load_priors(path: str | Path = PRIORS_FILE) -> tuple[Prior, ...]:
         if prior.dist not in ("uniform", "loguniform"):
             raise PriorsError(f"{where}: dist must be 'uniform' or 'loguniform'")
         if not allowed[0] <= prior.low < prior.high <= allowed[1]:
-            raise PriorsError(f"{where}: [{prior.low}, {prior.high}] must be a range inside the "
-                              f"key's allowed {allowed[0]}..{allowed[1]}")
+            raise PriorsError(
+                f"{where}: [{prior.low}, {prior.high}] must be a range inside the "
+                f"key's allowed {allowed[0]}..{allowed[1]}"
+            )
         if prior.dist == "loguniform" and prior.low <= 0:
             raise PriorsError(f"{where}: a loguniform prior needs low > 0")
         if not prior.low <= prior.start <= prior.high:
-            raise PriorsError(f"{where}: start {prior.start} is outside [{prior.low}, {prior.high}]")
+            raise PriorsError(
+                f"{where}: start {prior.start} is outside [{prior.low}, {prior.high}]"
+            )
         if key in seen:
             raise PriorsError(f"{where}: appears twice")
         seen.add(key)

@@ -25,8 +25,8 @@ import hashlib
 import json
 import random
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -87,22 +87,29 @@ def calibrate(settings: Settings, log=print) -> Path:
     else:
         if db_path.exists():
             db_path.unlink()
-        log(f"measuring the sampling noise at scale {settings.scale} "
-            f"({settings.noise_reps} replications at the priors' start point)")
+        log(
+            f"measuring the sampling noise at scale {settings.scale} "
+            f"({settings.noise_reps} replications at the priors' start point)"
+        )
         noise = measure_noise(scenario, settings.scale, settings.seed, settings.noise_reps, figures)
         meta = {
             "format": "repatriation-calibration-run/1",
             "scenario_file": _rel(scenario_path),
             "scenario_sha256": scenario.digest(),
-            "priors_file": _rel(settings.priors), "priors_sha256": _sha256(settings.priors),
-            "targets_file": _rel(targets_file), "targets_sha256": _sha256(targets_file),
+            "priors_file": _rel(settings.priors),
+            "priors_sha256": _sha256(settings.priors),
+            "targets_file": _rel(targets_file),
+            "targets_sha256": _sha256(targets_file),
             "fitted_targets_sha256": fitted_digest(figures),
-            "scale": settings.scale, "seed": settings.seed,
-            "population_size": settings.population_size, "workers": settings.workers,
-            "transition": settings.transition, "kernel_scaling": settings.kernel_scaling,
-            "pyabc_log10_parameters": [
-                p.key for p in priors if p.dist == "loguniform"],
-            "noise_reps": settings.noise_reps, "noise": noise,
+            "scale": settings.scale,
+            "seed": settings.seed,
+            "population_size": settings.population_size,
+            "workers": settings.workers,
+            "transition": settings.transition,
+            "kernel_scaling": settings.kernel_scaling,
+            "pyabc_log10_parameters": [p.key for p in priors if p.dist == "loguniform"],
+            "noise_reps": settings.noise_reps,
+            "noise": noise,
             "sessions": [],
         }
     widths = widths_of(figures, noise)
@@ -117,15 +124,22 @@ def calibrate(settings: Settings, log=print) -> Path:
         sampler = pyabc.sampler.MulticoreEvalParallelSampler(n_procs=settings.workers)
     else:
         sampler = pyabc.sampler.SingleCoreSampler()
-    abc = pyabc.ABCSMC(simulator, prior, distance, population_size=settings.population_size,
-                       sampler=sampler,
-                       transitions=_transition(settings.transition, settings.kernel_scaling))
+    abc = pyabc.ABCSMC(
+        simulator,
+        prior,
+        distance,
+        population_size=settings.population_size,
+        sampler=sampler,
+        transitions=_transition(settings.transition, settings.kernel_scaling),
+    )
     db = f"sqlite:///{db_path.resolve()}"
     if settings.resume:
         history = abc.load(db, 1)
         done = history.max_t + 1
-        log(f"resuming from {db_path}: {done} generation(s) done, "
-            f"{history.total_nr_simulations} simulations")
+        log(
+            f"resuming from {db_path}: {done} generation(s) done, "
+            f"{history.total_nr_simulations} simulations"
+        )
     else:
         abc.new(db, observed)
         done = 0
@@ -153,14 +167,17 @@ def calibrate(settings: Settings, log=print) -> Path:
     meta["noise_simulations"] = settings.noise_reps
     meta["point_simulations"] = POINT_CANDIDATES * POINT_REPS
     selecting = time.perf_counter()
-    path = write_posterior(history, priors, figures, widths, meta, out / "posterior.json",
-                           simulator)
+    path = write_posterior(
+        history, priors, figures, widths, meta, out / "posterior.json", simulator
+    )
     session["point_seconds"] = round(time.perf_counter() - selecting, 1)
     # The whole session: noise (a fresh start), ABC generations, choice of the point.
     session["wall_seconds"] = round(time.perf_counter() - started, 1)
     atomic_write_text(meta_path, json.dumps(meta, indent=2))
-    log(f"wrote {path}: {meta['generations']} generations, {meta['total_simulations']} "
-        f"simulations, {sum(s['wall_seconds'] for s in meta['sessions']):.0f} s in all")
+    log(
+        f"wrote {path}: {meta['generations']} generations, {meta['total_simulations']} "
+        f"simulations, {sum(s['wall_seconds'] for s in meta['sessions']):.0f} s in all"
+    )
     return path
 
 
@@ -175,22 +192,31 @@ def fitted_digest(figures: Sequence[Figure]) -> str:
     """A hash of what the distance reads from the targets file: each fitted figure's key,
     measure, metric, period and band. Other edits of the file (comments, quotes, targets that
     are not fitted, such as the after-arrival stage's) leave it unchanged."""
-    text = json.dumps([[f.key, f.kind, f.metric, list(f.period), f.unit, f.low, f.high]
-                       for f in figures])
+    text = json.dumps(
+        [[f.key, f.kind, f.metric, list(f.period), f.unit, f.low, f.high] for f in figures]
+    )
     return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _check_same_inputs(meta: dict, settings: Settings) -> None:
     if meta["priors_sha256"] != _sha256(settings.priors):
-        raise ValueError(f"cannot resume: {settings.priors} changed since the calibration "
-                         "started; start afresh (without --resume)")
+        raise ValueError(
+            f"cannot resume: {settings.priors} changed since the calibration "
+            "started; start afresh (without --resume)"
+        )
     targets_file = Path(settings.targets or TARGETS_FILE)
     figures = fitted_figures(load_targets(targets_file))
     if meta.get("fitted_targets_sha256", meta["targets_sha256"]) != fitted_digest(figures):
-        raise ValueError(f"cannot resume: the fitted targets of {targets_file} changed since "
-                         "the calibration started; start afresh (without --resume)")
+        raise ValueError(
+            f"cannot resume: the fitted targets of {targets_file} changed since "
+            "the calibration started; start afresh (without --resume)"
+        )
     if (meta.get("transition", "normal"), meta.get("kernel_scaling", 1.0)) != (
-            settings.transition, settings.kernel_scaling):
-        raise ValueError(f"cannot resume with another --transition or --kernel-scaling (the run "
-                         f"used {meta.get('transition', 'normal')!r}, "
-                         f"{meta.get('kernel_scaling', 1.0)}); start afresh")
+        settings.transition,
+        settings.kernel_scaling,
+    ):
+        raise ValueError(
+            f"cannot resume with another --transition or --kernel-scaling (the run "
+            f"used {meta.get('transition', 'normal')!r}, "
+            f"{meta.get('kernel_scaling', 1.0)}); start afresh"
+        )

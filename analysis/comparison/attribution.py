@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -23,6 +23,7 @@ from sim.scenario import with_parameters
 from sim.schema import Scenario
 
 from .paired import Runner, numpy_runner
+
 
 def _off(*levers: str) -> Callable[[Scenario], dict]:
     def overrides(scenario: Scenario) -> dict:
@@ -37,8 +38,14 @@ def _social_off(scenario: Scenario) -> dict:
 
 
 CHANNELS: dict[str, tuple[str, Callable[[Scenario], dict]]] = {
-    "welfare": ("1956 cuts and exclusion from the 1959 welfare system", _off("welfare_cut_share", "welfare_exclusion")),
-    "deportation risk": ("enforcement of deportation (parolees, detainees, destitution)", _off("enforcement")),
+    "welfare": (
+        "1956 cuts and exclusion from the 1959 welfare system",
+        _off("welfare_cut_share", "welfare_exclusion"),
+    ),
+    "deportation risk": (
+        "enforcement of deportation (parolees, detainees, destitution)",
+        _off("enforcement"),
+    ),
     "propaganda": ("the 'paradise on earth' campaign", _off("propaganda")),
     "social pressure": ("Soren pressure and neighbours who registered or left", _social_off),
 }
@@ -77,9 +84,15 @@ class Attribution:
     all_off: np.ndarray
 
 
-def attribute(baseline: Scenario, seed: int, reps: int, scale: float,
-              runner: Runner = numpy_runner, key: str = "departures",
-              progress: Callable[[str], None] | None = None) -> Attribution:
+def attribute(
+    baseline: Scenario,
+    seed: int,
+    reps: int,
+    scale: float,
+    runner: Runner = numpy_runner,
+    key: str = "departures",
+    progress: Callable[[str], None] | None = None,
+) -> Attribution:
     """Shapley split of the baseline's departures between the four channels (2^4 paired runs)."""
     population = shared_population(baseline, scale, seed)
     players = list(CHANNELS)
@@ -96,8 +109,15 @@ def attribute(baseline: Scenario, seed: int, reps: int, scale: float,
     explained = all_on - all_off
     rows = []
     for player in players:
-        share = np.divide(phi[player], explained, out=np.zeros_like(explained), where=explained != 0)
-        rows.append({"channel": player, "meaning": CHANNELS[player][0],
-                     **difference_band(phi[player], "departures"),
-                     **difference_band(share, "share")})
+        share = np.divide(
+            phi[player], explained, out=np.zeros_like(explained), where=explained != 0
+        )
+        rows.append(
+            {
+                "channel": player,
+                "meaning": CHANNELS[player][0],
+                **difference_band(phi[player], "departures"),
+                **difference_band(share, "share"),
+            }
+        )
     return Attribution(shares=pd.DataFrame(rows), all_on=all_on, all_off=all_off)

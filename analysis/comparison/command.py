@@ -1,7 +1,7 @@
 """The ``compare`` command: counterfactual scenarios against the baseline, written as a report.
 
-    repatriation compare --reps 20 --scale 1.0 --out results/comparison
-    repatriation compare scenarios/no_welfare_cuts.toml scenarios/letters_published.toml
+repatriation compare --reps 20 --scale 1.0 --out results/comparison
+repatriation compare scenarios/no_welfare_cuts.toml scenarios/letters_published.toml
 """
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ import argparse
 import sys
 import time
 
-from sim.version import __version__
 from sim.outcomes import AFTERMATH_OUTCOMES
 from sim.rundir import git_commit
 from sim.scenario import ScenarioError, load_scenario, posterior_file, scenario_file
+from sim.version import __version__
 
 from ..calibration.posterior import read_posterior
 from .attribution import attribute
@@ -26,8 +26,9 @@ def compare_command(args: argparse.Namespace) -> int:
         print("error: --reps must be at least 2 and --scale in (0, 1]", file=sys.stderr)
         return 2
     baseline_path = scenario_file(args.baseline)
-    files = args.scenarios or sorted(p for p in baseline_path.parent.glob("*.toml")
-                                     if p.resolve() != baseline_path.resolve())
+    files = args.scenarios or sorted(
+        p for p in baseline_path.parent.glob("*.toml") if p.resolve() != baseline_path.resolve()
+    )
     try:
         baseline = load_scenario(baseline_path)
         scenarios = [load_scenario(path) for path in files]
@@ -38,37 +39,59 @@ def compare_command(args: argparse.Namespace) -> int:
     if args.parameter_uncertainty:
         posterior_path = posterior_file(baseline_path)
         if posterior_path is None:
-            print(f"error: {args.baseline} has no [calibration] posterior; drop "
-                  "--parameter-uncertainty", file=sys.stderr)
+            print(
+                f"error: {args.baseline} has no [calibration] posterior; drop "
+                "--parameter-uncertainty",
+                file=sys.stderr,
+            )
             return 2
         runner = posterior_runner(read_posterior(posterior_path))
-    say = (lambda text: print(f"  running {text}", file=sys.stderr)) if sys.stderr.isatty() else None
+    say = (
+        (lambda text: print(f"  running {text}", file=sys.stderr)) if sys.stderr.isatty() else None
+    )
     started = time.perf_counter()
     try:
-        comparison = compare(baseline, scenarios, args.seed, args.reps, args.scale, runner, say,
-                             aftermath=True if args.aftermath else None)
+        comparison = compare(
+            baseline,
+            scenarios,
+            args.seed,
+            args.reps,
+            args.scale,
+            runner,
+            say,
+            aftermath=True if args.aftermath else None,
+        )
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    attribution = None if args.no_attribution else attribute(
-        baseline, args.seed, args.reps, args.scale, runner, progress=say)
+    attribution = (
+        None
+        if args.no_attribution
+        else attribute(baseline, args.seed, args.reps, args.scale, runner, progress=say)
+    )
     wall = time.perf_counter() - started
     manifest = {
         "command": "compare",
         "baseline": {"file": str(baseline_path), "sha256": baseline.digest()},
-        "scenarios": [{"file": str(p), "name": s.name, "sha256": s.digest()}
-                      for p, s in zip(files, scenarios)],
-        "seed": args.seed, "replications": list(range(args.reps)), "scale": args.scale,
+        "scenarios": [
+            {"file": str(p), "name": s.name, "sha256": s.digest()} for p, s in zip(files, scenarios)
+        ],
+        "seed": args.seed,
+        "replications": list(range(args.reps)),
+        "scale": args.scale,
         "parameter_uncertainty": str(posterior_path) if posterior_path else None,
-        "engine": "numpy", "package_version": __version__, "git_commit": git_commit(),
+        "engine": "numpy",
+        "package_version": __version__,
+        "git_commit": git_commit(),
         "wall_seconds": round(wall, 1),
     }
     if comparison.aftermath is not None:
         manifest["aftermath"] = {
             "requested": bool(args.aftermath),
             "enabled_by": [s.name for s in scenarios if s.aftermath_enabled],
-            "outcomes": {key: {"series": o.series, "year": o.year}
-                         for key, o in AFTERMATH_OUTCOMES.items()},
+            "outcomes": {
+                key: {"series": o.series, "year": o.year} for key, o in AFTERMATH_OUTCOMES.items()
+            },
         }
     write_report(args.out, baseline, scenarios, comparison, attribution, manifest)
     print(headline(comparison))
@@ -81,16 +104,19 @@ def headline(comparison: Comparison) -> str:
     table = table[table["outcome"] == "departures"]
     lines = ["Change in total departures against the baseline (median [90% band], paired):"]
     for row in table.sort_values("difference_median").itertuples():
-        lines.append(f"  {row.scenario:28s} {row.difference_median:+9,.0f}  "
-                     f"[{row.difference_p05:+,.0f} to {row.difference_p95:+,.0f}]")
+        lines.append(
+            f"  {row.scenario:28s} {row.difference_median:+9,.0f}  "
+            f"[{row.difference_p05:+,.0f} to {row.difference_p95:+,.0f}]"
+        )
     if comparison.aftermath is not None:
         table = comparison.aftermath_differences()
         table = table[table["outcome"] == "resettled_japan_2025"]
-        lines.append("Change in those resettled in Japan by 2025 (after arrival; median "
-                     "[90% band], paired):")
+        lines.append(
+            "Change in those resettled in Japan by 2025 (after arrival; median [90% band], paired):"
+        )
         for row in table.sort_values("difference_median").itertuples():
-            lines.append(f"  {row.scenario:28s} {row.difference_median:+9,.0f}  "
-                         f"[{row.difference_p05:+,.0f} to {row.difference_p95:+,.0f}]")
+            lines.append(
+                f"  {row.scenario:28s} {row.difference_median:+9,.0f}  "
+                f"[{row.difference_p05:+,.0f} to {row.difference_p95:+,.0f}]"
+            )
     return "\n".join(lines)
-
-

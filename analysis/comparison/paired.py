@@ -15,8 +15,8 @@ k of the baseline's stage.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -39,14 +39,19 @@ from ..calibration.posterior import simulate_posterior
 
 # Series of the after-arrival stage whose paired difference is also given year by year
 # (aftermath_annual_differences.csv).
-AFTERMATH_ANNUAL = ("resettled_japan", "japanese_nationals_resettled_japan",
-                    "resettled_south_korea", "in_north")
+AFTERMATH_ANNUAL = (
+    "resettled_japan",
+    "japanese_nationals_resettled_japan",
+    "resettled_south_korea",
+    "in_north",
+)
 
 Runner = Callable[[Scenario, int, list[int], float, Population], RunResult]
 
 
-def numpy_runner(scenario: Scenario, seed: int, reps: list[int], scale: float,
-                 population: Population) -> RunResult:
+def numpy_runner(
+    scenario: Scenario, seed: int, reps: list[int], scale: float, population: Population
+) -> RunResult:
     return simulate(scenario, seed, reps, scale=scale, population=population)
 
 
@@ -57,8 +62,10 @@ def posterior_runner(posterior: dict) -> Runner:
     only on the seed), so differences stay paired. Each draw's own population is drawn from the
     seed, the same for the baseline and the scenarios.
     """
-    def run(scenario: Scenario, seed: int, reps: list[int], scale: float,
-            population: Population) -> RunResult:
+
+    def run(
+        scenario: Scenario, seed: int, reps: list[int], scale: float, population: Population
+    ) -> RunResult:
         if reps != list(range(len(reps))):
             raise ValueError("posterior runs take replications 0..n-1")
         return simulate_posterior(scenario, posterior, seed, draws=len(reps), scale=scale)[0]
@@ -74,8 +81,9 @@ def aftermath_annual(result: AftermathResult, series: str) -> pd.DataFrame:
 def annual(result: RunResult, metric: str = "departures") -> pd.DataFrame:
     """Per replication and year: rows are replications, columns years."""
     years = result.months // 12
-    return pd.DataFrame({int(y): result.metrics[metric][:, years == y].sum(axis=1)
-                         for y in np.unique(years)})
+    return pd.DataFrame(
+        {int(y): result.metrics[metric][:, years == y].sum(axis=1) for y in np.unique(years)}
+    )
 
 
 @dataclass
@@ -92,14 +100,25 @@ class Comparison:
     def differences(self) -> pd.DataFrame:
         """Median and 90% band of each outcome's paired difference (scenario minus baseline),
         in full-population persons."""
-        tables = [paired_differences(self.baseline, run, self.scale, COMPARED)
-                  for run in self.scenarios.values()]
+        tables = [
+            paired_differences(self.baseline, run, self.scale, COMPARED)
+            for run in self.scenarios.values()
+        ]
         if not tables:
             return pd.DataFrame()
-        return pd.concat([table.assign(scenario=name) for name, table in
-                          zip(self.scenarios, tables)], ignore_index=True)[
-            ["scenario", "outcome", "baseline_median", "difference_p05", "difference_median",
-             "difference_p95"]]
+        return pd.concat(
+            [table.assign(scenario=name) for name, table in zip(self.scenarios, tables)],
+            ignore_index=True,
+        )[
+            [
+                "scenario",
+                "outcome",
+                "baseline_median",
+                "difference_p05",
+                "difference_median",
+                "difference_p95",
+            ]
+        ]
 
     def annual_differences(self) -> pd.DataFrame:
         """Median and 90% band of the paired difference in departures, per scenario and year."""
@@ -121,13 +140,21 @@ class Comparison:
             for key, outcome in AFTERMATH_OUTCOMES.items():
                 base = outcome.measure(base_run) / self.scale
                 diff = outcome.measure(run) / self.scale - base
-                rows.append({"scenario": name, "outcome": key, "series": outcome.series,
-                             "year": outcome.year, "baseline_median": float(np.median(base)),
-                             **difference_band(diff)})
+                rows.append(
+                    {
+                        "scenario": name,
+                        "outcome": key,
+                        "series": outcome.series,
+                        "year": outcome.year,
+                        "baseline_median": float(np.median(base)),
+                        **difference_band(diff),
+                    }
+                )
         return pd.DataFrame(rows)
 
-    def aftermath_annual_differences(self, series: tuple[str, ...] = AFTERMATH_ANNUAL
-                                     ) -> pd.DataFrame:
+    def aftermath_annual_differences(
+        self, series: tuple[str, ...] = AFTERMATH_ANNUAL
+    ) -> pd.DataFrame:
         """Median and 90% band of the paired difference of after-arrival series, per scenario and
         year (years both runs cover); empty if the stage did not run."""
         if self.aftermath is None:
@@ -140,8 +167,14 @@ class Comparison:
                 years = [y for y in other.columns if y in base.columns]
                 diff = (other[years] - base[years]) / self.scale
                 for year in years:
-                    rows.append({"scenario": name, "series": what, "year": year,
-                                 **difference_band(diff[year])})
+                    rows.append(
+                        {
+                            "scenario": name,
+                            "series": what,
+                            "year": year,
+                            **difference_band(diff[year]),
+                        }
+                    )
         return pd.DataFrame(rows)
 
 
@@ -150,9 +183,16 @@ def follows_aftermath(scenarios: list[Scenario]) -> bool:
     return any(s.aftermath_enabled for s in scenarios)
 
 
-def compare(baseline: Scenario, scenarios: list[Scenario], seed: int, reps: int, scale: float,
-            runner: Runner = numpy_runner, progress: Callable[[str], None] | None = None,
-            aftermath: bool | None = None) -> Comparison:
+def compare(
+    baseline: Scenario,
+    scenarios: list[Scenario],
+    seed: int,
+    reps: int,
+    scale: float,
+    runner: Runner = numpy_runner,
+    progress: Callable[[str], None] | None = None,
+    aftermath: bool | None = None,
+) -> Comparison:
     """Run the baseline and every scenario with common random numbers.
 
     ``aftermath``: follow every run (the baseline's too) through the after-arrival stage; by
@@ -165,7 +205,8 @@ def compare(baseline: Scenario, scenarios: list[Scenario], seed: int, reps: int,
             if scenario.aftermath is None:
                 raise ValueError(
                     f"scenario '{scenario.name}' has no [aftermath] section, so the after-arrival "
-                    "stage cannot follow it (extend scenarios/historical.toml, which has one)")
+                    "stage cannot follow it (extend scenarios/historical.toml, which has one)"
+                )
     population = shared_population(baseline, scale, seed)
     replications = list(range(reps))
 
@@ -186,8 +227,7 @@ def compare(baseline: Scenario, scenarios: list[Scenario], seed: int, reps: int,
         if progress:
             progress("the after-arrival stage of every run")
         comparison.aftermath_baseline = simulate_aftermath(baseline, base, seed)
-        comparison.aftermath = {name: simulate_aftermath(named[name], runs[name], seed)
-                                for name in runs}
+        comparison.aftermath = {
+            name: simulate_aftermath(named[name], runs[name], seed) for name in runs
+        }
     return comparison
-
-

@@ -17,9 +17,11 @@ def sweep_command(args) -> int:
         return 2
     unique = sweep.design["point_hash"].nunique()
     if args.check:
-        print(f"{args.sweep}: valid sweep '{sweep.name}': {sweep.spec.design.method} design, "
-              f"{len(sweep.design)} points ({unique} distinct) x {sweep.spec.replications} "
-              f"replications = {unique * sweep.spec.replications} runs at scale {sweep.spec.scale:g}")
+        print(
+            f"{args.sweep}: valid sweep '{sweep.name}': {sweep.spec.design.method} design, "
+            f"{len(sweep.design)} points ({unique} distinct) x {sweep.spec.replications} "
+            f"replications = {unique * sweep.spec.replications} runs at scale {sweep.spec.scale:g}"
+        )
         return 0
     if args.workers is not None and args.workers < 1:
         print("error: --workers must be at least 1", file=sys.stderr)
@@ -27,19 +29,30 @@ def sweep_command(args) -> int:
     out = args.out or Path("results") / "sweeps" / sweep.name
     log = (lambda s: None) if args.quiet else (lambda s: print(s, file=sys.stderr))
     try:
-        report = run_sweep(sweep, out, workers=args.workers, scheduler=args.scheduler,
-                           chunk_size=args.chunk_size,
-                           progress=not args.quiet and sys.stderr.isatty(), log=log)
+        report = run_sweep(
+            sweep,
+            out,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            chunk_size=args.chunk_size,
+            progress=not args.quiet and sys.stderr.isatty(),
+            log=log,
+        )
     except FileExistsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print(f"\ninterrupted: the finished chunks are saved in {out}; run the same command "
-              "again to compute only what is missing", file=sys.stderr)
+        print(
+            f"\ninterrupted: the finished chunks are saved in {out}; run the same command "
+            "again to compute only what is missing",
+            file=sys.stderr,
+        )
         return 130
     if not args.quiet:
         runs = report.computed * sweep.spec.replications
         rate = f", {runs / report.wall_seconds * 60:,.0f} runs/min" if runs else ""
-        print(f"{sweep.name}: {report.points} points ({report.reused} reused, {report.computed} "
-              f"computed{rate}) in {report.wall_seconds:.1f} s -> {out}/results.parquet")
+        print(
+            f"{sweep.name}: {report.points} points ({report.reused} reused, {report.computed} "
+            f"computed{rate}) in {report.wall_seconds:.1f} s -> {out}/results.parquet"
+        )
     return 0

@@ -12,20 +12,21 @@ from __future__ import annotations
 import math
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from sim.version import __version__
 from sim.engine_numpy import simulate
 from sim.outcomes import outcomes
 from sim.population import generate_population
 from sim.scenario import with_parameters
 from sim.schema import Scenario
 from sim.streams import population_stream
+from sim.version import __version__
 
 from .spec import Sweep, point_values
 from .store import SweepStore
@@ -45,8 +46,9 @@ def _population_for(scenario: Scenario, seed: int, scale: float):
     return _POPULATIONS[key]
 
 
-def run_points(base: Scenario, points: list[tuple[str, dict]], seed: int, replications: int,
-               scale: float) -> dict[str, list]:
+def run_points(
+    base: Scenario, points: list[tuple[str, dict]], seed: int, replications: int, scale: float
+) -> dict[str, list]:
     """Run each (point_hash, values) and measure every output per replication.
 
     Returns columns: point_hash, replication, one column per output, and the seconds each point
@@ -57,8 +59,13 @@ def run_points(base: Scenario, points: list[tuple[str, dict]], seed: int, replic
     for digest, values in points:
         started = time.perf_counter()
         scenario = with_parameters(base, values, source=f"point {digest[:12]}")
-        result = simulate(scenario, seed, replications, scale=scale,
-                          population=_population_for(scenario, seed, scale))
+        result = simulate(
+            scenario,
+            seed,
+            replications,
+            scale=scale,
+            population=_population_for(scenario, seed, scale),
+        )
         columns["point_hash"] += [digest] * replications
         columns["replication"] += result.replications.tolist()
         for name, outcome in outcomes().items():
@@ -129,18 +136,25 @@ def local_cluster(workers: int, config: dict | None = None):
     import dask
     from distributed import LocalCluster
 
-    settings = {"distributed.nanny.pre-spawn-environ": worker_environ(),
-                **(LOCAL_CLUSTER_CONFIG if config is None else config)}
+    settings = {
+        "distributed.nanny.pre-spawn-environ": worker_environ(),
+        **(LOCAL_CLUSTER_CONFIG if config is None else config),
+    }
     # Worker processes inherit this process's environment, and Dask's nannies copy their
     # pre-spawn variables into it for good: after any earlier cluster with Dask's defaults in this
     # process (a test fixture, a notebook), MALLOC_TRIM_THRESHOLD_ would reach the workers anyway.
     os.environ.pop("MALLOC_TRIM_THRESHOLD_", None)
     with dask.config.set(settings):
-        return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                            dashboard_address=None, silence_logs=logging.ERROR,
-                            # No dashboard, and the scheduler's small HTTP server on a free
-                            # port: 8787 may be taken by another cluster on the machine.
-                            scheduler_kwargs={"dashboard_address": ":0"})
+        return LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
+            # No dashboard, and the scheduler's small HTTP server on a free
+            # port: 8787 may be taken by another cluster on the machine.
+            scheduler_kwargs={"dashboard_address": ":0"},
+        )
 
 
 def worker_environ() -> dict:
@@ -175,9 +189,15 @@ def chunk_sizes(points: int, workers: int, size: int | None = None) -> list[int]
     return sizes
 
 
-def run_sweep(sweep: Sweep, out: Path, workers: int | None = None, scheduler: str | None = None,
-              chunk_size: int | None = None, progress: bool = False,
-              log: Callable[[str], None] = lambda s: None) -> SweepReport:
+def run_sweep(
+    sweep: Sweep,
+    out: Path,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    chunk_size: int | None = None,
+    progress: bool = False,
+    log: Callable[[str], None] = lambda s: None,
+) -> SweepReport:
     """Run the points of ``sweep`` that ``out`` does not yet hold, then write results.parquet."""
     started = time.perf_counter()
     spec = sweep.spec
@@ -190,15 +210,36 @@ def run_sweep(sweep: Sweep, out: Path, workers: int | None = None, scheduler: st
         reused = len(unique) - len(missing)
         compute_seconds, n_workers = 0.0, 0
         if len(missing):
-            compute_seconds, n_workers = _compute(sweep, store, missing, done, workers, scheduler,
-                                                  chunk_size, progress, reused, len(unique), log)
+            compute_seconds, n_workers = _compute(
+                sweep,
+                store,
+                missing,
+                done,
+                workers,
+                scheduler,
+                chunk_size,
+                progress,
+                reused,
+                len(unique),
+                log,
+            )
         results = store.assemble(sweep, done)
-        return SweepReport(Path(out), len(unique), reused, len(missing), n_workers,
-                           time.perf_counter() - started, compute_seconds, results, store.warnings)
+        return SweepReport(
+            Path(out),
+            len(unique),
+            reused,
+            len(missing),
+            n_workers,
+            time.perf_counter() - started,
+            compute_seconds,
+            results,
+            store.warnings,
+        )
 
 
-def _compute(sweep, store, missing, done, workers, scheduler, chunk_size, progress, reused,
-             total_points, log) -> tuple[float, int]:
+def _compute(
+    sweep, store, missing, done, workers, scheduler, chunk_size, progress, reused, total_points, log
+) -> tuple[float, int]:
     from distributed import as_completed
     from tqdm import tqdm
 
@@ -209,24 +250,45 @@ def _compute(sweep, store, missing, done, workers, scheduler, chunk_size, progre
         n_workers = max(1, len(client.scheduler_info(n_workers=-1)["workers"]))
         versions = set(client.run(_worker_version).values())
         if versions - {__version__}:
-            raise RuntimeError(f"the workers run sim {sorted(versions)}, this process "
-                               f"{__version__}: install the same version on every worker")
+            raise RuntimeError(
+                f"the workers run sim {sorted(versions)}, this process "
+                f"{__version__}: install the same version on every worker"
+            )
         sizes = chunk_sizes(len(missing), n_workers, chunk_size or spec.chunk_size)
-        log(f"{spec.name}: {total_points} points, {reused} already on disk, {len(missing)} to "
-            f"run on {n_workers} worker(s) in {len(sizes)} chunks of {sizes[-1]} to {sizes[0]}")
+        log(
+            f"{spec.name}: {total_points} points, {reused} already on disk, {len(missing)} to "
+            f"run on {n_workers} worker(s) in {len(sizes)} chunks of {sizes[-1]} to {sizes[0]}"
+        )
         base = client.scatter(sweep.base, broadcast=True)
-        tasks = [(row["point_hash"], point_values(row, sweep.keys))
-                 for _, row in missing.iterrows()]
+        tasks = [
+            (row["point_hash"], point_values(row, sweep.keys)) for _, row in missing.iterrows()
+        ]
         start = 0
         for size in sizes:
             # Dask runs queued tasks in the order they were submitted (their priority), so the
             # small chunks come last.
-            futures.append(client.submit(run_points, base, tasks[start:start + size], spec.seed,
-                                         spec.replications, spec.scale, pure=False))
+            futures.append(
+                client.submit(
+                    run_points,
+                    base,
+                    tasks[start : start + size],
+                    spec.seed,
+                    spec.replications,
+                    spec.scale,
+                    pure=False,
+                )
+            )
             start += size
         compute_seconds = 0.0
-        bar = tqdm(total=total_points, initial=reused, unit="point", desc=spec.name,
-                   disable=not progress, smoothing=0.05, dynamic_ncols=True)
+        bar = tqdm(
+            total=total_points,
+            initial=reused,
+            unit="point",
+            desc=spec.name,
+            disable=not progress,
+            smoothing=0.05,
+            dynamic_ncols=True,
+        )
         with bar:
             for _, columns in as_completed(futures, with_results=True):
                 table = store.write_chunk(columns)
@@ -236,8 +298,10 @@ def _compute(sweep, store, missing, done, workers, scheduler, chunk_size, progre
                 n = len(columns["__seconds__"])
                 bar.update(n)
                 elapsed = bar.format_dict["elapsed"] or 1e-9
-                bar.set_postfix_str(f"{(bar.n - reused) * spec.replications / elapsed * 60:,.0f} runs/min",
-                                    refresh=False)
+                bar.set_postfix_str(
+                    f"{(bar.n - reused) * spec.replications / elapsed * 60:,.0f} runs/min",
+                    refresh=False,
+                )
         return compute_seconds, n_workers
     finally:
         for future in futures:

@@ -23,10 +23,10 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 import sim
-from sim.version import __version__
 from sim.outcomes import outcomes
 from sim.scenario import ScenarioError, load_scenario, read_toml, with_parameters
 from sim.schema import DecisionWeights, PopulationParameters, Process, Scenario, key_text
+from sim.version import __version__
 
 # Sections whose scalar keys a sweep may vary. Levers are dated schedules, not scalars.
 SECTIONS: dict[str, type[BaseModel]] = {
@@ -52,18 +52,22 @@ class ParameterSpec(_Strict):
     min: float | None = Field(default=None, description="lowest value")
     max: float | None = Field(default=None, description="highest value")
     distribution: Literal["uniform", "loguniform"] = Field(
-        default="uniform", description="how values spread between min and max")
+        default="uniform", description="how values spread between min and max"
+    )
     points: int | None = Field(default=None, ge=2, description="grid only: evenly spaced values")
-    values: list[float] | None = Field(default=None, min_length=1,
-                                       description="grid only: explicit values")
+    values: list[float] | None = Field(
+        default=None, min_length=1, description="grid only: explicit values"
+    )
 
 
 class DesignSpec(_Strict):
     method: Literal["grid", "latin", "sobol", "morris"]
     samples: int | None = Field(
-        default=None, ge=1,
+        default=None,
+        ge=1,
         description="latin: points; sobol: base samples N (a power of 2), giving N*(D+2) points "
-                    "(N*(2D+2) with second_order); morris: trajectories, giving N*(D+1) points")
+        "(N*(2D+2) with second_order); morris: trajectories, giving N*(D+1) points",
+    )
     second_order: bool = Field(default=False, description="sobol: also second-order indices")
     levels: int = Field(default=4, ge=2, description="morris: grid levels")
 
@@ -123,8 +127,11 @@ class Sweep:
 
     def problem(self) -> dict:
         """The SALib problem, on the unit hypercube: analyses read the unit coordinates."""
-        return {"num_vars": len(self.parameters), "names": self.keys,
-                "bounds": [[0.0, 1.0]] * len(self.parameters)}
+        return {
+            "num_vars": len(self.parameters),
+            "names": self.keys,
+            "bounds": [[0.0, 1.0]] * len(self.parameters),
+        }
 
 
 def _parse_error(path: Path, exc: ValidationError) -> list[str]:
@@ -157,25 +164,31 @@ def _schema_field(key: str) -> tuple[Any, str | None]:
     """The pydantic field a dotted key names, or (None, reason)."""
     section, _, name = key.partition(".")
     if section == "levers":
-        return None, ("levers are dated schedules and cannot be swept as one number; sweep a "
-                      "scalar key of [population], [decision] or [process]")
+        return None, (
+            "levers are dated schedules and cannot be swept as one number; sweep a "
+            "scalar key of [population], [decision] or [process]"
+        )
     if section not in SECTIONS or not name or "." in name:
-        return None, (f"unknown parameter; write it as section.key with section one of "
-                      f"{', '.join(SECTIONS)}")
+        return None, (
+            f"unknown parameter; write it as section.key with section one of {', '.join(SECTIONS)}"
+        )
     model = SECTIONS[section]
     if name not in model.model_fields:
         return None, f"unknown parameter (allowed in [{section}]: {', '.join(model.model_fields)})"
     return model.model_fields[name], None
 
 
-def _check_parameter(path: Path, key: str, spec: ParameterSpec, method: str) -> tuple[list[str], Parameter | None]:
+def _check_parameter(
+    path: Path, key: str, spec: ParameterSpec, method: str
+) -> tuple[list[str], Parameter | None]:
     where = f"{path}: key 'parameters.{key}"
     schema, reason = _schema_field(key)
     if schema is None:
         return [f"{where}': {reason}"], None
     extra = schema.json_schema_extra or {}
     allowed_low, allowed_high = extra["min"], extra["max"]
-    allowed = f"the allowed range of {key} is {allowed_low}..{allowed_high} {extra.get('unit', '')}".rstrip()
+    unit = extra.get("unit", "")
+    allowed = f"the allowed range of {key} is {allowed_low}..{allowed_high} {unit}".rstrip()
     errors = []
     is_int = schema.annotation is int
     grid = None
@@ -186,17 +199,22 @@ def _check_parameter(path: Path, key: str, spec: ParameterSpec, method: str) -> 
             grid = tuple(sorted(set(spec.values)))
             for value in grid:
                 if not allowed_low <= value <= allowed_high:
-                    errors.append(f"{where}.values': {value} is outside the allowed range; {allowed}")
+                    errors.append(
+                        f"{where}.values': {value} is outside the allowed range; {allowed}"
+                    )
             low, high = grid[0], grid[-1]
-            return errors, (Parameter(key, low, high, spec.distribution, is_int, grid)
-                            if not errors else None)
+            return errors, (
+                Parameter(key, low, high, spec.distribution, is_int, grid) if not errors else None
+            )
         if spec.points is None:
             errors.append(f"{where}': a grid needs points (with min and max) or values")
     else:
         for name in ("points", "values"):
             if getattr(spec, name) is not None:
-                errors.append(f"{where}.{name}': only a grid design takes {name}; "
-                              f"the {method} design samples between min and max")
+                errors.append(
+                    f"{where}.{name}': only a grid design takes {name}; "
+                    f"the {method} design samples between min and max"
+                )
     for name in ("min", "max"):
         if getattr(spec, name) is None:
             errors.append(f"{where}.{name}': missing key")
@@ -215,8 +233,14 @@ def _check_parameter(path: Path, key: str, spec: ParameterSpec, method: str) -> 
     if method == "grid":
         parameter = Parameter(key, low, high, spec.distribution, is_int)
         # Rounded to 12 digits so that a grid from 0.1 to 0.5 holds 0.3, not 0.30000000000000004.
-        grid = tuple(sorted({float(f"{v:.12g}") for v in
-                             parameter.from_unit(np.linspace(0, 1, spec.points)).tolist()}))
+        grid = tuple(
+            sorted(
+                {
+                    float(f"{v:.12g}")
+                    for v in parameter.from_unit(np.linspace(0, 1, spec.points)).tolist()
+                }
+            )
+        )
     return [], Parameter(key, low, high, spec.distribution, is_int, grid)
 
 
@@ -235,8 +259,9 @@ def _unit_design(spec: SweepFile, parameters: tuple[Parameter, ...]) -> np.ndarr
     if design.method == "sobol":
         from SALib.sample import sobol
 
-        return sobol.sample(problem, design.samples, calc_second_order=design.second_order,
-                            scramble=True, seed=rng)
+        return sobol.sample(
+            problem, design.samples, calc_second_order=design.second_order, scramble=True, seed=rng
+        )
     from SALib.sample import morris
 
     return morris.sample(problem, design.samples, num_levels=design.levels, seed=rng)
@@ -246,9 +271,14 @@ def _design(spec: SweepFile, base: Scenario, parameters: tuple[Parameter, ...]) 
     if spec.design.method == "grid":
         mesh = np.meshgrid(*[np.array(p.grid) for p in parameters], indexing="ij")
         values = np.column_stack([m.reshape(-1) for m in mesh])
-        unit = np.column_stack([
-            (values[:, i] - p.low) / (p.high - p.low) if p.high > p.low else np.zeros(len(values))
-            for i, p in enumerate(parameters)])
+        unit = np.column_stack(
+            [
+                (values[:, i] - p.low) / (p.high - p.low)
+                if p.high > p.low
+                else np.zeros(len(values))
+                for i, p in enumerate(parameters)
+            ]
+        )
     else:
         unit = _unit_design(spec, parameters)
         values = np.column_stack([p.from_unit(unit[:, i]) for i, p in enumerate(parameters)])
@@ -257,12 +287,23 @@ def _design(spec: SweepFile, base: Scenario, parameters: tuple[Parameter, ...]) 
         table[f"unit:{p.key}"] = unit[:, i]
     for i, p in enumerate(parameters):
         table[p.key] = values[:, i]
-    identity = {"package_version": __version__, "code_sha256": code_digest(),
-                "scenario_sha256": base.digest(), "seed": spec.seed,
-                "scale": spec.scale, "replications": spec.replications,
-                "outputs": sorted(outcomes())}
-    table.insert(1, "point_hash", [
-        point_hash(identity, dict(zip([p.key for p in parameters], row))) for row in values.tolist()])
+    identity = {
+        "package_version": __version__,
+        "code_sha256": code_digest(),
+        "scenario_sha256": base.digest(),
+        "seed": spec.seed,
+        "scale": spec.scale,
+        "replications": spec.replications,
+        "outputs": sorted(outcomes()),
+    }
+    table.insert(
+        1,
+        "point_hash",
+        [
+            point_hash(identity, dict(zip([p.key for p in parameters], row)))
+            for row in values.tolist()
+        ],
+    )
     return table
 
 
@@ -283,8 +324,9 @@ def point_hash(identity: dict, values: dict[str, float]) -> str:
     """sha256 of everything a point's results depend on: code version and model source, base
     scenario, seed, scale, replications, the outputs computed, and the parameter values (floats
     written exactly)."""
-    text = json.dumps({**identity, "values": {k: float(v) for k, v in sorted(values.items())}},
-                      sort_keys=True)
+    text = json.dumps(
+        {**identity, "values": {k: float(v) for k, v in sorted(values.items())}}, sort_keys=True
+    )
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -312,15 +354,22 @@ def load_sweep(path: str | Path) -> Sweep:
     errors = []
     for name in spec.outputs:
         if name not in outcomes():
-            errors.append(f"{path}: key 'outputs': unknown output '{name}' (allowed: "
-                          f"{', '.join(outcomes())})")
+            errors.append(
+                f"{path}: key 'outputs': unknown output '{name}' (allowed: {', '.join(outcomes())})"
+            )
     method = spec.design.method
     if method != "grid" and spec.design.samples is None:
         errors.append(f"{path}: key 'design.samples': missing key (the {method} design needs it)")
-    if method == "sobol" and spec.design.samples and spec.design.samples & (spec.design.samples - 1):
-        errors.append(f"{path}: key 'design.samples': {spec.design.samples} is not a power of 2, "
-                      "which Sobol sequences need to keep their balance (try "
-                      f"{2 ** round(math.log2(spec.design.samples))})")
+    if (
+        method == "sobol"
+        and spec.design.samples
+        and spec.design.samples & (spec.design.samples - 1)
+    ):
+        errors.append(
+            f"{path}: key 'design.samples': {spec.design.samples} is not a power of 2, "
+            "which Sobol sequences need to keep their balance (try "
+            f"{2 ** round(math.log2(spec.design.samples))})"
+        )
     if method in ("sobol", "morris") and len(spec.parameters) < 2:
         errors.append(f"{path}: key 'parameters': a {method} analysis needs at least 2 parameters")
     parameters = []
@@ -333,8 +382,10 @@ def load_sweep(path: str | Path) -> Sweep:
     try:
         base = load_scenario(scenario_path)
     except ScenarioError as exc:
-        errors.append(f"{path}: key 'scenario': {scenario_path} is not a valid scenario:\n    "
-                      + str(exc).replace("\n", "\n    "))
+        errors.append(
+            f"{path}: key 'scenario': {scenario_path} is not a valid scenario:\n    "
+            + str(exc).replace("\n", "\n    ")
+        )
     if errors:
         raise SweepError("invalid sweep\n  " + "\n  ".join(errors))
 
@@ -348,6 +399,8 @@ def load_sweep(path: str | Path) -> Sweep:
         try:
             with_parameters(base, values, source=f"{path} (point {row.point})")
         except ScenarioError as exc:
-            raise SweepError(f"invalid sweep: design point {row.point} {values} is not a valid "
-                             f"scenario; narrow the ranges\n  {exc}") from None
+            raise SweepError(
+                f"invalid sweep: design point {row.point} {values} is not a valid "
+                f"scenario; narrow the ranges\n  {exc}"
+            ) from None
     return Sweep(path, spec, base, parameters, design)

@@ -10,15 +10,15 @@ import fcntl
 import hashlib
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 import pandas as pd
 
-from sim.version import __version__
 from sim.outcomes import outcomes
 from sim.rundir import atomic_write_bytes, git_commit
+from sim.version import __version__
 
 from .spec import Sweep, code_digest
 
@@ -29,8 +29,9 @@ def _parquet_bytes(table: pd.DataFrame, metadata: dict | None = None) -> bytes:
 
     arrow = pa.Table.from_pandas(table, preserve_index=False)
     if metadata:
-        arrow = arrow.replace_schema_metadata({**(arrow.schema.metadata or {}),
-                                               b"sweep": json.dumps(metadata).encode()})
+        arrow = arrow.replace_schema_metadata(
+            {**(arrow.schema.metadata or {}), b"sweep": json.dumps(metadata).encode()}
+        )
     sink = pa.BufferOutputStream()
     pq.write_table(arrow, sink)
     return sink.getvalue().to_pybytes()
@@ -59,13 +60,17 @@ class SweepStore:
 
     def open(self, sweep: Sweep) -> SweepStore:
         out = self.out
-        if out.exists() and not (out / "sweep.json").is_file() and (
-                not out.is_dir() or any(out.iterdir())):
-            raise FileExistsError(f"{out} exists and is not a sweep folder (no sweep.json); "
-                                  "choose another --out")
+        if (
+            out.exists()
+            and not (out / "sweep.json").is_file()
+            and (not out.is_dir() or any(out.iterdir()))
+        ):
+            raise FileExistsError(
+                f"{out} exists and is not a sweep folder (no sweep.json); choose another --out"
+            )
         self.chunks.mkdir(parents=True, exist_ok=True)
         # One writer at a time; the kernel drops the lock if the process dies, even by kill -9.
-        self._lock_handle = open(out / ".lock", "w")
+        self._lock_handle = open(out / ".lock", "w")  # noqa: SIM115 (held until close())
         try:
             fcntl.flock(self._lock_handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -149,8 +154,10 @@ class SweepStore:
             self.warnings.append(f"{path}: listed in the index but missing; its points rerun")
             return None
         if hashlib.sha256(data).hexdigest() != entry["sha256"]:
-            self.warnings.append(f"{path}: checksum does not match the index (corrupt or partly "
-                                 "written); its points rerun")
+            self.warnings.append(
+                f"{path}: checksum does not match the index (corrupt or partly "
+                "written); its points rerun"
+            )
             return None
         import pyarrow as pa
         import pyarrow.parquet as pq
@@ -161,8 +168,12 @@ class SweepStore:
             self.warnings.append(f"{path}: unreadable Parquet ({exc}); its points rerun")
             return None
         counts = table["point_hash"].value_counts()
-        if (len(table) != entry["rows"] or set(counts.index) != set(entry["points"])
-                or (counts != replications).any() or not set(outcomes()) <= set(table.columns)):
+        if (
+            len(table) != entry["rows"]
+            or set(counts.index) != set(entry["points"])
+            or (counts != replications).any()
+            or not set(outcomes()) <= set(table.columns)
+        ):
             self.warnings.append(f"{path}: rows or points do not match the index; its points rerun")
             return None
         return table
@@ -177,8 +188,14 @@ class SweepStore:
         name = "chunk-" + hashlib.sha256("".join(points).encode()).hexdigest()[:20] + ".parquet"
         data = _parquet_bytes(table)
         atomic_write_bytes(self.chunks / name, data)
-        line = json.dumps({"chunk": name, "sha256": hashlib.sha256(data).hexdigest(),
-                           "rows": len(table), "points": points})
+        line = json.dumps(
+            {
+                "chunk": name,
+                "sha256": hashlib.sha256(data).hexdigest(),
+                "rows": len(table),
+                "points": points,
+            }
+        )
         # The index line goes last: if the process dies before it is on disk, the chunk is an
         # orphan and is recomputed, never trusted.
         with open(self.index, "a") as handle:
@@ -190,14 +207,26 @@ class SweepStore:
     def assemble(self, sweep: Sweep, done: dict[str, pd.DataFrame]) -> pd.DataFrame:
         """results.parquet: one row per (design point, replication), in design order."""
         keep = ["point_hash", "replication", *sweep.spec.outputs]
-        outputs = pd.concat([done[h][keep] for h in sweep.unique_points()["point_hash"]],
-                            ignore_index=True)
+        outputs = pd.concat(
+            [done[h][keep] for h in sweep.unique_points()["point_hash"]], ignore_index=True
+        )
         design = sweep.design[["point", "point_hash", *sweep.keys]]
         results = design.merge(outputs, on="point_hash", how="left", validate="many_to_many")
-        results = results.sort_values(["point", "replication"], kind="stable").reset_index(drop=True)
+        results = results.sort_values(["point", "replication"], kind="stable").reset_index(
+            drop=True
+        )
         if len(results) != len(design) * sweep.spec.replications:
             raise AssertionError("assembled results do not cover every point and replication")
-        atomic_write_bytes(self.out / "results.parquet", _parquet_bytes(
-            results, {"name": sweep.name, "seed": sweep.spec.seed, "scale": sweep.spec.scale,
-                      "replications": sweep.spec.replications}))
+        atomic_write_bytes(
+            self.out / "results.parquet",
+            _parquet_bytes(
+                results,
+                {
+                    "name": sweep.name,
+                    "seed": sweep.spec.seed,
+                    "scale": sweep.spec.scale,
+                    "replications": sweep.spec.replications,
+                },
+            ),
+        )
         return results
