@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set up the project on a fresh machine: find Python >= 3.12, make .venv, install the package
-# with its test extras, and fetch the demo page's browser assets. Safe to run again: it
-# reinstalls only when pyproject.toml has changed.
+# with every extra (sweeps, calibration, demo, docs, test), and fetch the demo page's browser
+# assets. Safe to run again: it reinstalls only when pyproject.toml has changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,7 +35,7 @@ if ! [[ -x .venv/bin/python && -f $stamp && "$(cat $stamp)" == "$wanted" ]]; the
     rm -rf .venv
     "$python" -m venv .venv
     .venv/bin/python -m pip install --quiet --upgrade pip
-    .venv/bin/python -m pip install --quiet -e '.[test]'
+    .venv/bin/python -m pip install --quiet -e '.[all]'
     echo "$wanted" > "$stamp"
 fi
 # The browser demo's JavaScript, from the npm registry (skips what is already there).
