@@ -270,9 +270,9 @@ def _calibration_commands(commands, scenario_help: str) -> None:
         default=OUT_DIR,
         help=f"folder for abc.db, posterior.json and the report (default {OUT_DIR})",
     )
-    cal.add_argument("--scale", type=float, default=defaults.scale)
+    cal.add_argument("--scale", type=_scale, default=defaults.scale)
     cal.add_argument("--seed", type=int, default=defaults.seed)
-    cal.add_argument("--population-size", type=int, default=defaults.population_size)
+    cal.add_argument("--population-size", type=_positive, default=defaults.population_size)
     cal.add_argument(
         "--generations",
         type=int,
@@ -341,10 +341,10 @@ def _calibration_commands(commands, scenario_help: str) -> None:
         help="run a calibrated scenario over parameter sets drawn from its posterior",
     )
     post.add_argument("scenario", type=Path, help=scenario_help)
-    post.add_argument("--draws", type=int, default=40, help="parameter sets (default 40)")
-    post.add_argument("--reps-per-draw", type=int, default=1)
+    post.add_argument("--draws", type=_positive, default=40, help="parameter sets (default 40)")
+    post.add_argument("--reps-per-draw", type=_positive, default=1)
     post.add_argument("--seed", type=int, default=1959)
-    post.add_argument("--scale", type=float, default=1.0)
+    post.add_argument("--scale", type=_scale, default=1.0)
     post.add_argument(
         "--out",
         type=Path,

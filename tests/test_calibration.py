@@ -1,5 +1,6 @@
 """Calibration: priors, distance, posterior use by scenarios, and recovery of known parameters."""
 
+import dataclasses
 import json
 import math
 
@@ -23,7 +24,7 @@ from analysis.calibration.posterior import (
 )
 from analysis.calibration.priors import PriorsError, load_priors
 from analysis.calibration.settings import Settings
-from analysis.calibration.smc import _check_same_inputs, calibrate
+from analysis.calibration.smc import calibrate, check_same_inputs
 from sim.engine_numpy import simulate
 from sim.outcomes import total
 from sim.record import TARGETS_FILE, load_targets
@@ -384,7 +385,11 @@ def test_a_calibration_resumes_from_its_database(recovered):
     # fitted) may be added to the targets file during a calibration; a changed band may not.
     original = settings.targets.read_text()
     settings.targets.write_text(original + "\n# changed\n" + AFTERMATH_TARGET)
-    _check_same_inputs(meta, settings)
+    check_same_inputs(meta, settings)
     settings.targets.write_text(original.replace("high = ", "high = 9", 1))  # a wider band
     with pytest.raises(ValueError, match="changed since the calibration started"):
         calibrate(settings, log=lambda *_: None)
+    settings.targets.write_text(original)
+    for change in ({"scale": 2 * settings.scale}, {"seed": settings.seed + 1}):
+        with pytest.raises(ValueError, match="another --scale or --seed"):
+            check_same_inputs(meta, dataclasses.replace(settings, **change))

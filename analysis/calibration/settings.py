@@ -43,9 +43,3 @@ class Settings:
     # acceptance rate. A kernel narrower than the shrinking acceptance region makes the proposal
     # density, and so the weights prior / proposal, vary by orders of magnitude in 16 dimensions.
     kernel_scaling: float = 2.5
-
-
-# pyABC's perturbation kernels. "normal": one multivariate normal with the covariance of the whole
-# weighted sample (pyABC's default); "local": a normal around each particle with the covariance of
-# its nearest quarter of the particles (pyABC's LocalTransition). The default is "normal": on a
-# pilot (16 parameters, 80 particles) the local kernel's covariances, estimated from 20 particles

@@ -82,7 +82,7 @@ def calibrate(settings: Settings, log=print) -> Path:
         if not db_path.is_file() or not meta_path.is_file():
             raise FileNotFoundError(f"nothing to resume: {db_path} or {meta_path} is missing")
         meta = json.loads(meta_path.read_text())
-        _check_same_inputs(meta, settings)
+        check_same_inputs(meta, settings)
         noise = meta["noise"]
     else:
         if db_path.exists():
@@ -198,7 +198,8 @@ def fitted_digest(figures: Sequence[Figure]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _check_same_inputs(meta: dict, settings: Settings) -> None:
+def check_same_inputs(meta: dict, settings: Settings) -> None:
+    """Refuse to resume a calibration whose inputs changed since it started (ValueError)."""
     if meta["priors_sha256"] != _sha256(settings.priors):
         raise ValueError(
             f"cannot resume: {settings.priors} changed since the calibration "
@@ -220,3 +221,5 @@ def _check_same_inputs(meta: dict, settings: Settings) -> None:
             f"used {meta.get('transition', 'normal')!r}, "
             f"{meta.get('kernel_scaling', 1.0)}); start afresh"
         )
+    if meta["scale"] != settings.scale or meta["seed"] != settings.seed:
+        raise ValueError("cannot resume with another --scale or --seed; start afresh")

@@ -111,7 +111,7 @@ class Sweep:
     spec: SweepFile
     base: Scenario
     parameters: tuple[Parameter, ...]
-    design: pd.DataFrame = field(repr=False)  # point, point_hash, unit_<key>..., <key>...
+    design: pd.DataFrame = field(repr=False)  # point, point_hash, unit:<key>..., <key>...
 
     @property
     def name(self) -> str:
