@@ -7,7 +7,8 @@ It reads the run directory (``aftermath.csv``, ``summary.json``, ``manifest.json
 the model, and writes ``report.md`` and ``aftermath.png`` atomically: the stage year by year
 (people in the North, escapes, those held in China or in Japanese missions, resettlement in Japan
 and South Korea) with 90% bands, in full-population persons, and the documented figures beside
-the simulated ones, each marked within its tolerance or not.
+the simulated ones, each marked within its tolerance or not. The prose, and why a missed figure
+can be missed, is in ``analysis/templates/aftermath_report.md.j2``.
 """
 
 from __future__ import annotations
@@ -24,16 +25,39 @@ from sim.record import aftermath_figures
 from sim.rundir import staged_directory
 
 from .figures import OKABE_ITO, matplotlib_pyplot
+from .reporting import render
+
 # (title, first year shown: escapes are few before the 1990s, series)
 PANELS = (
     ("People in the North", 1960, ("in_north", "returnees_in_north", "descendants_in_north")),
-    ("Escaped, held in China, sheltered by Japan", 1990,
-     ("escaped", "in_china", "in_japanese_missions", "caught_and_returned")),
+    (
+        "Escaped, held in China, sheltered by Japan",
+        1990,
+        ("escaped", "in_china", "in_japanese_missions", "caught_and_returned"),
+    ),
     ("Resettled (cumulative)", 1990, ("resettled_south_korea", "resettled_japan")),
-    ("Japanese nationals resettled in Japan (cumulative)", 1990,
-     ("japanese_nationals_resettled_japan",)),
+    (
+        "Japanese nationals resettled in Japan (cumulative)",
+        1990,
+        ("japanese_nationals_resettled_japan",),
+    ),
 )
 TABLE_YEARS = (1960, 1970, 1980, 1990, 1995, 2000, 2005, 2008, 2010, 2014, 2020, 2025)
+# The series of the year-by-year table, in its column order.
+COLUMNS = (
+    "in_north",
+    "returnees_in_north",
+    "descendants_in_north",
+    "imprisoned",
+    "escaped",
+    "in_china",
+    "in_japanese_missions",
+    "resettled_japan",
+    "resettled_south_korea",
+    "japanese_nationals_resettled_japan",
+    "born",
+    "died",
+)
 
 
 class ReportError(ValueError):
@@ -51,9 +75,16 @@ def report_command(args: argparse.Namespace) -> int:
         with staged_directory(out) as folder:
             plot(table, manifest["scale"], folder / "aftermath.png")
             (folder / "report.md").write_text(report(table, summary, manifest, args.run))
-            (folder / "manifest.json").write_text(json.dumps(
-                {"run": str(args.run), "run_manifest": manifest,
-                 "files": ["report.md", "aftermath.png", "manifest.json"]}, indent=2))
+            (folder / "manifest.json").write_text(
+                json.dumps(
+                    {
+                        "run": str(args.run),
+                        "run_manifest": manifest,
+                        "files": ["report.md", "aftermath.png", "manifest.json"],
+                    },
+                    indent=2,
+                )
+            )
     except FileExistsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -65,13 +96,18 @@ def read_run(run: Path) -> tuple[pd.DataFrame, dict, dict]:
     files = {name: run / name for name in ("aftermath.csv", "summary.json", "manifest.json")}
     missing = [name for name, path in files.items() if not path.is_file()]
     if missing:
-        raise ReportError(f"{run}: no {', '.join(missing)} (run the scenario with --aftermath, "
-                          "e.g. repatriation run scenarios/historical.toml --aftermath --out DIR)")
+        raise ReportError(
+            f"{run}: no {', '.join(missing)} (run the scenario with --aftermath, "
+            "e.g. repatriation run scenarios/historical.toml --aftermath --out DIR)"
+        )
     summary = json.loads(files["summary.json"].read_text())
     if "aftermath" not in summary:
         raise ReportError(f"{files['summary.json']}: no after-arrival figures")
-    return (pd.read_csv(files["aftermath.csv"]), summary,
-            json.loads(files["manifest.json"].read_text()))
+    return (
+        pd.read_csv(files["aftermath.csv"]),
+        summary,
+        json.loads(files["manifest.json"].read_text()),
+    )
 
 
 def plot(table: pd.DataFrame, scale: float, path: Path) -> None:
@@ -80,98 +116,70 @@ def plot(table: pd.DataFrame, scale: float, path: Path) -> None:
     years = table["year"]
     for ax, (title, first_year, names) in zip(axes.ravel(), PANELS):
         for colour, name in zip(OKABE_ITO, names):
-            ax.fill_between(years, table[f"{name}_p05"] / scale, table[f"{name}_p95"] / scale,
-                            color=colour, alpha=0.2, linewidth=0)
+            ax.fill_between(
+                years,
+                table[f"{name}_p05"] / scale,
+                table[f"{name}_p95"] / scale,
+                color=colour,
+                alpha=0.2,
+                linewidth=0,
+            )
             ax.plot(years, table[f"{name}_mean"] / scale, color=colour, label=SERIES[name])
             for figure in aftermath_figures():
                 if figure.series == name and figure.unit == "persons":
-                    ax.errorbar([figure.year], [figure.documented], color=colour,
-                                yerr=[[figure.documented - figure.low], [figure.high - figure.documented]],
-                                fmt="D", markeredgecolor="black", capsize=3,
-                                label=f"documented ({figure.source}): {figure.label}")
+                    ax.errorbar(
+                        [figure.year],
+                        [figure.documented],
+                        color=colour,
+                        yerr=[[figure.documented - figure.low], [figure.high - figure.documented]],
+                        fmt="D",
+                        markeredgecolor="black",
+                        capsize=3,
+                        label=f"documented ({figure.source}): {figure.label}",
+                    )
         ax.set_title(title, fontsize=10)
         ax.set_xlim(first_year, int(years.iloc[-1]))
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7, loc="upper left")
-    fig.suptitle(f"After arrival: mean and 90% band over replications, full-population persons "
-                 f"(run at scale {scale:g}); diamonds: documented figures and their tolerance",
-                 fontsize=10)
+    fig.suptitle(
+        f"After arrival: mean and 90% band over replications, full-population persons "
+        f"(run at scale {scale:g}); diamonds: documented figures and their tolerance",
+        fontsize=10,
+    )
     fig.savefig(path, dpi=100)
     plt.close(fig)
 
 
 def report(table: pd.DataFrame, summary: dict, manifest: dict, run: Path) -> str:
+    """The report's Markdown: the template ``aftermath_report.md.j2`` given the run's files."""
     scale = manifest["scale"]
-    figures = summary["aftermath"]
-    lines = [
-        "# After arrival: what became of those who left",
-        "",
-        f"Written by `repatriation aftermath-report` from the run `{run}` (scenario "
-        f"`{manifest['scenario_name']}`, {len(manifest['replications'])} replications, scale "
-        f"{scale:g}, seed {manifest['seed']}, commit `{manifest['git_commit'][:12]}`); no number "
-        "below is typed in. Persons are full-population equivalents (the run's counts divided by "
-        "its scale). The stage and its assumptions: `sim/aftermath.py` and the `[aftermath]` "
-        "section of `scenarios/historical.toml`, where every rate not taken from a document is "
-        "marked ASSUMPTION.",
-        "",
-        "## The documented figures beside the model",
-        "",
-        "| figure | documented | tolerance band | source | simulated mean [90%] | within tolerance |",
-        "|---|---|---|---|---|---|",
-    ]
-    misses = []
+    figures = []
     for figure in aftermath_figures():
-        sim = figures[figure.key]
-        fmt = "{:.1f}" if figure.unit == "ratio" else "{:,.0f}"
+        sim = summary["aftermath"][figure.key]
         mean = sim["full_scale_mean"]
-        within = mean is not None and figure.low <= mean <= figure.high
-        if not within:
-            misses.append(figure)
-        shown = "n/a" if mean is None else (f"{fmt.format(mean)} [{fmt.format(sim['full_scale_p05'])}"
-                                            f" - {fmt.format(sim['full_scale_p95'])}]")
-        lines.append(f"| {figure.label} | {figure.qualifier} {fmt.format(figure.documented)} | "
-                     f"{fmt.format(figure.low)} - {fmt.format(figure.high)} | {figure.source} | "
-                     f"{shown} | {'yes' if within else '**no**'} |")
-    lines += ["", f"**{len(aftermath_figures()) - len(misses)} of {len(aftermath_figures())}** "
-              "documented after-arrival figures are met within their tolerance by the mean of the "
-              "run.", ""]
-    for figure in misses:
-        lines.append(f"- Not met: **{figure.label}** ({figure.source}: \"{figure.quote}\"). "
-                     + MISS_REASONS.get(figure.key, "").format(**_run_facts(summary)))
-    lines += ["", "![after arrival](aftermath.png)", "", "## Year by year (mean over replications)",
-              ""]
-    shown_years = [y for y in TABLE_YEARS if y in set(table["year"])]
-    names = ["in_north", "returnees_in_north", "descendants_in_north", "imprisoned", "escaped",
-             "in_china", "in_japanese_missions", "resettled_japan", "resettled_south_korea",
-             "japanese_nationals_resettled_japan", "born", "died"]
-    lines.append("| year | " + " | ".join(f"`{n}`" for n in names) + " |")
-    lines.append("|---" * (len(names) + 1) + "|")
-    for year in shown_years:
-        row = table[table["year"] == year].iloc[0]
-        lines.append(f"| {year} | " + " | ".join(f"{row[f'{n}_mean'] / scale:,.0f}" for n in names)
-                     + " |")
-    lines += ["", "The columns:", ""]
-    lines += [f"- `{name}`: {SERIES[name]}" for name in names]
-    lines += ["", "`aftermath.csv` in the run directory holds every year with its 90% band.", ""]
-    return "\n".join(lines)
-
-
-def _run_facts(summary: dict) -> dict:
-    """Figures of the run that the reasons below quote (read off the run, not typed in)."""
-    nationals = summary["figures"].get("japanese_national_departures", {})
-    return {"nationals_left": f"{nationals.get('full_scale_mean', float('nan')):,.0f}",
-            "nationals_documented": f"{nationals.get('documented', float('nan')):,.0f}"}
-
-
-# Why a documented figure can be missed: shown only when the run misses it.
-MISS_REASONS = {
-    "japanese_nationals_resettled_by_2014": (
-        "The stage gives Japanese nationals the same chances of escape as everyone of their age, "
-        "and most of them were older than those who escaped: the Japanese spouses had married in "
-        "the 1940s and 1950s and were past the escaping age (`aftermath.escape_max_age`) when "
-        "escapes became frequent in the late 1990s. That about 10 of them reached Japan (004) "
-        "suggests they escaped more often than others of their age, or that Japan helped them "
-        "more; neither is in the documents, so the stage does not assume it. And fewer of them "
-        "left in the first place: the baseline sends {nationals_left} Japanese nationals against "
-        "about {nationals_documented} documented (004; see the calibration report)."),
-}
+        figures.append(
+            {
+                "figure": figure,
+                "mean": mean,
+                "p05": sim["full_scale_p05"],
+                "p95": sim["full_scale_p95"],
+                "within": mean is not None and figure.low <= mean <= figure.high,
+            }
+        )
+    by_year = table.set_index("year")
+    years = [
+        (year, [by_year.at[year, f"{name}_mean"] / scale for name in COLUMNS])
+        for year in TABLE_YEARS
+        if year in by_year.index
+    ]
+    return render(
+        "aftermath_report.md.j2",
+        run=run,
+        manifest=manifest,
+        figures=figures,
+        # the calibration's figure the reasons for a miss quote, if the run has it
+        nationals=summary["figures"].get("japanese_national_departures"),
+        columns=COLUMNS,
+        years=years,
+        series=SERIES,
+    )

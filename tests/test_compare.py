@@ -376,7 +376,7 @@ def test_the_report_gives_the_after_arrival_differences(tmp_path):
         "held in Japanese missions, end of 2010",
     ):
         assert label in report
-    assert "`ngo_request_2014` switch it on" in report
+    assert "`ngo_request_2014` switches it on" in report
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["aftermath"]["enabled_by"] == ["ngo_request_2014"]
     table = pd.read_csv(out / "aftermath_differences.csv")

@@ -1,0 +1,210 @@
+"""The calibration report's three figures, written as PNG files beside ``report.md``.
+
+``plot_departures`` draws departures per year and cumulated against the documented points,
+``plot_marginals`` the posterior's marginals over the prior ranges, and ``plot_fit`` each figure's
+distance from its tolerance band. Each returns the file name the report links to.
+"""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import numpy as np
+
+from sim.result import RunResult
+from sim.schedules import month_index
+
+from ..figures import matplotlib_pyplot
+
+
+def _annual(result: RunResult, scale: float) -> tuple[np.ndarray, np.ndarray]:
+    years = result.months // 12
+    unique = np.unique(years)
+    per_year = (
+        np.stack([result.metrics["departures"][:, years == y].sum(axis=1) for y in unique], axis=1)
+        / scale
+    )
+    return unique, per_year
+
+
+def plot_departures(out: Path, targets, run_point, run_draws, run_start) -> str:
+    plt = matplotlib_pyplot()
+    by_key = {t.key: t for t in targets}
+    years, point = _annual(run_point, 1.0)
+    _, draws = _annual(run_draws, 1.0)
+    _, start = _annual(run_start, 1.0)
+    keep = years >= 1959
+    years, point, draws, start = years[keep], point[:, keep], draws[:, keep], start[:, keep]
+    fig, (ax, cum) = plt.subplots(1, 2, figsize=(13, 4.8))
+    ax.fill_between(
+        years,
+        np.quantile(draws, 0.05, axis=0),
+        np.quantile(draws, 0.95, axis=0),
+        color="tab:blue",
+        alpha=0.2,
+        label="90% band, posterior draws",
+    )
+    ax.fill_between(
+        years,
+        np.quantile(point, 0.05, axis=0),
+        np.quantile(point, 0.95, axis=0),
+        color="tab:blue",
+        alpha=0.45,
+        label="90% band, calibrated point",
+    )
+    ax.plot(
+        years,
+        np.median(point, axis=0),
+        color="tab:blue",
+        lw=2,
+        label="calibrated baseline (median)",
+    )
+    ax.plot(
+        years,
+        np.median(start, axis=0),
+        color="grey",
+        ls="--",
+        lw=1,
+        label="hand-set first guess (median)",
+    )
+    t = by_key["departures_1960"]
+    ax.errorbar(
+        [1960],
+        [t.centre],
+        yerr=[[t.centre - t.low], [t.high - t.centre]],
+        fmt="o",
+        color="black",
+        capsize=4,
+        label=f"documented: {t.qualifier} {t.documented:,.0f} in 1960 ({t.source})",
+    )
+    # The later years have no count, only a band over a span of years (qualifier "some"): drawn
+    # as that band divided by the span's length, a yearly average, over the span.
+    no_count = [f for f in by_key.values() if f.qualifier == "some" and f.fit]
+    for t, colour in zip(no_count, itertools.cycle(("tab:green", "tab:olive", "tab:cyan"))):
+        first, last = (month_index(m) for m in t.period)
+        years_long = (last - first + 1) / 12
+        ax.fill_between(
+            [first / 12, (last + 1) / 12],
+            t.low / years_long,
+            t.high / years_long,
+            color=colour,
+            alpha=0.15,
+            label=f"{t.label}: band / {years_long:.1f} years (no count; {t.source})",
+        )
+    ax.set_yscale("log")
+    ax.set_xlabel("year")
+    ax.set_ylabel("departures per year (persons, log scale)")
+    ax.set_title("Departures per year")
+    ax.legend(fontsize=8)
+
+    months = run_point.months
+    keep_m = months >= 1959 * 12 + 11
+    x = 1959 + 11 / 12 + (months[keep_m] - months[keep_m][0]) / 12
+    c_point = np.cumsum(run_point.metrics["departures"][:, keep_m], axis=1)
+    c_draws = np.cumsum(run_draws.metrics["departures"][:, keep_m], axis=1)
+    cum.fill_between(
+        x,
+        np.quantile(c_draws, 0.05, axis=0),
+        np.quantile(c_draws, 0.95, axis=0),
+        color="tab:blue",
+        alpha=0.2,
+        label="90% band, posterior draws",
+    )
+    cum.plot(
+        x, np.median(c_point, axis=0), color="tab:blue", lw=2, label="calibrated baseline (median)"
+    )
+    for key in ("departures_to_may_1960", "departures_total"):
+        t = by_key[key]
+        last = t.period[1]
+        xm = int(last[:4]) + int(last[5:]) / 12
+        cum.errorbar(
+            [xm],
+            [t.documented],
+            yerr=[[t.documented - t.low], [t.high - t.documented]],
+            fmt="o",
+            color="black",
+            capsize=4,
+        )
+        cum.annotate(
+            f"{t.documented:,.0f} by {last} ({t.source})",
+            (xm, t.documented),
+            textcoords="offset points",
+            xytext=(-10, 8),
+            ha="right",
+            fontsize=8,
+        )
+    cum.set_xlabel("year")
+    cum.set_ylabel("cumulative departures (persons)")
+    cum.set_title("Cumulative departures from December 1959")
+    cum.legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    path = out / "departures.png"
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path.name
+
+
+def plot_marginals(out: Path, priors, posterior) -> str:
+    plt = matplotlib_pyplot()
+    sample = posterior["sample"]
+    weights = np.asarray(sample["weight"], dtype=float)
+    n = len(priors)
+    cols = 4
+    fig, axes = plt.subplots(
+        (n + cols - 1) // cols, cols, figsize=(13, 2.6 * ((n + cols - 1) // cols))
+    )
+    for ax, p in zip(axes.flat, priors):
+        values = np.asarray(sample[p.key], dtype=float)
+        if p.dist == "loguniform":
+            bins = np.geomspace(p.low, p.high, 25)
+            ax.set_xscale("log")
+        else:
+            bins = np.linspace(p.low, p.high, 25)
+        ax.hist(values, bins=bins, weights=weights, color="tab:blue", alpha=0.7, density=True)
+        ax.axvline(posterior["point"][p.key], color="black", lw=1.5, label="point")
+        ax.axvline(p.start, color="grey", ls="--", lw=1, label="hand-set")
+        ax.set_xlim(p.low, p.high)
+        ax.set_title(p.key, fontsize=9)
+        ax.set_yticks([])
+    for ax in list(axes.flat)[n:]:
+        ax.axis("off")
+    axes.flat[0].legend(fontsize=7)
+    fig.suptitle("Posterior marginals (x axis = prior range; weighted last generation)")
+    fig.tight_layout()
+    path = out / "posterior_marginals.png"
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path.name
+
+
+def plot_fit(out: Path, rows) -> str:
+    plt = matplotlib_pyplot()
+    shown = [r for r in rows if r["produced"]]
+    fig, ax = plt.subplots(figsize=(8, 0.45 * len(shown) + 1))
+    for i, r in enumerate(shown):
+        centre, half = (r["low"] + r["high"]) / 2, (r["high"] - r["low"]) / 2
+
+        def z(value: float, centre: float = centre, half: float = half) -> float:
+            return (value - centre) / half
+
+        u = r["with_parameter_uncertainty"]
+        ax.plot([z(u["p05"]), z(u["p95"])], [i, i], color="tab:blue", alpha=0.4, lw=6)
+        ax.plot([z(r["hand_set"]["p50"])], [i], "x", color="grey")
+        ax.plot(
+            [z(r["calibrated"]["p50"])], [i], "o", color="tab:blue" if r["fit"] else "tab:orange"
+        )
+    ax.axvspan(-1, 1, color="green", alpha=0.1)
+    ax.set_yticks(
+        range(len(shown)),
+        [r["label"] + ("" if r["fit"] else " (not fitted)") for r in shown],
+        fontsize=8,
+    )
+    ax.set_xscale("symlog", linthresh=2)
+    ax.set_xlabel("(simulated - centre of band) / half-width of band; green = within tolerance")
+    ax.set_title("Fit: o calibrated median, bar 90% band with parameter uncertainty, x hand-set")
+    fig.tight_layout()
+    path = out / "fit.png"
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path.name
