@@ -129,6 +129,17 @@ def write_posterior(
     return path
 
 
+def effective_sample_sizes(history) -> list[float]:
+    """Kish's effective sample size, 1 / sum(w^2) of the normalised weights, of every generation
+    of a pyABC history."""
+    sizes = []
+    for t in range(history.max_t + 1):
+        _, weights = history.get_distribution(m=0, t=t)
+        weights = np.asarray(weights, dtype=float) / np.sum(weights)
+        sizes.append(float(1.0 / np.sum(weights**2)))
+    return sizes
+
+
 def kernel_density(points: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """Weighted Gaussian kernel density of the sample at each of its points.
 

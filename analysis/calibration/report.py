@@ -40,7 +40,7 @@ from sim.streams import population_stream
 
 from ..reporting import render
 from .model import base_scenario, figures_of, fitted_figures, widths_of
-from .posterior import read_posterior, simulate_posterior
+from .posterior import effective_sample_sizes, read_posterior, simulate_posterior
 from .priors import load_priors
 from .report_figures import plot_departures, plot_fit, plot_marginals
 from .settings import HISTORICAL, PRIORS_FILE
@@ -228,7 +228,7 @@ def write_report(
         "prior_calibration_simulations": posterior["prior_calibration_simulations"],
         "consistency": _consistency(targets, point_figs, run_point),
         "queue": _queue(run_point, run_letters, run_no_hearsay, point_figs, calibrated, seed),
-        "ess": _effective_sample_sizes(calibration, posterior),
+        "ess": _effective_sample_sizes(calibration, posterior, run_meta),
     }
     atomic_write_text(out / "report_data.json", json.dumps(data, indent=1, default=float))
     path = out / "report.md"
@@ -236,19 +236,16 @@ def write_report(
     return path
 
 
-def _effective_sample_sizes(calibration: Path, posterior: dict) -> list[float]:
-    """Kish's effective sample size 1 / sum(w^2) of each generation (from abc.db if present)."""
+def _effective_sample_sizes(calibration: Path, posterior: dict, run_meta: dict) -> list[float]:
+    """Kish's effective sample size of each generation: as the calibration recorded it, else
+    from its abc.db, else the last generation's alone (from the posterior sample)."""
+    if "effective_sample_sizes" in run_meta:
+        return run_meta["effective_sample_sizes"]
     db = calibration / "abc.db"
     if db.is_file():
         import pyabc
 
-        history = pyabc.History(f"sqlite:///{db.resolve()}")
-        sizes = []
-        for t in range(history.max_t + 1):
-            _, w = history.get_distribution(m=0, t=t)
-            w = np.asarray(w, dtype=float) / np.sum(w)
-            sizes.append(float(1.0 / np.sum(w**2)))
-        return sizes
+        return effective_sample_sizes(pyabc.History(f"sqlite:///{db.resolve()}"))
     w = np.asarray(posterior["sample"]["weight"], dtype=float)
     w = w / w.sum()
     return [float("nan")] * (len(posterior["generations"]) - 1) + [float(1.0 / np.sum(w**2))]

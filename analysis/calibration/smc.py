@@ -42,7 +42,7 @@ from .model import (
     measure_noise,
     widths_of,
 )
-from .posterior import POINT_CANDIDATES, POINT_REPS, write_posterior
+from .posterior import POINT_CANDIDATES, POINT_REPS, effective_sample_sizes, write_posterior
 from .priors import load_priors
 from .settings import TRANSITIONS, Settings
 
@@ -164,6 +164,7 @@ def calibrate(settings: Settings, log=print) -> Path:
     meta["sessions"].append(session)
     meta["generations"] = int(history.max_t + 1)
     meta["total_simulations"] = int(history.total_nr_simulations)
+    meta["effective_sample_sizes"] = effective_sample_sizes(history)
     meta["noise_simulations"] = settings.noise_reps
     meta["point_simulations"] = POINT_CANDIDATES * POINT_REPS
     selecting = time.perf_counter()
