@@ -9,15 +9,17 @@ A household's propensity to leave is a log-odds sum of three parts:
   registered or gone;
 * belief about the North (0..1) -- raised by propaganda (exposure x intensity), lowered by
   published bad news and, per household, by the letters of hardship it receives from neighbours
-  who left (and hears of second-hand). Letters act on belief, not on the log-odds directly, so
-  they can take away at most what belief adds: the pushes out of Japan still act on a household
-  that has stopped believing in the North.
+  who left (and hears of second-hand), each weighing less as time passes (``letter_retention``)
+  and taken in less by households tied to Soren (``letter_trust``). Letters act on belief, not on
+  the log-odds directly, so they can take away at most what belief adds: the pushes out of Japan
+  still act on a household that has stopped believing in the North.
 
 From the propensity follow the month's moves, each decided by the household's one uniform draw:
 a settled household comes to intend leaving (``intend_probability``); an intending one
 registers (``registers``) or gives up (``reverts``); a registered one cancels (``cancels``) or, at
-the ship, withdraws at the confirmation of free will (``withdrawal_probability``); a deportable
-one may be deported (``deportation_probability``). Doubt (``doubt``) is high when the
+the ship, defers to a later one (``defers``) or withdraws at the confirmation of free will
+(``withdrawal_probability``); one that cancelled may be settled again (``reconsiders``); a
+deportable one may be deported (``deportation_probability``). Doubt (``doubt``) is high when the
 propensity is low.
 
 ``household_logit`` holds the household's own terms and its belief (shared by every
@@ -160,12 +162,31 @@ def updated_belief(
 
 
 def letters_received(
-    departed_neighbours: np.ndarray, bad_news: float, heard: np.ndarray | float = 0.0
+    letter_sources: np.ndarray,
+    bad_news: float,
+    heard: np.ndarray | float = 0.0,
+    trust: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Letters of hardship a household receives in a month: ``bad_news`` (the share of letters
-    that tell of hardship) of one letter from each neighbour who left, and of those ``heard``
-    second-hand (``hearsay_letters``)."""
-    return np.float32(bad_news) * (departed_neighbours + heard)
+    """Letters of hardship a household takes in this month: ``bad_news`` (the share of letters
+    that tell of hardship) of one letter from each neighbour who left, weighted by how much it is
+    still remembered (``letter_sources``), and of those ``heard`` second-hand
+    (``hearsay_letters``); times the household's ``trust`` in them (``letter_trust``; None: all)."""
+    letters = np.float32(bad_news) * (letter_sources + heard)
+    return letters if trust is None else letters * trust
+
+
+def letter_retention(p: Process) -> np.float32:
+    """What remains each month of the weight of a departed neighbour's letters (1: they never
+    fade; the engines multiply ``letter_sources`` by it at the start of every month)."""
+    return np.float32(1.0 - p.letter_fading)
+
+
+def letter_trust(soren_tie: np.ndarray, p: Process) -> np.ndarray | None:
+    """How much of the letters of hardship a household takes in: 1 - letter_discount x its Soren
+    tie, so the committed core discounts them (None when nobody does: all are taken in)."""
+    if p.letter_discount <= 0:
+        return None
+    return 1.0 - p.letter_discount * soren_tie
 
 
 def household_logit(
@@ -250,18 +271,17 @@ def network_logit(
     return out
 
 
-def hearsay_letters(departed_neighbours: np.ndarray, hearsay: float) -> np.ndarray:
+def hearsay_letters(letter_sources: np.ndarray, hearsay: float) -> np.ndarray:
     """Letters a household hears of from beyond its own neighbours, the same for every household.
 
     Word of the returnees' letters is taken to spread through family and Soren networks, not
     only to the returnees' neighbours (a modelling assumption: no document says how far). Each
     household hears ``hearsay`` times the letters that an average household of its replication
-    gets directly, i.e. the mean number of departed neighbours over the last axis (households).
-    The counts are whole numbers, summed exactly in float64, so the result does not depend on the
-    order of the households. Shape: the input's,
-    with a last axis of length 1; float32.
+    gets directly, i.e. the mean of ``letter_sources`` (departed neighbours, weighted by how much
+    their letters are still remembered) over the last axis (households), summed in float64.
+    Shape: the input's, with a last axis of length 1; float32.
     """
-    counts = np.asarray(departed_neighbours)
+    counts = np.asarray(letter_sources)
     mean = np.sum(counts, axis=-1, dtype=np.float64, keepdims=True) / counts.shape[-1]
     return (hearsay * mean).astype(np.float32)
 
@@ -302,6 +322,19 @@ def cancels(u: np.ndarray, doubt_level: np.ndarray, p: Process) -> np.ndarray:
     """Whether a registered household waiting for a ship cancels this month: chance
     cancel_rate x doubt."""
     return u < p.cancel_rate * doubt_level
+
+
+def reconsiders(u: np.ndarray, p: Process) -> np.ndarray:
+    """Whether a household that cancelled is settled again this month, free to come to intend
+    leaving and register another time: chance reconsider_rate."""
+    return u < p.reconsider_rate
+
+
+def defers(u: np.ndarray, doubt_level: np.ndarray, p: Process) -> np.ndarray:
+    """Whether a registered family offered a place on this month's ship defers to a later one
+    (002: "choosing to leave on a later repatriation ship"): chance defer_rate x doubt. It stays
+    registered, in its place in the queue."""
+    return u < p.defer_rate * doubt_level
 
 
 def withdrawal_probability(doubt_level: np.ndarray, privacy: float, p: Process) -> np.ndarray:

@@ -9,8 +9,9 @@ population's social network. Each month:
   functions of ``sim/decision.py`` the numpy engine calls, then draws its move;
 * every household then acts on its decision (``do("advance")``), telling its network
   neighbours when it registers or cancels;
-* the state deports where the scenario deports, and the month's sailing boards registered
-  households first come, first served, each family passing the confirmation of free will;
+* the state deports where the scenario deports, and the month's sailing offers places to registered
+  households first come, first served: each family defers to a later ship, withdraws at the
+  confirmation of free will, or sails;
 * a ``DataCollector`` records every metric of ``annual.csv``/``monthly`` and each household's state.
 
 The random numbers come from replication k's stream (``streams.py``), drawn in the same order as
@@ -72,7 +73,9 @@ class Household(FixedAgent):
         self.registered_month = 0
         self.belief = np.float32(pop.belief_prior[index])
         self.engaged_neighbours = np.float32(0)  # neighbours registered or gone
-        self.departed_neighbours = np.float32(0)
+        # Neighbours who left, each weighted by how much its letters are still remembered.
+        self.letter_sources = np.float32(0)
+        self.trust = decision.letter_trust(features.soren_tie, model.p)
         self.logit = np.float32(0)
         self.next_state = SETTLED
 
@@ -104,6 +107,8 @@ class Household(FixedAgent):
             u, decision.doubt(self.logit, p.doubt_threshold), p
         ):
             self.next_state = CANCELLED
+        elif self.state == CANCELLED and decision.reconsiders(u, p):
+            self.next_state = SETTLED
 
     def letters_received(self) -> np.float32 | None:
         """Letters of hardship this month, from neighbours who left and heard of second-hand
@@ -111,7 +116,9 @@ class Household(FixedAgent):
         bad_news = self.model.policy.bad_news
         if bad_news <= 0:
             return None
-        return decision.letters_received(self.departed_neighbours, bad_news, self.model.heard)
+        return decision.letters_received(
+            self.letter_sources, bad_news, self.model.heard, self.trust
+        )
 
     def propensity(self, base: np.float32) -> np.float32:
         """Log-odds of leaving: own situation and belief, plus peers."""
@@ -155,7 +162,7 @@ class Household(FixedAgent):
         self.model.count("japanese_national_departures", self.japanese_nationals)
         for name, persons in zip(GROUP_METRICS, self.model.groups[self.index]):
             self.model.count(name, int(persons))
-        self.tell_neighbours("departed_neighbours", +1)
+        self.tell_neighbours("letter_sources", +1)
 
     def tell_neighbours(self, counter: str, delta: int) -> None:
         for neighbour in self.cell.neighborhood.agents:
@@ -200,6 +207,7 @@ class RepatriationModel(Model):
         self.month = int(self.months[0])
         self.policy = Policy.at(self.timeline, 0)
         self.heard = np.float32(0)
+        self.retention = decision.letter_retention(self.p)
         self.draws = np.empty(0, dtype=np.float32)
         self.flows = dict.fromkeys(FLOW_METRICS + GROUP_METRICS, 0)
         self.groups = pop.departure_groups()
@@ -226,9 +234,12 @@ class RepatriationModel(Model):
         self.month = int(self.months[self.t])
         self.policy = policy = Policy.at(self.timeline, self.t)
         self.flows = dict.fromkeys(FLOW_METRICS + GROUP_METRICS, 0)
+        if self.retention < 1:  # the letters of those who left weigh less every month
+            for household in self.households:
+                household.letter_sources = household.letter_sources * self.retention
         if policy.bad_news > 0:  # letters heard of second-hand: the same for every household
             self.heard = decision.hearsay_letters(
-                np.array([h.departed_neighbours for h in self.households], dtype=np.float32),
+                np.array([h.letter_sources for h in self.households], dtype=np.float32),
                 self.p.hearsay,
             )[0]
         self.draws = self.draw_stream.random(len(self.households), dtype=np.float32)
@@ -270,6 +281,15 @@ class RepatriationModel(Model):
                 break
             boarding.append(waiting[i])
             places -= waiting[i].size
+        if self.p.defer_rate > 0:  # some offered a place choose a later ship
+            draws = self.draw_stream.random(len(boarding))
+            deferring = [
+                decision.defers(u, decision.doubt(h.logit, self.p.doubt_threshold), self.p)
+                for h, u in zip(boarding, draws)
+            ]
+            for household in (h for h, d in zip(boarding, deferring) if d):
+                self.count("deferrals", household.size)
+            boarding = [h for h, d in zip(boarding, deferring) if not d]
         draws = self.draw_stream.random(len(boarding))
         for household, u in zip(boarding, draws):
             doubt = decision.doubt(household.logit, self.p.doubt_threshold)

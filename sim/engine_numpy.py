@@ -8,10 +8,11 @@ Each month, for every replication at once:
    letters from neighbours who left (then per replication);
 3. the propensity logit is computed with ``decision.py``; one uniform draw per household decides
    its move: settled -> intending, intending -> registered (when the programme is open) or back
-   to settled, registered -> cancelled;
+   to settled, registered -> cancelled, cancelled -> settled again;
 4. deportable households are deported where the scenario deports;
-5. the month's sailing takes registered households first-come first-served until the ship
-   capacity is full; each family passes the confirmation of free will or withdraws (cancelled);
+5. the month's sailing offers places to registered households first-come first-served until the
+   ship capacity is full; each family defers to a later ship, withdraws at the confirmation of
+   free will (cancelled) or sails;
 6. neighbours' counts of engaged (registered or gone) and departed households are updated.
 
 Replication k draws from its own stream, ``SeedSequence(seed).spawn`` child k of the replication
@@ -101,9 +102,10 @@ class _Engine:
         self.state = np.full((R, H), SETTLED, dtype=np.int8)
         self.registered_month = np.zeros((R, H), dtype=np.int16)
         # Neighbour counts are float32 (exact for whole numbers) to enter the logit (engaged) and
-        # the letters (departed) without a cast.
+        # the letters without a cast. Letter sources are departed neighbours, each weighted by
+        # how much its letters are still remembered (whole numbers while letters never fade).
         self.engaged_neighbours = np.zeros((R, H), dtype=np.float32)
-        self.departed_neighbours = np.zeros((R, H), dtype=np.float32)
+        self.letter_sources = np.zeros((R, H), dtype=np.float32)
         self.logit = np.empty((R, H), dtype=np.float32)
         self.chance = np.empty((R, H), dtype=np.float32)
         self.draws = np.empty((R, H), dtype=np.float32)
@@ -114,6 +116,8 @@ class _Engine:
         self.deportable = np.flatnonzero(pop.legal_status != RESIDENT)
         self.impoverished = pop.impoverished
         self.features = decision.Features.of(pop, scenario.population.destitution_deportation_fear)
+        self.retention = decision.letter_retention(self.p)
+        self.trust = decision.letter_trust(self.features.soren_tie, self.p)
 
         self.stocks = np.zeros((R, len(STATE_NAMES)), dtype=np.int64)
         self.stocks[:, SETTLED] = pop.people
@@ -127,10 +131,14 @@ class _Engine:
         w, p, state = self.w, self.p, self.state
         rec = {name: values[:, t] for name, values in self.recorded.items()}
 
+        if self.retention < 1:
+            self.letter_sources *= self.retention
         letters = None
         if policy.bad_news > 0:
-            heard = decision.hearsay_letters(self.departed_neighbours, p.hearsay)  # (R, 1)
-            letters = decision.letters_received(self.departed_neighbours, policy.bad_news, heard)
+            heard = decision.hearsay_letters(self.letter_sources, p.hearsay)  # (R, 1)
+            letters = decision.letters_received(
+                self.letter_sources, policy.bad_news, heard, self.trust
+            )
             if self.belief.ndim == 1:  # one row shared by the replications until letters come
                 self.belief = np.repeat(self.belief[np.newaxis], self.R, axis=0)
         self.belief = decision.updated_belief(
@@ -156,6 +164,8 @@ class _Engine:
         revert = decision.reverts(u_intending, doubt_intending, p)
         register = decision.registers(u_intending, policy, p, self.impoverished[intending[1]])
         cancel = decision.cancels(u[registered], doubt_registered, p)
+        if p.reconsider_rate > 0:
+            reconsider = self._where(decision.reconsiders(u, p) & (state == CANCELLED))
 
         self._move(new_intending, SETTLED, INTENDING, rec["new_intending"])
         self._move(_pick(intending, revert), INTENDING, SETTLED)
@@ -164,6 +174,8 @@ class _Engine:
         self._spread(self.engaged_neighbours, joined, +1.0)
         quit_ = self._move(_pick(registered, cancel), REGISTERED, CANCELLED, rec["cancellations"])
         self._spread(self.engaged_neighbours, quit_, -1.0)
+        if p.reconsider_rate > 0:
+            self._move(reconsider, CANCELLED, SETTLED)
 
         self._deport(policy, rec)
         if policy.programme_open and policy.ship_capacity > 0:
@@ -234,6 +246,10 @@ class _Engine:
                 (stream.random(len(households)), self.registered_month[r, households])
             )
             boarding = order[np.cumsum(self.size[households[order]]) <= capacity]
+            if self.p.defer_rate > 0:
+                defer = decision.defers(stream.random(len(boarding)), doubts[boarding], self.p)
+                rec["deferrals"][r] += self.size[households[boarding[defer]]].sum()
+                boarding = boarding[~defer]
             withdraw = stream.random(len(boarding)) < decision.withdrawal_probability(
                 doubts[boarding], policy.confirmation_privacy, self.p
             )
@@ -255,7 +271,7 @@ class _Engine:
             rec["japanese_national_departures"][r] += self.pop.japanese_nationals[gone].sum()
             for name, persons in zip(GROUP_METRICS, self.groups[gone].sum(axis=0)):
                 rec[name][r] += persons
-            self._spread(self.departed_neighbours, moved, 1.0)
+            self._spread(self.letter_sources, moved, 1.0)
 
     def check_stocks(self) -> None:
         """Recount persons in every state from scratch; they must equal the running stocks."""

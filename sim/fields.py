@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
+from pydantic_core import PydanticUndefined
 
 from .schedules import month_index, month_label
 
@@ -52,9 +53,13 @@ class Step(Strict):
 Schedule = Annotated[list[Step], Field(min_length=1)]
 
 
-def param(low: float, high: float, unit: str, meaning: str) -> Any:
-    """A number field with its unit and allowed range (checked on load)."""
+def param(
+    low: float, high: float, unit: str, meaning: str, default: Any = PydanticUndefined
+) -> Any:
+    """A number field with its unit and allowed range (checked on load); with a ``default``, a
+    scenario file may leave it out."""
     return Field(
+        default,
         ge=low,
         le=high,
         description=f"{meaning} [{unit}; {low}..{high}]",

@@ -25,6 +25,7 @@ FLOW_METRICS = (
     "registrations",  # persons who registered at a Red Cross window
     "cancellations",  # persons who cancelled while waiting or withdrew at the confirmation
     "confirmation_withdrawals",  # persons who withdrew at the confirmation of free will
+    "deferrals",  # persons offered a place who chose a later ship (they stay registered)
     "deportee_departures",  # persons under deportation orders among those who sailed
     "detainee_departures",  # of them, taken to the ships straight from Omura detention
     "japanese_spouse_departures",  # Japanese spouses among those who sailed

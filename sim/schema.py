@@ -188,6 +188,38 @@ class Process(Strict):
         "share",
         "letters heard of second-hand, as a share of those an average household gets directly",
     )
+    # The defaults of the four keys below are the rule without these mechanisms: letters weigh
+    # for ever, everyone believes them alike, nobody defers a place, a cancellation is final.
+    letter_fading: float = param(
+        0,
+        1,
+        "per month",
+        "share of their weight the letters of a neighbour who left lose each month (0: they never "
+        "fade; 0.056: they weigh half as much after a year)",
+        default=0.0,
+    )
+    letter_discount: float = param(
+        0,
+        1,
+        "0..1",
+        "how far a household discounts letters of hardship, x its Soren tie (1: a fully tied "
+        "household ignores them)",
+        default=0.0,
+    )
+    defer_rate: float = param(
+        0,
+        1,
+        "probability",
+        "chance a doubting family offered a place on a ship defers to a later ship, x doubt",
+        default=0.0,
+    )
+    reconsider_rate: float = param(
+        0,
+        1,
+        "per month",
+        "chance a household that cancelled is settled again, free to register another time",
+        default=0.0,
+    )
     register_rate: float = param(0, 1, "per month", "chance an intending household registers")
     doubt_threshold: float = param(-30, 10, "logit", "propensity below which households doubt")
     revert_rate: float = param(0, 1, "per month", "chance a doubting intending household gives up")

@@ -1,0 +1,110 @@
+"""Letters that fade, a committed core that discounts them, families that defer to a later ship,
+and households that register again after cancelling: each does what it says, and is off by
+default (the baseline's numbers do not move until a scenario or the calibration sets it)."""
+
+import numpy as np
+import pytest
+
+from sim import decision
+from sim.engine_mesa import simulate_mesa
+from sim.engine_numpy import simulate
+from sim.outcomes import total
+from sim.population import generate_population
+from sim.scenario import with_parameters
+from sim.schema import Process
+from sim.streams import population_stream
+
+SCALE, SEED = 0.01, 4
+ALL_ON = {
+    "process.letter_fading": 0.05,
+    "process.letter_discount": 0.6,
+    "process.defer_rate": 0.3,
+    "process.reconsider_rate": 0.02,
+}
+
+
+def run(scenario, changes=None, reps=2):
+    changed = with_parameters(scenario, changes) if changes else scenario
+    return simulate(changed, SEED, reps, scale=SCALE)
+
+
+def test_the_mechanisms_are_off_unless_asked_for(historical):
+    defaults = Process.model_fields
+    for key in ALL_ON:
+        assert defaults[key.split(".")[1]].default == 0.0
+    assert decision.letter_retention(historical.process) == 1
+    assert decision.letter_trust(np.float32(0.7), historical.process) is None
+    plain = run(historical)
+    assert plain.metrics["deferrals"].sum() == 0
+
+
+def test_a_letter_weighs_less_every_month_by_the_fading_share():
+    p = Process.model_construct(letter_fading=0.25)
+    assert decision.letter_retention(p) == np.float32(0.75)
+    sources = np.float32(4.0) * decision.letter_retention(p) ** 2  # two months after 4 left
+    assert decision.letters_received(sources, 0.5) == np.float32(0.5) * np.float32(2.25)
+
+
+def test_a_household_tied_to_soren_takes_in_fewer_letters():
+    p = Process.model_construct(letter_discount=0.5)
+    ties = np.array([0.0, 0.5, 1.0], dtype=np.float32)
+    trust = decision.letter_trust(ties, p)
+    letters = decision.letters_received(np.float32(2.0), 1.0, 0.0, trust)
+    assert letters.tolist() == [2.0, 1.5, 1.0]
+
+
+def test_deferring_and_reconsidering_follow_their_rates():
+    p = Process.model_construct(defer_rate=0.4, reconsider_rate=0.1)
+    doubt = np.array([0.0, 0.5, 1.0], dtype=np.float32)
+    assert decision.defers(np.array([0.1, 0.1, 0.1]), doubt, p).tolist() == [False, True, True]
+    assert decision.defers(np.array([0.3, 0.3, 0.3]), doubt, p).tolist() == [False, False, True]
+    u = np.array([0.05, 0.2], dtype=np.float32)
+    assert decision.reconsiders(u, p).tolist() == [True, False]
+
+
+def test_fading_letters_let_belief_recover_and_people_leave_later(historical):
+    later = total("departures", "1962-01", "1984-07")
+    never = later(run(historical))
+    fading = later(run(historical, {"process.letter_fading": 0.1}))
+    assert (fading > never).all()
+
+
+def test_a_committed_core_that_discounts_letters_keeps_more_believers(historical):
+    later = total("registrations", "1962-01", "1984-07")
+    assert (later(run(historical, {"process.letter_discount": 1.0})) > later(run(historical))).all()
+
+
+def test_families_who_defer_wait_on_the_register_for_a_later_ship(historical):
+    """Everyone in full doubt, nobody cancelling: every family offered a place defers, keeps its
+    place on the register, and is still waiting when the programme lapses in 1967."""
+    doubting = {"process.doubt_threshold": 10.0, "process.cancel_rate": 0.0}
+    waits = run(historical, {**doubting, "process.defer_rate": 1.0})
+    sails = run(historical, doubting)
+    assert (waits.metrics["deferrals"].sum(axis=1) > 0).all()
+    assert (
+        waits.metrics["departures"].sum(axis=1) < 0.05 * sails.metrics["departures"].sum(axis=1)
+    ).all()
+    lapse = np.flatnonzero(waits.months == 1967 * 12 + 10)[0]  # November 1967
+    assert (
+        waits.metrics["registered_stock"][:, lapse] > sails.metrics["registered_stock"][:, lapse]
+    ).all()
+
+
+def test_households_that_cancelled_may_register_again(historical):
+    again = run(historical, {"process.reconsider_rate": 0.05})
+    plain = run(historical)
+    assert (again.metrics["cancelled_stock"][:, -1] < plain.metrics["cancelled_stock"][:, -1]).all()
+    registered = total("registrations", "1959-01", "1984-12")
+    assert (registered(again) > registered(plain)).all()
+
+
+@pytest.mark.parametrize("replication", [0, 3])
+def test_both_engines_stay_identical_with_every_mechanism_on(historical, replication):
+    scenario = with_parameters(historical, ALL_ON)
+    scale = 0.003
+    population = generate_population(scenario.population, scale, population_stream(21))
+    numpy_run = simulate(scenario, 21, [replication], population=population, scale=scale)
+    mesa_run = simulate_mesa(scenario, 21, [replication], population=population, scale=scale)
+    assert numpy_run.metrics["deferrals"].sum() > 0
+    for name in numpy_run.metrics:
+        assert np.array_equal(mesa_run.metrics[name], numpy_run.metrics[name]), name
