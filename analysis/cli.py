@@ -98,6 +98,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="also follow those who left, 1960-2025 (the after-arrival stage; on "
         "by itself where the scenario's [aftermath] says enabled = true)",
     )
+    run.add_argument(
+        "--point",
+        action="store_true",
+        help="run a calibrated scenario at its calibrated point only (default: replication k "
+        "runs posterior draw k, so the bands include parameter uncertainty)",
+    )
     run.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
 
     validate = _command(
@@ -145,8 +151,14 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument(
         "--parameter-uncertainty",
         action="store_true",
-        help="replication k uses posterior draw k of the baseline's calibration, "
-        "so the bands include parameter uncertainty",
+        help="replication k uses posterior draw k of the baseline's calibration, so the bands "
+        "include parameter uncertainty (the default for a calibrated baseline)",
+    )
+    compare.add_argument(
+        "--point",
+        action="store_true",
+        help="run every scenario at the baseline's calibrated point: bands of a run's randomness "
+        "only",
     )
     compare.add_argument(
         "--aftermath",
@@ -273,6 +285,27 @@ def _calibration_commands(commands, scenario_help: str) -> None:
     cal.add_argument("--scale", type=_scale, default=defaults.scale)
     cal.add_argument("--seed", type=int, default=defaults.seed)
     cal.add_argument("--population-size", type=_positive, default=defaults.population_size)
+    cal.add_argument(
+        "--min-epsilon",
+        type=float,
+        default=None,
+        help="stop when the acceptance threshold reaches this (default: the square root of the "
+        "number of fitted figures, every figure at its tolerance on average)",
+    )
+    cal.add_argument(
+        "--min-eps-diff",
+        type=float,
+        default=defaults.min_eps_diff,
+        help="stop when the threshold falls by less than this in a generation (default "
+        "%(default)s)",
+    )
+    cal.add_argument(
+        "--min-acceptance-rate",
+        type=float,
+        default=defaults.min_acceptance_rate,
+        help="stop when fewer particles than this are accepted per simulation (default "
+        "%(default)s)",
+    )
     cal.add_argument(
         "--generations",
         type=int,

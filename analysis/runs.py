@@ -14,10 +14,12 @@ from sim.engine_numpy import simulate
 from sim.record import aftermath_figures, figures, stated
 from sim.result import RunResult
 from sim.rundir import manifest, write_run
-from sim.scenario import ScenarioError, load_scenario
+from sim.scenario import ScenarioError, load_scenario, posterior_file
 from sim.schema import lever_catalogue
 from sim.schema_aftermath import AftermathLevers
 from sim.tables import aftermath_summary, annual_table, summary
+
+from .calibration.posterior import draws_record, read_posterior, simulate_posterior
 
 
 def levers_command(args) -> int:
@@ -53,6 +55,13 @@ def run_command(args) -> int:
         from sim.engine_mesa import simulate_mesa  # Mesa is slow to import; only when asked for
 
         engine = simulate_mesa
+    # A calibrated scenario runs over its posterior by default: replication k takes posterior
+    # draw k, so every band holds the uncertainty of the parameters as well as the randomness of a
+    # run. --point runs the single calibrated point.
+    draws = scenario.calibration is not None and not args.point
+    if draws and args.engine == "mesa":
+        print("note: the Mesa engine runs the calibrated point (as with --point)", file=sys.stderr)
+        draws = False
     follow = args.aftermath or scenario.aftermath_enabled
     if follow and scenario.aftermath is None:
         print(
@@ -61,45 +70,58 @@ def run_command(args) -> int:
             file=sys.stderr,
         )
         return 2
-    result = engine(
-        scenario,
-        args.seed,
-        args.reps,
-        scale=args.scale,
-        progress=not args.quiet and sys.stderr.isatty(),
-    )
+    progress = not args.quiet and sys.stderr.isatty()
+    if draws:
+        posterior_path = posterior_file(args.scenario)
+        result, drawn = simulate_posterior(
+            scenario, read_posterior(posterior_path), args.seed, args.reps, 1, args.scale, progress
+        )
+    else:
+        result = engine(scenario, args.seed, args.reps, scale=args.scale, progress=progress)
     aftermath = simulate_aftermath(scenario, result, args.seed) if follow else None
     wall = time.perf_counter() - started
     run_summary = summary(result, args.scale)
     if aftermath is not None:
         run_summary["aftermath"] = aftermath_summary(aftermath, args.scale)
+    run_manifest = manifest(
+        scenario, args.scenario, args.seed, result, args.scale, args.engine, wall
+    )
+    if draws:
+        run_manifest["posterior_draws"] = draws_record(posterior_path, args.reps, 1, drawn)
+    bands = (
+        "parameter uncertainty and a run's randomness: replication k runs posterior draw k"
+        if draws
+        else "a run's randomness at fixed parameters"
+    )
     try:
-        write_run(
-            out,
-            result,
-            manifest(scenario, args.scenario, args.seed, result, args.scale, args.engine, wall),
-            run_summary,
-            aftermath,
-        )
+        write_run(out, result, run_manifest, run_summary, aftermath)
     except FileExistsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if not args.quiet:
-        print(render_summary(scenario.name, result, run_summary, args.scale, wall, out))
+        print(render_summary(scenario.name, result, run_summary, args.scale, wall, out, bands))
         if aftermath is not None:
             print(render_aftermath(aftermath, run_summary["aftermath"], args.scale))
     return 0
 
 
 def render_summary(
-    name: str, result: RunResult, run_summary: dict, scale: float, wall: float, out: Path
+    name: str,
+    result: RunResult,
+    run_summary: dict,
+    scale: float,
+    wall: float,
+    out: Path,
+    bands: str = "",
 ) -> str:
-    """The terminal summary: departures per year with their band, then documented vs simulated."""
+    """The terminal summary: departures per year with their band, then documented vs simulated;
+    ``bands`` says what the bands hold."""
     annual = annual_table(result)
     per = "" if scale == 1 else f" (x 1/{scale:g}: full-population equivalents)"
     lines = [
         f"{name}: {len(result.replications)} replications, {result.households:,} households, "
         f"{result.people:,} people, {wall:.1f} s",
+        *([f"Bands: {bands}."] if bands else []),
         f"Departures per year{per}, mean [90% band]:",
     ]
     active = annual[annual[["departures_mean", "registrations_mean"]].sum(axis=1) > 0]

@@ -123,6 +123,24 @@ def test_the_distance_weighs_each_target_by_its_tolerance():
     assert distance({"a": 110.0, "b": 0.30}, observed) == pytest.approx(math.sqrt(2))
 
 
+def test_a_figure_with_no_count_is_met_anywhere_in_its_band():
+    """'The ships sailed until 1984' has no count: any value in its band costs nothing, a value
+    below its floor costs its distance from the floor, in widths (not from the band's centre)."""
+    figures = {f.key: f for f in load_targets()}
+    later = figures["departures_1962_1984"]
+    assert later.qualifier == "some"
+    distance = ToleranceDistance.of([later], {later.key: 1000.0})
+    centre = {later.key: later.centre}
+    assert distance({later.key: later.low}, centre) == 0
+    assert distance({later.key: later.high}, centre) == 0
+    assert distance({later.key: later.low - 2000}, centre) == pytest.approx(2)
+    assert distance({later.key: later.high + 500}, centre) == pytest.approx(0.5)
+    # A figure with a count is read through its centre, as before.
+    total = figures["departures_total"]
+    counted = ToleranceDistance.of([total], {total.key: 1000.0})
+    assert counted({total.key: total.low}, {total.key: total.centre}) > 0
+
+
 def test_a_particle_seed_depends_on_the_values_and_the_seed_only():
     values = {"decision.peers": 1.5, "process.cancel_rate": 0.1}
     assert particle_seed(1, values) == particle_seed(1, dict(reversed(values.items())))
@@ -185,6 +203,16 @@ def test_the_calibrated_baseline_sails_on_in_the_resumed_project_of_1971_1984(hi
     run = simulate(historical, seed=3, replications=2, scale=0.1)
     resumed = (run.months >= month_index("1971-05")) & (run.months <= month_index("1984-07"))
     assert (run.metrics["departures"][:, resumed].sum(axis=1) > 0).all()
+
+
+def test_after_1961_demand_not_capacity_sets_the_departures(historical):
+    """From 1962 the ships sailed as demand required (scenarios/historical.toml): every month
+    with a sailing has places to spare, in every replication."""
+    run = simulate(historical, seed=3, replications=2, scale=0.1)
+    later = (run.months >= month_index("1962-01")) & (run.metrics["capacity"][0] > 0)
+    assert later.sum() > 100
+    spare = run.metrics["capacity"][:, later] - run.metrics["departures"][:, later]
+    assert (spare > 0).all()
 
 
 def test_a_scenario_takes_its_calibrated_values_from_the_posterior(tmp_path):
@@ -381,6 +409,10 @@ def test_a_calibration_resumes_from_its_database(recovered):
     assert resumed["generations"][:3] == posterior["generations"]
     meta = json.loads((settings.out / "calibration_run.json").read_text())
     assert len(meta["sessions"]) == 2
+    # The run says why it stopped, and how costly each generation's particles were.
+    assert meta["stop"]["reason"] and meta["stop"]["converged"] in (True, False)
+    assert len(meta["acceptance_rates"]) == len(meta["effective_sample_sizes"]) == 4
+    assert all(0 < rate <= 1 for rate in meta["acceptance_rates"])
     # Only what the distance reads is checked: a comment or an after-arrival target (never
     # fitted) may be added to the targets file during a calibration; a changed band may not.
     original = settings.targets.read_text()
@@ -393,3 +425,13 @@ def test_a_calibration_resumes_from_its_database(recovered):
     for change in ({"scale": 2 * settings.scale}, {"seed": settings.seed + 1}):
         with pytest.raises(ValueError, match="another --scale or --seed"):
             check_same_inputs(meta, dataclasses.replace(settings, **change))
+
+
+def test_a_posterior_draw_leaves_a_key_the_scenario_sets_itself(historical):
+    """A counterfactual that switches peers off keeps them off in every posterior draw."""
+    posterior = read_posterior(posterior_file(HISTORICAL))
+    assert "decision.peers" in posterior["parameters"]
+    alone = with_parameters(historical, {"decision.peers": 0.0})
+    assert alone.calibration.overridden == ["decision.peers"]
+    _, values = simulate_posterior(alone, posterior, seed=3, draws=2, scale=0.005)
+    assert all("decision.peers" not in v and "decision.soren" in v for v in values)

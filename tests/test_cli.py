@@ -167,7 +167,18 @@ def test_validate_accepts_the_baseline(capsys):
 
 
 def test_the_mesa_engine_writes_the_same_run_directory(tmp_path):
-    args = ["run", str(HISTORICAL), "--reps", "1", "--seed", "4", "--scale", "0.002", "--quiet"]
+    args = [
+        "run",
+        str(HISTORICAL),
+        "--reps",
+        "1",
+        "--seed",
+        "4",
+        "--scale",
+        "0.002",
+        "--quiet",
+        "--point",
+    ]
     assert main(args + ["--out", str(tmp_path / "numpy")]) == 0
     assert main(args + ["--out", str(tmp_path / "mesa"), "--engine", "mesa"]) == 0
     assert json.loads((tmp_path / "mesa" / "manifest.json").read_text())["engine"] == "mesa"
@@ -179,3 +190,26 @@ def test_the_mesa_engine_writes_the_same_run_directory(tmp_path):
         pd.read_parquet(tmp_path / "numpy" / "monthly.parquet"),
         pd.read_parquet(tmp_path / "mesa" / "monthly.parquet"),
     )
+
+
+def test_a_calibrated_scenario_runs_over_its_posterior_unless_asked_for_its_point(tmp_path):
+    """Replication k runs posterior draw k, so the bands hold parameter uncertainty; --point runs
+    the calibrated point alone. Both are exactly what the functions behind them give."""
+    from analysis.calibration.posterior import read_posterior, simulate_posterior
+    from sim import annual_table, load_scenario, simulate
+    from sim.scenario import posterior_file
+
+    args = ["run", str(HISTORICAL), "--reps", "3", "--seed", "5", "--scale", "0.01", "--quiet"]
+    assert main(args + ["--out", str(tmp_path / "drawn")]) == 0
+    assert main(args + ["--out", str(tmp_path / "point"), "--point"]) == 0
+    historical = load_scenario(HISTORICAL)
+    posterior = read_posterior(posterior_file(HISTORICAL))
+    drawn, values = simulate_posterior(historical, posterior, 5, 3, 1, 0.01)
+    point = simulate(historical, 5, 3, scale=0.01)
+    for folder, result in (("drawn", drawn), ("point", point)):
+        written = pd.read_csv(tmp_path / folder / "annual.csv")
+        expected = annual_table(result)["departures_mean"].tolist()
+        assert written["departures_mean"].tolist() == pytest.approx(expected, rel=1e-5)
+    manifest = json.loads((tmp_path / "drawn" / "manifest.json").read_text())
+    assert manifest["posterior_draws"]["parameters"] == values and len(values) == 3
+    assert "posterior_draws" not in json.loads((tmp_path / "point" / "manifest.json").read_text())

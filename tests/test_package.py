@@ -101,6 +101,7 @@ def test_a_wheel_installed_elsewhere_runs_the_baseline(wheel, tmp_path):
             "0.01",
             "--seed",
             "3",
+            "--point",
             "--out",
             "baseline",
         ],

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import sys
 import time
 from pathlib import Path
@@ -13,7 +12,7 @@ from sim.scenario import ScenarioError, load_scenario, posterior_file
 from sim.tables import summary
 
 from ..runs import render_summary
-from .posterior import read_posterior, simulate_posterior
+from .posterior import draws_record, read_posterior, simulate_posterior
 from .priors import PriorsError
 from .report import write_report
 from .settings import Settings
@@ -31,6 +30,9 @@ def calibrate_command(args) -> int:
         population_size=args.population_size,
         generations=args.generations,
         max_simulations=args.max_simulations,
+        min_epsilon=args.min_epsilon,
+        min_eps_diff=args.min_eps_diff,
+        min_acceptance_rate=args.min_acceptance_rate,
         max_minutes=args.max_minutes,
         noise_reps=args.noise_reps,
         workers=args.workers,
@@ -88,15 +90,9 @@ def posterior_command(args) -> int:
     wall = time.perf_counter() - started
     out = args.out or Path("results") / f"{scenario.name}_posterior"
     run_manifest = manifest(scenario, args.scenario, args.seed, result, args.scale, "numpy", wall)
-    run_manifest["posterior_draws"] = {
-        "posterior_file": str(posterior_path),
-        "posterior_sha256": hashlib.sha256(posterior_path.read_bytes()).hexdigest(),
-        "draws": args.draws,
-        "reps_per_draw": args.reps_per_draw,
-        "rule": "draw i resampled with SeedSequence(seed, spawn_key=(2,)); runs replications "
-        "i*reps_per_draw .. (i+1)*reps_per_draw-1",
-        "parameters": drawn,
-    }
+    run_manifest["posterior_draws"] = draws_record(
+        posterior_path, args.draws, args.reps_per_draw, drawn
+    )
     run_summary = summary(result, args.scale)
     try:
         write_run(out, result, run_manifest, run_summary)

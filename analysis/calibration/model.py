@@ -17,7 +17,7 @@ import hashlib
 import json
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -84,15 +84,34 @@ class Simulator:
 
 @dataclass
 class ToleranceDistance:
-    """sqrt(sum_i ((x_i - centre_i) / width_i)^2), width_i = sqrt(half_width_i^2 + noise_i^2)."""
+    """sqrt(sum_i term_i^2): each figure's error in units of its width.
+
+    A figure with a count is read through its centre: term = (x - centre) / width, with width =
+    sqrt(half_width^2 + noise^2). A figure with no count ("some", e.g. the ships sailed on until
+    1984) is a constraint, not a value: term = 0 anywhere in its band [low, high], else the
+    distance to the nearer edge / width (``bands`` holds these figures' bands).
+    """
 
     widths: dict[str, float]
+    bands: dict[str, tuple[float, float]] = field(default_factory=dict)
 
     def __call__(self, x: dict, x0: dict, *args: Any, **kwargs: Any) -> float:
-        return math.sqrt(sum(((x[k] - x0[k]) / w) ** 2 for k, w in self.widths.items()))
+        return math.sqrt(sum(term**2 for term in self.terms(x, x0).values()))
 
     def terms(self, x: dict, x0: dict) -> dict[str, float]:
-        return {k: (x[k] - x0[k]) / w for k, w in self.widths.items()}
+        out = {}
+        for key, width in self.widths.items():
+            if key in self.bands:
+                low, high = self.bands[key]
+                out[key] = (min(x[key] - low, 0.0) + max(x[key] - high, 0.0)) / width
+            else:
+                out[key] = (x[key] - x0[key]) / width
+        return out
+
+    @classmethod
+    def of(cls, figures: Sequence[Figure], widths: dict[str, float]) -> ToleranceDistance:
+        """The distance over ``figures``: one-sided for those the documents give no count of."""
+        return cls(widths, {f.key: (f.low, f.high) for f in figures if f.qualifier == "some"})
 
 
 def measure_noise(
@@ -107,4 +126,12 @@ def measure_noise(
 
 
 def widths_of(figures: Sequence[Figure], noise: dict[str, dict[str, float]]) -> dict[str, float]:
-    return {f.key: math.sqrt(f.half_width**2 + noise[f.key]["sd"] ** 2) for f in figures}
+    """Each figure's width: its tolerance, widened by the noise of the calibration's scale. For a
+    figure with no count the tolerance is 30% of the band's floor (an estimate's precision, as
+    the targets file reads "about" figures from estimates), not its wide band."""
+    return {
+        f.key: math.sqrt(
+            (0.3 * f.low if f.qualifier == "some" else f.half_width) ** 2 + noise[f.key]["sd"] ** 2
+        )
+        for f in figures
+    }

@@ -9,6 +9,7 @@ uncertainty of the parameters as well as the randomness of a run.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sys
 from collections.abc import Sequence
@@ -48,7 +49,7 @@ def choose_point(
     replications (seeded by its values) at the calibration scale; the point minimises the
     expected distance among them.
     """
-    distance = ToleranceDistance(widths)
+    distance = ToleranceDistance.of(figures, widths)
     observed = {f.key: f.centre for f in figures}
     ranked = []
     for index in np.argsort(-density, kind="stable")[:POINT_CANDIDATES]:
@@ -192,6 +193,19 @@ def posterior_draws(posterior: dict, draws: int, seed: int) -> list[dict[str, fl
     return [{key: sample[key][i] for key in posterior["parameters"]} for i in chosen]
 
 
+def draws_record(posterior_path: Path, draws: int, reps_per_draw: int, drawn: list[dict]) -> dict:
+    """What a run over posterior draws records in its manifest."""
+    return {
+        "posterior_file": str(posterior_path),
+        "posterior_sha256": hashlib.sha256(Path(posterior_path).read_bytes()).hexdigest(),
+        "draws": draws,
+        "reps_per_draw": reps_per_draw,
+        "rule": "draw i resampled with SeedSequence(seed, spawn_key=(2,)); runs replications "
+        "i*reps_per_draw .. (i+1)*reps_per_draw-1",
+        "parameters": drawn,
+    }
+
+
 def simulate_posterior(
     scenario: Scenario,
     posterior: dict,
@@ -206,8 +220,15 @@ def simulate_posterior(
     Draw i (resampled from the posterior with ``seed``) runs replications
     ``i * reps_per_draw ... (i + 1) * reps_per_draw - 1`` of ``seed``: each replication is
     exactly that replication of a plain run of the drawn parameters, whatever the number of draws.
+    A calibrated key that the scenario itself sets to another value (a counterfactual that
+    switches peers off, say: ``Calibration.overridden``) keeps the scenario's value in every
+    draw. Returns the run and the values each draw set.
     """
-    parameter_sets = posterior_draws(posterior, draws, seed)
+    own = set(scenario.calibration.overridden) if scenario.calibration else set()
+    parameter_sets = [
+        {key: value for key, value in values.items() if key not in own}
+        for values in posterior_draws(posterior, draws, seed)
+    ]
     results = []
     for i, values in enumerate(parameter_sets):
         drawn = with_parameters(scenario, values, source=f"posterior draw {i}")

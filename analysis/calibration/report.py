@@ -39,7 +39,7 @@ from sim.schedules import month_index
 from sim.streams import population_stream
 
 from ..reporting import render
-from .model import base_scenario, figures_of, fitted_figures, widths_of
+from .model import ToleranceDistance, base_scenario, figures_of, fitted_figures, widths_of
 from .posterior import effective_sample_sizes, read_posterior, simulate_posterior
 from .priors import load_priors
 from .report_figures import plot_departures, plot_fit, plot_marginals
@@ -88,7 +88,12 @@ def write_report(
     posterior = read_posterior(posterior_path)
     posterior_sha = hashlib.sha256(posterior_path.read_bytes()).hexdigest()
     run_meta = json.loads((calibration / "calibration_run.json").read_text())
-    priors = load_priors(_recorded_or_current(run_meta["priors_file"], PRIORS_FILE))
+    # The parameters this posterior was fitted over (a prior added to the file since is not).
+    priors = tuple(
+        p
+        for p in load_priors(_recorded_or_current(run_meta["priors_file"], PRIORS_FILE))
+        if p.key in posterior["parameters"]
+    )
     # After-arrival targets are not the calibration's business (see ``fitted_figures``).
     targets = tuple(
         t
@@ -96,7 +101,9 @@ def write_report(
         if t.stage != "aftermath"
     )
     produced = tuple(t for t in targets if t.produced)
-    fitted = fitted_figures(targets)
+    # The figures this calibration fitted: those whose noise it measured. A figure added to the
+    # targets file since is shown beside the model, as not fitted.
+    fitted = tuple(f for f in fitted_figures(targets) if f.key in run_meta["noise"])
     scale = run_meta["scale"]
 
     base = base_scenario(scenario_path, priors)
@@ -146,6 +153,7 @@ def write_report(
     rows = []
     for t in targets:
         row = {name: getattr(t, name) for name in ROW_FIELDS}
+        row["fit"] = t in fitted
         row.update(sources=t.source, period=list(t.period), needs=t.needs)
         if t.produced:
             row["calibrated"] = _q(point_figs[t.key])
@@ -153,7 +161,12 @@ def write_report(
             row["hand_set"] = _q(start_figs[t.key])
             row["calibration_scale"] = _q(small_figs[t.key])
             median = row["calibrated"]["p50"]
-            row["z"] = (median - t.centre) / t.half_width
+            # A figure with no count is met anywhere in its band (one-sided, as in the distance).
+            row["z"] = (
+                (min(median - t.low, 0.0) + max(median - t.high, 0.0)) / t.half_width
+                if t.qualifier == "some"
+                else (median - t.centre) / t.half_width
+            )
             row["met"] = bool(t.low <= median <= t.high)
             if t.metric == "departures":
                 first, last = (month_index(m) for m in t.period)
@@ -162,14 +175,15 @@ def write_report(
                 row["ship_places"] = float(np.median(places))
             band = row["with_parameter_uncertainty"]
             row["band_overlaps"] = bool(band["p05"] <= t.high and band["p95"] >= t.low)
-            if t.fit:
+            if row["fit"]:
                 row["noise_sd_at_calibration_scale"] = noise[t.key]["sd"]
                 row["width"] = widths[t.key]
         rows.append(row)
     loss_tolerance = float(np.sqrt(sum(r["z"] ** 2 for r in rows if r["fit"])))
-    abc_terms = {
-        t.key: (float(np.median(point_figs[t.key])) - t.centre) / widths[t.key] for t in fitted
-    }
+    abc_terms = ToleranceDistance.of(fitted, widths).terms(
+        {t.key: float(np.median(point_figs[t.key])) for t in fitted},
+        {t.key: t.centre for t in fitted},
+    )
     loss_abc = float(np.sqrt(sum(v**2 for v in abc_terms.values())))
 
     # Posterior summary per parameter.

@@ -30,9 +30,18 @@ class Settings:
     scale: float = 0.05
     seed: int = 1959
     population_size: int = 400
-    generations: int = 25
-    max_simulations: int = 40000
-    max_minutes: float = 42.0
+    # The calibration stops when it has converged: its acceptance threshold (epsilon, in band
+    # widths) reaches ``min_epsilon`` (None: the square root of the number of fitted figures, every
+    # figure at its tolerance on average), falls by less than ``min_eps_diff`` from one generation
+    # to the next, or costs more than 1 / ``min_acceptance_rate`` simulations a particle. The
+    # generations, simulations and minutes below are safety caps; the run says which one stopped it.
+    min_epsilon: float | None = None
+    min_eps_diff: float = 0.1
+    # At 5%, a generation costs 20 simulations a particle: 8,000 for 400 particles.
+    min_acceptance_rate: float = 0.05
+    generations: int = 40
+    max_simulations: int = 200000
+    max_minutes: float = 240.0
     noise_reps: int = 30
     workers: int = 1
     resume: bool = False

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import random
 import time
 from collections.abc import Sequence
@@ -113,7 +114,7 @@ def calibrate(settings: Settings, log=print) -> Path:
             "sessions": [],
         }
     widths = widths_of(figures, noise)
-    distance = ToleranceDistance(widths)
+    distance = ToleranceDistance.of(figures, widths)
     simulator = Simulator(scenario, priors, figures, settings.scale, settings.seed)
     observed = {f.key: f.centre for f in figures}
     prior = pyabc.Distribution(**{p.name: p.rv() for p in priors})
@@ -144,12 +145,16 @@ def calibrate(settings: Settings, log=print) -> Path:
         abc.new(db, observed)
         done = 0
     remaining = settings.generations - done
+    min_epsilon = settings.min_epsilon or math.sqrt(len(figures))
     session_start = time.perf_counter()
     if remaining > 0:
         spent = sum(s["wall_seconds"] for s in meta["sessions"])
         from datetime import timedelta
 
         history = abc.run(
+            minimum_epsilon=min_epsilon,
+            min_eps_diff=settings.min_eps_diff,
+            min_acceptance_rate=settings.min_acceptance_rate,
             max_nr_populations=remaining,
             max_total_nr_simulations=settings.max_simulations,
             max_walltime=timedelta(seconds=max(settings.max_minutes * 60 - spent, 60)),
@@ -165,6 +170,8 @@ def calibrate(settings: Settings, log=print) -> Path:
     meta["generations"] = int(history.max_t + 1)
     meta["total_simulations"] = int(history.total_nr_simulations)
     meta["effective_sample_sizes"] = effective_sample_sizes(history)
+    meta["acceptance_rates"] = acceptance_rates(history, settings.population_size)
+    meta["stop"] = stop_reason(history, settings, min_epsilon, spent_seconds(meta, session_start))
     meta["noise_simulations"] = settings.noise_reps
     meta["point_simulations"] = POINT_CANDIDATES * POINT_REPS
     selecting = time.perf_counter()
@@ -187,6 +194,49 @@ def _rel(path: Path) -> str:
         return str(Path(path).resolve().relative_to(ROOT))
     except ValueError:
         return str(path)
+
+
+def acceptance_rates(history, population_size: int) -> list[float]:
+    """Particles accepted per simulation, generation by generation."""
+    populations = history.get_all_populations()
+    return [population_size / int(row.samples) for row in populations.itertuples() if row.t >= 0]
+
+
+def spent_seconds(meta: dict, session_start: float) -> float:
+    """Wall time of the ABC generations so far, this session's included."""
+    return sum(s.get("abc_seconds", 0) for s in meta["sessions"][:-1]) + (
+        time.perf_counter() - session_start
+    )
+
+
+def stop_reason(history, settings: Settings, min_epsilon: float, seconds: float) -> dict:
+    """Which criterion ended the calibration: convergence (epsilon at its target or no longer
+    falling, or acceptance too rare to go on) or one of the safety caps."""
+    populations = history.get_all_populations()
+    generations = populations[populations.t >= 0]
+    eps = generations.epsilon.to_numpy()
+    accepted = acceptance_rates(history, settings.population_size)
+    if eps[-1] <= min_epsilon:
+        reason, converged = f"epsilon reached its target {min_epsilon:.3g}", True
+    elif len(eps) > 1 and abs(eps[-1] - eps[-2]) < settings.min_eps_diff:
+        reason, converged = f"epsilon fell by less than {settings.min_eps_diff:g}", True
+    elif accepted[-1] < settings.min_acceptance_rate:
+        reason = f"acceptance rate below {settings.min_acceptance_rate:g}"
+        converged = True
+    elif len(eps) >= settings.generations:
+        reason, converged = f"cap: {settings.generations} generations", False
+    elif history.total_nr_simulations >= settings.max_simulations:
+        reason, converged = f"cap: {settings.max_simulations} simulations", False
+    else:
+        reason = f"cap: {settings.max_minutes:g} minutes ({seconds / 60:.0f} spent)"
+        converged = False
+    return {
+        "reason": reason,
+        "converged": converged,
+        "epsilon": float(eps[-1]),
+        "min_epsilon": float(min_epsilon),
+        "acceptance_rate": float(accepted[-1]),
+    }
 
 
 def fitted_digest(figures: Sequence[Figure]) -> str:

@@ -35,8 +35,10 @@ def compare_command(args: argparse.Namespace) -> int:
     except ScenarioError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    # A calibrated baseline is compared over its posterior by default: replication k of every
+    # run takes posterior draw k, so the bands include parameter uncertainty (--point: not).
     runner, posterior_path = numpy_runner, None
-    if args.parameter_uncertainty:
+    if args.parameter_uncertainty or (baseline.calibration is not None and not args.point):
         posterior_path = posterior_file(baseline_path)
         if posterior_path is None:
             print(
