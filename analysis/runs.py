@@ -15,7 +15,7 @@ from sim.record import aftermath_figures, figures, stated
 from sim.result import RunResult
 from sim.rundir import manifest, write_run
 from sim.scenario import ScenarioError, load_scenario, posterior_file
-from sim.schema import lever_catalogue
+from sim.schema import Scenario, lever_catalogue
 from sim.schema_aftermath import AftermathLevers
 from sim.tables import aftermath_summary, annual_table, summary
 
@@ -32,21 +32,26 @@ def levers_command(args) -> int:
     return 0
 
 
-def validate_command(args) -> int:
+def scenario_or_none(path: Path) -> Scenario | None:
+    """The scenario a command was given, or None once its error is printed (exit code 2)."""
     try:
-        scenario = load_scenario(args.scenario)
+        return load_scenario(path)
     except ScenarioError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return None
+
+
+def validate_command(args) -> int:
+    scenario = scenario_or_none(args.scenario)
+    if scenario is None:
         return 2
     print(f"{args.scenario}: valid scenario '{scenario.name}' (sha256 {scenario.digest()[:12]})")
     return 0
 
 
 def run_command(args) -> int:
-    try:
-        scenario = load_scenario(args.scenario)
-    except ScenarioError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    scenario = scenario_or_none(args.scenario)
+    if scenario is None:
         return 2
     out = args.out or Path("results") / scenario.name
     started = time.perf_counter()

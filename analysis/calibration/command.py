@@ -8,10 +8,10 @@ from pathlib import Path
 
 from sim.record import TargetsError
 from sim.rundir import manifest, write_run
-from sim.scenario import ScenarioError, load_scenario, posterior_file
+from sim.scenario import ScenarioError, posterior_file
 from sim.tables import summary
 
-from ..runs import render_summary
+from ..runs import render_summary, scenario_or_none
 from .posterior import draws_record, read_posterior, simulate_posterior
 from .priors import PriorsError
 from .report import write_report
@@ -67,10 +67,8 @@ def report_command(args) -> int:
 
 
 def posterior_command(args) -> int:
-    try:
-        scenario = load_scenario(args.scenario)
-    except ScenarioError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    scenario = scenario_or_none(args.scenario)
+    if scenario is None:
         return 2
     if scenario.calibration is None:
         print(f"error: {args.scenario}: no [calibration] posterior to draw from", file=sys.stderr)
