@@ -40,6 +40,20 @@ def _positive(text: str) -> int:
     return value
 
 
+def _nonnegative(text: str) -> float:
+    value = float(text)
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
+    return value
+
+
+def _share(text: str) -> float:
+    value = float(text)
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"must be in [0, 1], got {text}")
+    return value
+
+
 def _version() -> str:
     try:
         return version("repatriation-sim")
@@ -287,21 +301,21 @@ def _calibration_commands(commands, scenario_help: str) -> None:
     cal.add_argument("--population-size", type=_positive, default=defaults.population_size)
     cal.add_argument(
         "--min-epsilon",
-        type=float,
+        type=_nonnegative,
         default=None,
         help="stop when the acceptance threshold reaches this (default: the square root of the "
         "number of fitted figures, every figure at its tolerance on average)",
     )
     cal.add_argument(
         "--min-eps-diff",
-        type=float,
+        type=_nonnegative,
         default=defaults.min_eps_diff,
         help="stop when the threshold falls by less than this in a generation (default "
         "%(default)s)",
     )
     cal.add_argument(
         "--min-acceptance-rate",
-        type=float,
+        type=_share,
         default=defaults.min_acceptance_rate,
         help="stop when fewer particles than this are accepted per simulation (default "
         "%(default)s)",

@@ -37,7 +37,6 @@ from .result import (
     DEPORTED,
     GROUP_METRICS,
     INTENDING,
-    METRICS,
     REGISTERED,
     SETTLED,
     STATE_NAMES,
@@ -65,21 +64,19 @@ def simulate(
     reps = list(range(replications)) if isinstance(replications, int) else list(replications)
     if population is None:
         population = generate_population(scenario.population, scale, population_stream(seed))
-    engine = _Engine(scenario, population, replication_streams(seed, reps), scale)
-    months = scenario.months
+    result = RunResult.empty(scenario.months, reps, population.households, population.people)
+    engine = _Engine(scenario, population, replication_streams(seed, reps), scale, result.metrics)
     for t in tqdm(
-        range(len(months)), desc=scenario.name, unit="month", disable=not progress, leave=False
+        range(len(result.months)),
+        desc=scenario.name,
+        unit="month",
+        disable=not progress,
+        leave=False,
     ):
         engine.step(t)
         if check_invariants:
             engine.check_stocks()
-    return RunResult(
-        months=months,
-        replications=np.array(reps),
-        metrics=engine.recorded,
-        households=population.households,
-        people=population.people,
-    )
+    return result
 
 
 class _Engine:
@@ -91,12 +88,18 @@ class _Engine:
     """
 
     def __init__(
-        self, scenario: Scenario, pop: Population, streams: list[np.random.Generator], scale: float
+        self,
+        scenario: Scenario,
+        pop: Population,
+        streams: list[np.random.Generator],
+        scale: float,
+        recorded: dict[str, np.ndarray],
     ):
+        """``recorded``: the metrics to fill in, (replications, months) each (RunResult.empty)."""
         self.scenario, self.pop, self.streams, self.scale = scenario, pop, streams, scale
         self.w, self.p = scenario.decision, scenario.process
         self.timeline = scenario.timeline()
-        R, H, M = len(streams), pop.households, len(scenario.months)
+        R, H = len(streams), pop.households
         self.R, self.H = R, H
 
         self.state = np.full((R, H), SETTLED, dtype=np.int8)
@@ -121,7 +124,7 @@ class _Engine:
 
         self.stocks = np.zeros((R, len(STATE_NAMES)), dtype=np.int64)
         self.stocks[:, SETTLED] = pop.people
-        self.recorded = {name: np.zeros((R, M), dtype=np.int64) for name in METRICS + GROUP_METRICS}
+        self.recorded = recorded
         self.groups = pop.departure_groups()
 
     # -- one month --------------------------------------------------------------------------

@@ -19,7 +19,6 @@ import numpy as np
 from .aftermath import AftermathResult, value_at
 from .record import figures
 from .result import RunResult
-from .schedules import month_index
 
 # The repatriation project, from the first ship (14 December 1959) to the last (July 1984): 002.
 PROJECT = ("1959-12", "1984-07")
@@ -40,11 +39,7 @@ class Outcome:
 def total(metric: str, first: str, last: str) -> Callable[[RunResult], np.ndarray]:
     """A monthly flow summed from month ``first`` to month ``last`` (both included)."""
 
-    def measure(result: RunResult) -> np.ndarray:
-        months = (result.months >= month_index(first)) & (result.months <= month_index(last))
-        return result.metrics[metric][:, months].sum(axis=1)
-
-    return measure
+    return lambda result: result.total(metric, first, last)
 
 
 def ratio(numerator: str, denominator: str, first: str, last: str) -> Callable:

@@ -103,13 +103,10 @@ class Figure:
             if len(column) == 0:
                 return np.full(len(result.replications), np.nan)
             return result.metrics[self.metric][:, column[0]].astype(float)
-        months = (result.months >= month_index(self.period[0])) & (
-            result.months <= month_index(self.period[1])
-        )
         if self.kind == "total":
-            return result.metrics[self.metric][:, months].sum(axis=1)
-        registered = result.metrics["registrations"][:, months].sum(axis=1)
-        cancelled = result.metrics["cancellations"][:, months].sum(axis=1)
+            return result.total(self.metric, *self.period)
+        registered = result.total("registrations", *self.period)
+        cancelled = result.total("cancellations", *self.period)
         return np.divide(
             cancelled, registered, out=np.full(len(registered), np.nan), where=registered > 0
         )

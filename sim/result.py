@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .population import DEPARTURE_GROUPS
+from .schedules import month_index
 
 SETTLED, INTENDING, REGISTERED, CANCELLED, DEPARTED, DEPORTED = range(6)
 STATE_NAMES = ("settled", "intending", "registered", "cancelled", "departed", "deported")
@@ -61,6 +62,12 @@ class RunResult:
             for name in METRICS + GROUP_METRICS
         }
         return cls(np.asarray(months), np.array(replications), metrics, households, people)
+
+    def total(self, metric: str, first: str, last: str) -> np.ndarray:
+        """A monthly flow summed from month ``first`` to month ``last`` (YYYY-MM, both
+        included): one value per replication."""
+        months = (self.months >= month_index(first)) & (self.months <= month_index(last))
+        return self.metrics[metric][:, months].sum(axis=1)
 
     @classmethod
     def concatenate(cls, results: list[RunResult]) -> RunResult:

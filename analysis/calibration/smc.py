@@ -147,8 +147,8 @@ def calibrate(settings: Settings, log=print) -> Path:
     remaining = settings.generations - done
     min_epsilon = settings.min_epsilon or math.sqrt(len(figures))
     session_start = time.perf_counter()
+    spent = sum(s["wall_seconds"] for s in meta["sessions"])  # by the earlier sessions
     if remaining > 0:
-        spent = sum(s["wall_seconds"] for s in meta["sessions"])
         from datetime import timedelta
 
         history = abc.run(
@@ -171,7 +171,8 @@ def calibrate(settings: Settings, log=print) -> Path:
     meta["total_simulations"] = int(history.total_nr_simulations)
     meta["effective_sample_sizes"] = effective_sample_sizes(history)
     meta["acceptance_rates"] = acceptance_rates(history, settings.population_size)
-    meta["stop"] = stop_reason(history, settings, min_epsilon, spent_seconds(meta, session_start))
+    seconds = spent + time.perf_counter() - session_start
+    meta["stop"] = stop_reason(history, settings, min_epsilon, seconds)
     meta["noise_simulations"] = settings.noise_reps
     meta["point_simulations"] = POINT_CANDIDATES * POINT_REPS
     selecting = time.perf_counter()
@@ -200,13 +201,6 @@ def acceptance_rates(history, population_size: int) -> list[float]:
     """Particles accepted per simulation, generation by generation."""
     populations = history.get_all_populations()
     return [population_size / int(row.samples) for row in populations.itertuples() if row.t >= 0]
-
-
-def spent_seconds(meta: dict, session_start: float) -> float:
-    """Wall time of the ABC generations so far, this session's included."""
-    return sum(s.get("abc_seconds", 0) for s in meta["sessions"][:-1]) + (
-        time.perf_counter() - session_start
-    )
 
 
 def stop_reason(history, settings: Settings, min_epsilon: float, seconds: float) -> dict:
