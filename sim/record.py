@@ -25,11 +25,15 @@ from .schema_aftermath import AFTERMATH_START_YEAR
 
 TARGETS_FILE = Path(__file__).resolve().parent / "data" / "targets.toml"
 # How a [[target]] is read off a run: "total" sums a monthly flow over the period, "stock" reads a
-# stock at the period's month, "cancelled_share" is cancellations / registrations over the period.
-MEASURES = ("total", "stock", "cancelled_share")
+# stock at the period's month, "cancelled_share" is cancellations / registrations over the period,
+# "stock_less_total" a stock at the period's month less a flow summed over a later period (those
+# of the stock who are accounted for later, such as the waiting who sailed after a pause).
+MEASURES = ("total", "stock", "cancelled_share", "stock_less_total")
 # "some": the documents record that it happened but give no count; `documented` is then the
 # band's floor, and the band is a stated reading of the words (its `tolerance_reason`).
-QUALIFIERS = ("exactly", "about", "over", "under", "some")
+# "derived": not stated by any document, but computed from figures that are (the
+# `tolerance_reason` shows the sum).
+QUALIFIERS = ("exactly", "about", "over", "under", "some", "derived")
 # "repatriation": 1955-1984 in Japan, what the calibration fits; "aftermath": after arrival in
 # the North (its own stage of the tool), never fitted by the calibration of the baseline.
 STAGES = ("repatriation", "aftermath")
@@ -65,6 +69,8 @@ class Figure:
     kind: str = "total"  # see MEASURES
     metric: str = ""
     period: tuple[str, str] = ("", "")
+    less_metric: str = ""  # "stock_less_total": the flow taken off the stock ...
+    less_period: tuple[str, str] = ("", "")  # ... summed over this period
     fit: bool = True  # used by the calibration
     produced: bool = True  # False: the engine does not record it yet
     needs: str = ""  # what the engine must record to produce it
@@ -98,11 +104,14 @@ class Figure:
                 return values
             base = value_at(result, self.relative_to, self.year)
             return np.divide(values, base, out=np.full(len(values), np.nan), where=base > 0)
-        if self.kind == "stock":
+        if self.kind in ("stock", "stock_less_total"):
             column = np.flatnonzero(result.months == month_index(self.period[1]))
             if len(column) == 0:
                 return np.full(len(result.replications), np.nan)
-            return result.metrics[self.metric][:, column[0]].astype(float)
+            stock = result.metrics[self.metric][:, column[0]].astype(float)
+            if self.kind == "stock":
+                return stock
+            return stock - result.total(self.less_metric, *self.less_period)
         if self.kind == "total":
             return result.total(self.metric, *self.period)
         registered = result.total("registrations", *self.period)
@@ -121,6 +130,8 @@ def stated(qualifier: str, documented: float, fmt: str = "{:,.0f}") -> str:
     if qualifier == "some":
         return "some (no count)"
     text = fmt.format(documented)
+    if qualifier == "derived":
+        return f"{text} (derived)"
     return text if qualifier == "exactly" else f"{qualifier} {text}"
 
 
@@ -128,13 +139,26 @@ def load_targets(path: str | Path = TARGETS_FILE) -> tuple[Figure, ...]:
     """Read and check a targets file: every documented figure, of both stages."""
     path = Path(path)
     raw = read_toml(path, TargetsError, "targets")
+    tables = {"target": "repatriation", "aftermath_target": "aftermath"}
+    for table in raw:
+        entries = raw[table]
+        if table not in tables:
+            raise TargetsError(
+                f"{path}: unknown key '{table}' (allowed: [[target]], [[aftermath_target]])"
+            )
+        if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+            raise TargetsError(
+                f"{path}: key '{table}' must be a list of tables, written [[{table}]]"
+            )
     figures, seen = [], set()
-    for table, stage in (("target", "repatriation"), ("aftermath_target", "aftermath")):
+    for table, stage in tables.items():
         for i, entry in enumerate(raw.get(table, [])):
             where = f"{path}: {table}[{i}] ({entry.get('key', '?')})"
             try:
                 figure = _repatriation(entry) if stage == "repatriation" else _aftermath(entry)
-            except (KeyError, TypeError, ValueError) as exc:
+            except KeyError as exc:
+                raise TargetsError(f"{where}: missing key {exc}") from None
+            except (TypeError, ValueError) as exc:
                 raise TargetsError(f"{where}: {exc}") from None
             if figure.key in seen:
                 raise TargetsError(f"{where}: key '{figure.key}' appears twice")
@@ -189,7 +213,9 @@ def _common(entry: dict, allowed: set[str], units: tuple[str, ...]) -> dict:
 def _repatriation(entry: dict) -> Figure:
     common = _common(
         entry,
-        _COMMON | {"period", "measure", "metric", "produced", "needs", "fit", "stage"},
+        _COMMON
+        | {"period", "measure", "metric", "produced", "needs", "fit", "stage"}
+        | {"less_metric", "less_period"},
         ("persons", "share"),
     )
     if entry.get("stage", "repatriation") not in STAGES:
@@ -198,11 +224,23 @@ def _repatriation(entry: dict) -> Figure:
         raise ValueError(f"measure must be one of {MEASURES}, got {entry['measure']!r}")
     if (entry["unit"] == "share") != (entry["measure"] == "cancelled_share"):
         raise ValueError("a share is measured by 'cancelled_share', and only a share is")
-    first, last = entry["period"]
+    period = entry["period"]
+    if not isinstance(period, list) or len(period) != 2:
+        raise ValueError(f"period must be [first month, last month], got {period!r}")
+    first, last = period
     if month_index(first) > month_index(last):
         raise ValueError(f"period {first}..{last} ends before it starts")
-    if entry["measure"] == "stock" and first != last:
+    if entry["measure"] in ("stock", "stock_less_total") and first != last:
         raise ValueError("a stock is read at one month: period must be [month, month]")
+    less = entry["measure"] == "stock_less_total"
+    if less != ("less_metric" in entry) or less != ("less_period" in entry):
+        raise ValueError("'less_metric' and 'less_period' go with measure 'stock_less_total' only")
+    less_period = tuple(entry.get("less_period", ("", "")))
+    if less:
+        if entry["less_metric"] not in METRICS:
+            raise ValueError(f"less_metric {entry['less_metric']!r} is not recorded by the engine")
+        if month_index(less_period[0]) > month_index(less_period[1]):
+            raise ValueError(f"less_period {'..'.join(less_period)} ends before it starts")
     produced = entry.get("produced", True)
     if produced and entry["measure"] != "cancelled_share" and entry.get("metric") not in METRICS:
         raise ValueError(f"metric {entry.get('metric')!r} is not recorded by the engine")
@@ -215,6 +253,8 @@ def _repatriation(entry: dict) -> Figure:
         kind=entry["measure"],
         metric=entry.get("metric", ""),
         period=(first, last),
+        less_metric=entry.get("less_metric", ""),
+        less_period=less_period,
         fit=entry.get("fit", True) and produced,
         produced=produced,
         needs=entry.get("needs", ""),

@@ -66,6 +66,29 @@ def test_units_periods_and_bands_are_consistent():
             assert t.low == t.documented, t.key
 
 
+def test_the_waiting_at_the_lapse_is_derived_from_the_documents_own_figures():
+    """141,892 registered, some 25% (20-30%) cancelled, 93,340 sailed: what remains was still
+    registered in November 1967, beyond those who sailed from 1971."""
+    waiting = BY_KEY["waiting_at_lapse_1967"]
+    registered = BY_KEY["registrations_1959_1967"].documented
+    share = BY_KEY["cancelled_share_1959_1967"]
+    sailed = BY_KEY["departures_total"].documented
+    assert waiting.qualifier == "derived" and stated("derived", 13_079) == "13,079 (derived)"
+    assert waiting.documented == round(registered * (1 - share.documented) - sailed)
+    assert waiting.low == round(registered * (1 - share.high) - sailed)
+    assert waiting.high == round(registered * (1 - share.low) - sailed)
+    assert waiting.period == ("1967-11", "1967-11")
+    assert waiting.less_period == BY_KEY["departures_1971_1984"].period
+
+
+def test_a_stock_less_a_later_flow_reads_both_off_the_run(small_run):
+    waiting = BY_KEY["waiting_at_lapse_1967"]
+    november_1967 = np.flatnonzero(small_run.months == month_index("1967-11"))[0]
+    stock = small_run.metrics["registered_stock"][:, november_1967]
+    later = small_run.total("departures", "1971-05", "1984-07")
+    assert np.array_equal(waiting.values(small_run), stock - later)
+
+
 def test_a_figure_with_no_count_is_shown_as_such():
     assert stated("some", 4300) == "some (no count)"
     assert stated("over", 49_000) == "over 49,000" and stated("exactly", 23_712) == "23,712"
@@ -116,6 +139,21 @@ def test_figures_are_the_produced_targets_and_measure_full_scale_units(small_run
         ({"colour": '"red"'}, "unknown key"),
         ({"stage": '"afterlife"'}, "stage must be one of"),
         ({"qualifier": '"some"'}, "documented = low"),
+        ({"less_metric": '"departures"'}, "go with measure 'stock_less_total' only"),
+        (
+            {
+                "unit": '"persons"',
+                "measure": '"stock_less_total"',
+                "metric": '"registered_stock"',
+                "period": '["1967-11", "1967-11"]',
+                "less_metric": '"nonsense"',
+                "less_period": '["1971-05", "1984-07"]',
+                "documented": "13000",
+                "low": "6000",
+                "high": "20000",
+            },
+            "less_metric 'nonsense' is not recorded",
+        ),
     ],
 )
 def test_an_invalid_target_is_refused_naming_the_file_and_target(tmp_path, change, message):
