@@ -26,6 +26,7 @@ from sim.rundir import staged_directory
 
 from .figures import OKABE_ITO, matplotlib_pyplot
 from .reporting import render
+from .runs import writable_or_none
 
 # (title, first year shown: escapes are few before the 1990s, series)
 PANELS = (
@@ -70,7 +71,9 @@ def report_command(args: argparse.Namespace) -> int:
     except ReportError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    out = args.out or args.run / "aftermath-report"
+    out = writable_or_none(args.out or args.run / "aftermath-report")
+    if out is None:
+        return 2
     try:
         with staged_directory(out) as folder:
             plot(table, manifest["scale"], folder / "aftermath.png")

@@ -26,10 +26,44 @@ EXTRAS = {
 }
 
 
+# Below this share the population has fewer than about 150 households: too few for any figure.
+MIN_SCALE = 0.001
+
+
 def _scale(text: str) -> float:
     value = float(text)
-    if not 0 < value <= 1:
-        raise argparse.ArgumentTypeError(f"--scale must be in (0, 1], got {text}")
+    if not MIN_SCALE <= value <= 1:
+        raise argparse.ArgumentTypeError(
+            f"--scale must be in [{MIN_SCALE}, 1] (below {MIN_SCALE}, fewer than 150 households), "
+            f"got {text}"
+        )
+    return value
+
+
+def _seed(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"a seed is a whole number 0 or more, got {text}")
+    return value
+
+
+def _folder(text: str) -> Path:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty path: name a folder")
+    return Path(text)
+
+
+def _port(text: str) -> int:
+    value = int(text)
+    if not 1024 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is a whole number in 1024..65535, got {text}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0, got {text}")
     return value
 
 
@@ -86,7 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("scenario", type=Path, help=scenario_help)
     run.add_argument("--reps", type=_positive, default=20, help="replications (default 20)")
-    run.add_argument("--seed", type=int, default=1959, help="master seed (default 1959)")
+    run.add_argument("--seed", type=_seed, default=1959, help="master seed (default 1959)")
     run.add_argument(
         "--scale",
         type=_scale,
@@ -95,7 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--out",
-        type=Path,
+        type=_folder,
         default=None,
         help="run directory to write (default results/<scenario name>)",
     )
@@ -153,10 +187,10 @@ def build_parser() -> argparse.ArgumentParser:
         default=Path("historical"),
         help="the baseline scenario (default: the bundled historical one)",
     )
-    compare.add_argument("--reps", type=int, default=20, help="replications (default 20)")
-    compare.add_argument("--seed", type=int, default=1959)
-    compare.add_argument("--scale", type=float, default=1.0, help="population share (default 1.0)")
-    compare.add_argument("--out", type=Path, default=Path("results/comparison"))
+    compare.add_argument("--reps", type=_positive, default=20, help="replications (default 20)")
+    compare.add_argument("--seed", type=_seed, default=1959)
+    compare.add_argument("--scale", type=_scale, default=1.0, help="population share (default 1.0)")
+    compare.add_argument("--out", type=_folder, default=Path("results/comparison"))
     compare.add_argument(
         "--no-attribution",
         action="store_true",
@@ -189,7 +223,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="start the teaching demo in the browser",
     )
     demo.add_argument("--host", default="127.0.0.1")
-    demo.add_argument("--port", type=int, default=8765)
+    demo.add_argument("--port", type=_port, default=8765)
 
     sweep = _command(
         commands,
@@ -202,10 +236,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sweep.add_argument("sweep", type=Path, help="sweep TOML file, e.g. sweeps/example_latin.toml")
     sweep.add_argument(
-        "--out", type=Path, default=None, help="sweep folder (default results/sweeps/<name>)"
+        "--out", type=_folder, default=None, help="sweep folder (default results/sweeps/<name>)"
     )
     sweep.add_argument(
-        "--workers", type=int, default=None, help="local worker processes (default: one per core)"
+        "--workers",
+        type=_positive,
+        default=None,
+        help="local worker processes (default: one per core)",
     )
     sweep.add_argument(
         "--scheduler",
@@ -215,7 +252,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sweep.add_argument(
         "--chunk-size",
-        type=int,
+        type=_positive,
         default=None,
         help="points per task and per chunk file (default: automatic)",
     )
@@ -246,13 +283,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sensitivity.add_argument(
         "--resamples",
-        type=int,
+        type=_positive,
         default=1000,
         help="bootstrap resamples for the confidence intervals (default 1000)",
     )
     sensitivity.add_argument(
         "--out",
-        type=Path,
+        type=_folder,
         default=None,
         help="folder for the table and plot (default SWEEP_DIR/sensitivity)",
     )
@@ -267,7 +304,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     aftermath.add_argument("run", type=Path, help="run directory written by `run --aftermath`")
     aftermath.add_argument(
-        "--out", type=Path, default=None, help="folder to write (default: <run>/aftermath-report)"
+        "--out",
+        type=_folder,
+        default=None,
+        help="folder to write (default: <run>/aftermath-report)",
     )
     return parser
 
@@ -292,12 +332,12 @@ def _calibration_commands(commands, scenario_help: str) -> None:
     )
     cal.add_argument(
         "--out",
-        type=Path,
+        type=_folder,
         default=OUT_DIR,
         help=f"folder for abc.db, posterior.json and the report (default {OUT_DIR})",
     )
     cal.add_argument("--scale", type=_scale, default=defaults.scale)
-    cal.add_argument("--seed", type=int, default=defaults.seed)
+    cal.add_argument("--seed", type=_seed, default=defaults.seed)
     cal.add_argument("--population-size", type=_positive, default=defaults.population_size)
     cal.add_argument(
         "--min-epsilon",
@@ -322,13 +362,13 @@ def _calibration_commands(commands, scenario_help: str) -> None:
     )
     cal.add_argument(
         "--generations",
-        type=int,
+        type=_positive,
         default=defaults.generations,
         help="generations in all (a resumed run counts those done)",
     )
-    cal.add_argument("--max-simulations", type=int, default=defaults.max_simulations)
-    cal.add_argument("--max-minutes", type=float, default=defaults.max_minutes)
-    cal.add_argument("--noise-reps", type=int, default=defaults.noise_reps)
+    cal.add_argument("--max-simulations", type=_positive, default=defaults.max_simulations)
+    cal.add_argument("--max-minutes", type=_positive_float, default=defaults.max_minutes)
+    cal.add_argument("--noise-reps", type=_positive, default=defaults.noise_reps)
     cal.add_argument(
         "--transition",
         choices=("local", "normal"),
@@ -337,13 +377,13 @@ def _calibration_commands(commands, scenario_help: str) -> None:
     )
     cal.add_argument(
         "--kernel-scaling",
-        type=float,
+        type=_positive_float,
         default=defaults.kernel_scaling,
         help="factor on the kernel's covariance (pyABC's scaling; default %(default)s)",
     )
     cal.add_argument(
         "--workers",
-        type=int,
+        type=_positive,
         default=1,
         help="processes (default 1: reproducible; more: pyABC reseeds its workers)",
     )
@@ -352,9 +392,14 @@ def _calibration_commands(commands, scenario_help: str) -> None:
         action="store_true",
         help="continue the calibration in OUT/abc.db from its last generation",
     )
+    cal.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="start afresh in an OUT that holds a calibration, replacing it (never by default)",
+    )
     cal.add_argument("--no-report", action="store_true", help="write the posterior only")
-    cal.add_argument("--report-reps", type=int, default=20)
-    cal.add_argument("--report-draws", type=int, default=40)
+    cal.add_argument("--report-reps", type=_positive, default=20)
+    cal.add_argument("--report-draws", type=_positive, default=40)
 
     rep = _command(
         commands,
@@ -372,14 +417,14 @@ def _calibration_commands(commands, scenario_help: str) -> None:
     )
     rep.add_argument(
         "--out",
-        type=Path,
+        type=_folder,
         default=None,
         help="folder for the report (default: the calibration folder)",
     )
     rep.add_argument("--scenario", type=Path, default=HISTORICAL, help=scenario_help)
-    rep.add_argument("--seed", type=int, default=1959)
-    rep.add_argument("--report-reps", type=int, default=20)
-    rep.add_argument("--report-draws", type=int, default=40)
+    rep.add_argument("--seed", type=_seed, default=1959)
+    rep.add_argument("--report-reps", type=_positive, default=20)
+    rep.add_argument("--report-draws", type=_positive, default=40)
 
     post = _command(
         commands,
@@ -390,11 +435,11 @@ def _calibration_commands(commands, scenario_help: str) -> None:
     post.add_argument("scenario", type=Path, help=scenario_help)
     post.add_argument("--draws", type=_positive, default=40, help="parameter sets (default 40)")
     post.add_argument("--reps-per-draw", type=_positive, default=1)
-    post.add_argument("--seed", type=int, default=1959)
+    post.add_argument("--seed", type=_seed, default=1959)
     post.add_argument("--scale", type=_scale, default=1.0)
     post.add_argument(
         "--out",
-        type=Path,
+        type=_folder,
         default=None,
         help="run directory (default results/<scenario name>_posterior)",
     )
@@ -402,7 +447,32 @@ def _calibration_commands(commands, scenario_help: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run a command. What a command does not handle itself ends in one line, never a
+    traceback: an interrupt (exit 130; every output is written whole or not at all, a sweep
+    resumes), a full disk or an unwritable place (exit 1), too little memory (exit 1)."""
     args = build_parser().parse_args(argv)
+    try:
+        return _dispatch(args)
+    except KeyboardInterrupt:
+        print(
+            f"interrupted: `repatriation {args.command}` stopped; nothing half-written was kept",
+            file=sys.stderr,
+        )
+        return 130
+    except MemoryError:
+        print(
+            f"error: `repatriation {args.command}` needs more memory than this machine has: "
+            "use fewer --reps or a smaller --scale",
+            file=sys.stderr,
+        )
+        return 1
+    except OSError as exc:
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"error: {exc.strerror or exc}{where}", file=sys.stderr)
+        return 1
+
+
+def _dispatch(args: argparse.Namespace) -> int:
     module, function = args.handler.split(":")
     try:
         handler = getattr(importlib.import_module(module), function)

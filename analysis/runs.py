@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -10,10 +11,10 @@ import numpy as np
 import pandas as pd
 
 from sim.aftermath import AftermathResult, simulate_aftermath, value_at
-from sim.engine_numpy import simulate
+from sim.engine_numpy import memory_needed, simulate
 from sim.record import aftermath_figures, figures, stated
 from sim.result import RunResult
-from sim.rundir import manifest, write_run
+from sim.rundir import check_output_folder, manifest, write_run
 from sim.scenario import ScenarioError, load_scenario, posterior_file
 from sim.schema import Scenario, lever_catalogue
 from sim.schema_aftermath import AftermathLevers
@@ -41,6 +42,32 @@ def scenario_or_none(path: Path) -> Scenario | None:
         return None
 
 
+def writable_or_none(out: Path) -> Path | None:
+    """``out`` if a command may write its folder there, else None once the reason is printed
+    (exit code 2). Checked before any work, so a refusal never comes after a long run."""
+    try:
+        check_output_folder(out)
+    except OSError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return None
+    return out
+
+
+def fits_in_memory(scenario: Scenario, replications: int, scale: float) -> bool:
+    """Whether a run fits in this machine's memory; if not, say so (the caller exits with 2)."""
+    needed = memory_needed(scenario, replications, scale)
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    if needed <= 0.8 * total:
+        return True
+    print(
+        f"error: {replications:,} replications at scale {scale:g} need about "
+        f"{needed / 2**30:,.1f} GiB; this machine has {total / 2**30:,.1f} GiB: use fewer --reps "
+        "or a smaller --scale",
+        file=sys.stderr,
+    )
+    return False
+
+
 def validate_command(args) -> int:
     scenario = scenario_or_none(args.scenario)
     if scenario is None:
@@ -53,7 +80,9 @@ def run_command(args) -> int:
     scenario = scenario_or_none(args.scenario)
     if scenario is None:
         return 2
-    out = args.out or Path("results") / scenario.name
+    out = writable_or_none(args.out or Path("results") / scenario.name)
+    if out is None or not fits_in_memory(scenario, args.reps, args.scale):
+        return 2
     started = time.perf_counter()
     engine = simulate
     if args.engine == "mesa":
@@ -98,11 +127,7 @@ def run_command(args) -> int:
         if draws
         else "a run's randomness at fixed parameters"
     )
-    try:
-        write_run(out, result, run_manifest, run_summary, aftermath)
-    except FileExistsError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    write_run(out, result, run_manifest, run_summary, aftermath)
     if not args.quiet:
         print(render_summary(scenario.name, result, run_summary, args.scale, wall, out, bands))
         if aftermath is not None:
@@ -191,7 +216,7 @@ def render_aftermath(result: AftermathResult, checks: dict, scale: float) -> str
         table.append(
             {
                 "figure": figure.label,
-                "documented": f"{figure.qualifier} {fmt.format(figure.documented)}",
+                "documented": stated(figure.qualifier, figure.documented, fmt),
                 "simulated": shown(sim["full_scale_mean"]),
                 "90% band": f"{shown(sim['full_scale_p05'])} - {shown(sim['full_scale_p95'])}",
                 "source": figure.source,

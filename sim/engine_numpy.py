@@ -46,6 +46,20 @@ from .result import (
 from .schema import Scenario
 from .streams import population_stream, replication_streams
 
+# Bytes a run holds per household and replication, and per household for the population, rounded
+# up from the engine benchmark (docs/generated/benchmarks/engine.md: 47 and 67 at 20 replications).
+RUN_BYTES_PER_HOUSEHOLD, POPULATION_BYTES_PER_HOUSEHOLD = 64, 80
+
+
+def memory_needed(scenario: Scenario, replications: int, scale: float) -> int:
+    """About how many bytes ``simulate`` needs for a run (to refuse one that cannot fit before it
+    starts)."""
+    p = scenario.population
+    households = p.people * scale / p.mean_household_size
+    return int(
+        households * (POPULATION_BYTES_PER_HOUSEHOLD + RUN_BYTES_PER_HOUSEHOLD * replications)
+    )
+
 
 def simulate(
     scenario: Scenario,

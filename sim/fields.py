@@ -9,9 +9,18 @@ file and the key.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    model_validator,
+)
 from pydantic_core import PydanticUndefined
 
 from .schedules import month_index, month_label
@@ -37,10 +46,38 @@ YearMonth = Annotated[
 ]
 
 
+_FOLDER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+
+
+def _folder_name(value: str) -> str:
+    if not _FOLDER_NAME.fullmatch(value):
+        raise ValueError(
+            f"{value!r} is not a plain folder name: use 1 to 100 letters, digits, '.', '_' or "
+            "'-', starting with a letter or digit (the name becomes a folder under results/)"
+        )
+    return value
+
+
+# A name that becomes a folder of its own under results/: never empty, '.', '..', a path or
+# anything a shell would need quoted.
+FolderName = Annotated[str, AfterValidator(_folder_name)]
+
+
 class Strict(BaseModel):
-    """A section of a scenario file: unknown keys are errors, values are frozen."""
+    """A section of a scenario file: unknown keys are errors, values are frozen, and true/false
+    is refused where a number is meant (pydantic would read true as 1)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_truth_values_for_numbers(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for name, field in cls.model_fields.items():
+                key = field.alias or name
+                if isinstance(data.get(key), bool) and field.annotation is not bool:
+                    raise KeyPathError((key,), f"{str(data[key]).lower()} is not a number")
+        return data
 
 
 class Step(Strict):

@@ -8,13 +8,15 @@ A run directory holds ``annual.csv`` (one row per year: mean and 90% band across
 package version, git commit, engine, wall time). Counts are persons of the simulated population:
 at ``--scale`` below 1 divide them by the scale for full-population equivalents.
 
-Everything is written into a hidden sibling folder first and renamed into place at the end
-(``staged_directory``), so an interrupted run never leaves a folder that looks complete; single
-files are replaced whole (``atomic_write_bytes``). Every tool of the project writes this way.
+Everything is written into a hidden sibling folder first and moved into place at the end
+(``staged_directory``), so an interrupted run never leaves a folder that looks complete, a swap
+cut short is finished by the next run, and a run replaces only the files it wrote; single files
+are replaced whole (``atomic_write_bytes``). Every tool of the project writes this way.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
@@ -78,29 +80,66 @@ def manifest(
 
 @contextmanager
 def staged_directory(out: Path) -> Iterator[Path]:
-    """Yield a hidden sibling folder to write into; rename it to ``out`` only if all went well.
+    """Yield a hidden sibling folder to write into; put its files in ``out`` only if all went well.
 
-    An earlier output folder at ``out`` (one holding a manifest.json) is replaced; any other
-    non-empty folder is refused, so a mistyped --out never deletes someone's files.
+    The folder's ``manifest.json`` (written last by the caller) gets the list of what was
+    written (``files``). An earlier output folder at ``out`` (one holding a manifest.json) is
+    updated: its files that the tool wrote are replaced or removed, anything else in it (a
+    user's notes, a report another command wrote there) is kept. Any other non-empty folder is
+    refused, so a mistyped --out never deletes someone's files. A swap interrupted by a kill is
+    finished by the next call for the same ``out``, and leftovers of runs killed while writing
+    are removed.
     """
     out = Path(out)
-    if (
-        out.exists()
-        and not (out / "manifest.json").is_file()
-        and (not out.is_dir() or any(out.iterdir()))
-    ):
+    if out.exists() and (out / JOURNAL).is_file():
+        with _locked(out.parent):
+            _finish_swap(out)
+    check_output_folder(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    _remove_dead_partials(out)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-{os.getpid()}-", dir=out.parent))
+    os.chmod(staging, 0o777 & ~_umask())  # as any folder the user makes (mkdtemp gives 0700)
+    try:
+        yield staging
+        _list_files(staging)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    with _locked(out.parent):
+        _replace_directory(staging, out)
+
+
+def check_output_folder(out: Path) -> None:
+    """Refuse (FileExistsError) an ``out`` that is not a folder this tool may write: a file, or a
+    non-empty folder with no manifest.json. Commands call it before any work."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise FileExistsError(f"{out} is a file, not a folder; choose another --out")
+    if out.exists() and not (out / "manifest.json").is_file() and any(out.iterdir()):
+        if (out / JOURNAL).is_file():
+            return  # a run's folder whose update was cut short: the next write finishes it
         raise FileExistsError(
             f"{out} exists and is not an output directory of this tool (no manifest.json); "
             "choose another --out"
         )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+    for parent in out.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise FileExistsError(f"{parent} is a file: --out {out} cannot be made under it")
+            if not os.access(parent, os.W_OK | os.X_OK):
+                raise PermissionError(f"cannot write under {parent}: --out {out} is not writable")
+            break
+
+
+@contextmanager
+def _locked(folder: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``folder`` (two runs finishing at once swap one at a time)."""
+    fd = os.open(folder, os.O_RDONLY)
     try:
-        yield staging
-        _replace_directory(staging, out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
 
 
 def write_run(
@@ -128,14 +167,82 @@ def write_run(
     return Path(out)
 
 
+# In an output folder being updated: which staging folder's files are moving in, and which of the
+# old run's files go. Written before the first change; removed after the last.
+JOURNAL = ".replacing.json"
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _list_files(staging: Path) -> None:
+    manifest_path = staging / "manifest.json"
+    listing = json.loads(manifest_path.read_text())
+    listing["files"] = sorted(p.name for p in staging.iterdir())
+    manifest_path.write_text(json.dumps(listing, indent=2))
+
+
 def _replace_directory(new: Path, out: Path) -> None:
-    if out.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
-        os.rename(out, old / "run")
+    if not out.exists():
         os.rename(new, out)
-        shutil.rmtree(old, ignore_errors=True)
+        _fsync_dir(out.parent)
+        return
+    old_files = json.loads((out / "manifest.json").read_text()).get("files", [])
+    written = json.loads((new / "manifest.json").read_text())["files"]
+    stale = [name for name in old_files if name not in written and name != JOURNAL]
+    atomic_write_text(out / JOURNAL, json.dumps({"staging": new.name, "remove": stale}))
+    _finish_swap(out)
+
+
+def _finish_swap(out: Path) -> None:
+    """Carry out (or finish, after a kill) the update of ``out`` that its journal describes.
+    Every step can be done again: the old manifest goes first (the folder no longer looks like a
+    complete run), the new one comes last."""
+    if not (out / JOURNAL).is_file():  # another run finished it while we waited for the lock
+        return
+    journal = json.loads((out / JOURNAL).read_text())
+    staging = out.parent / journal["staging"]
+    if (staging / "manifest.json").is_file():
+        (out / "manifest.json").unlink(missing_ok=True)
+        for name in journal["remove"]:
+            _remove(out / name)
+        for entry in sorted(staging.iterdir()):
+            if entry.name != "manifest.json":
+                _remove(out / entry.name)
+                os.rename(entry, out / entry.name)
+        os.rename(staging / "manifest.json", out / "manifest.json")
+    shutil.rmtree(staging, ignore_errors=True)
+    (out / JOURNAL).unlink()
+    _fsync_dir(out)
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
     else:
-        os.rename(new, out)
+        path.unlink(missing_ok=True)
+
+
+def _remove_dead_partials(out: Path) -> None:
+    """Remove the staging folders of runs for ``out`` whose process is gone (killed while
+    writing); those of a run still going are left alone."""
+    for leftover in out.parent.glob(f".{out.name}.partial-*-*"):
+        pid = leftover.name[len(f".{out.name}.partial-") :].split("-")[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _fsync_dir(path: Path) -> None:

@@ -19,7 +19,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from .fields import KeyPathError
+from .fields import KeyPathError, field_range
 from .schema import Scenario, dotted_get, key_text, model_at
 
 
@@ -28,12 +28,22 @@ class ScenarioError(ValueError):
 
 
 def read_toml(path: Path, error: type[Exception] = ScenarioError, kind: str = "scenario") -> dict:
-    """Read a TOML input file; a missing file or bad syntax raises ``error`` naming the file."""
+    """Read a TOML input file; a missing file, a folder, a file that is not UTF-8 text or bad
+    syntax raises ``error`` naming the file."""
+    path = Path(path)
     try:
         with path.open("rb") as handle:
             return tomllib.load(handle)
     except FileNotFoundError:
         raise error(f"{path}: no such {kind} file") from None
+    except IsADirectoryError:
+        raise error(f"{path}: is a folder, not a {kind} file (a .toml file)") from None
+    except PermissionError:
+        raise error(f"{path}: the {kind} file cannot be read (permission denied)") from None
+    except UnicodeDecodeError as exc:
+        raise error(
+            f"{path}: not a {kind} file: byte {exc.start} is not UTF-8 text (TOML files are UTF-8)"
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         raise error(f"{path}: not valid TOML: {exc}") from None
 
@@ -67,6 +77,11 @@ def _resolve(path: Path, chain: tuple[Path, ...], calibration: bool = True) -> t
         if not isinstance(base_name, str):
             raise ScenarioError(f"{path}: key 'extends' must be a file name, got {base_name!r}")
         base_path = path.parent / base_name
+        if base_path.is_dir():
+            raise ScenarioError(
+                f"{path}: key 'extends' names {base_name!r}, but {base_path} is a folder, not a "
+                "scenario file"
+            )
         if not base_path.is_file():
             raise ScenarioError(
                 f"{path}: key 'extends' names {base_name!r}, but {base_path} does not exist"
@@ -105,11 +120,16 @@ def _apply_calibration(path: Path, table: Any, raw: dict) -> dict:
             f"{path}: key 'calibration.posterior': {file} does not exist "
             "(run `repatriation calibrate` to write it)"
         ) from None
+    except IsADirectoryError:
+        raise ScenarioError(
+            f"{path}: key 'calibration.posterior': {file} is a folder; name its posterior.json"
+        ) from None
     except (ValueError, KeyError, TypeError, UnicodeDecodeError):
         raise ScenarioError(
             f"{path}: key 'calibration.posterior': {file} is not a posterior "
             "file written by `repatriation calibrate`"
         ) from None
+    _check_point(file, point)
     raw = json.loads(json.dumps(raw))  # a deep copy, to set keys in
     for dotted, value in point.items():
         if dotted_get(raw, dotted) is not None:
@@ -129,6 +149,22 @@ def _apply_calibration(path: Path, table: Any, raw: dict) -> dict:
         "values": dict(point),
     }
     return raw
+
+
+def _check_point(file: Path, point: dict) -> None:
+    """Each value of a posterior's point: a parameter of the schema, a finite number in its
+    range (a ScenarioError naming the posterior file and the key otherwise)."""
+    for dotted, value in point.items():
+        section, _, name = dotted.partition(".")
+        where = f"{file}: key 'point.{dotted}'"
+        try:
+            low, high = field_range(model_at((section, name)), name)
+        except (KeyError, AttributeError, TypeError, IndexError):
+            raise ScenarioError(f"{where}: not a parameter of the scenario schema") from None
+        if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+            raise ScenarioError(f"{where}: {value!r} is not a number")
+        if not low <= value <= high:
+            raise ScenarioError(f"{where}: {value} is outside the allowed range {low}..{high}")
 
 
 def posterior_file(scenario_path: str | Path) -> Path | None:
@@ -217,6 +253,8 @@ def _validate(data: dict, origin_of: Any) -> Scenario:
                 message = "unknown key" + _allowed_keys(loc)
             elif error["type"] == "missing":
                 message = "missing key"
+            elif isinstance(cause, ValueError):  # a validator's own words, not "Value error, ..."
+                message = str(cause)
             else:
                 message = error["msg"] + _allowed_range(loc)
             lines.append(f"{origin_of(loc)}: key '{key_text(loc)}': {message}")

@@ -19,6 +19,7 @@ import numpy as np
 from pydantic import BaseModel, Field, model_validator
 
 from .fields import (
+    FolderName,
     KeyPathError,
     Schedule,
     Step,
@@ -146,6 +147,15 @@ class PopulationParameters(Strict):
         0, 1, "0..1", "mean initial belief that life in the North is good"
     )
 
+    @model_validator(mode="after")
+    def _even_degree(self) -> PopulationParameters:
+        # Each household has degree/2 ties on each side in the small-world ring.
+        if self.network_degree % 2:
+            raise KeyPathError(
+                ("network_degree",), f"{self.network_degree} is odd: the degree must be even"
+            )
+        return self
+
 
 class DecisionWeights(Strict):
     """Weights of the monthly propensity logit (see sim/decision.py)."""
@@ -264,7 +274,9 @@ class Calibration(Strict):
 
 
 class Scenario(Strict):
-    name: str = Field(description="short name used in output folders")
+    name: FolderName = Field(
+        description="short name used in output folders (letters, digits, '.', '_', '-')"
+    )
     description: str = Field(default="", description="one paragraph: what this scenario is")
     calibration: Calibration | None = Field(
         default=None, description="the posterior the calibrated parameters come from"

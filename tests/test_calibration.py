@@ -427,6 +427,15 @@ def test_a_calibration_resumes_from_its_database(recovered):
             check_same_inputs(meta, dataclasses.replace(settings, **change))
 
 
+def test_a_fresh_start_never_replaces_a_calibration_unless_told_to(recovered):
+    settings, _ = recovered
+    before = {p.name: p.read_bytes() for p in settings.out.iterdir()}
+    fresh = dataclasses.replace(settings, resume=False)
+    with pytest.raises(ValueError, match=r"holds a calibration .*abc\.db.*--overwrite"):
+        calibrate(fresh, log=lambda *_: None)
+    assert {p.name: p.read_bytes() for p in settings.out.iterdir()} == before
+
+
 def test_a_posterior_draw_leaves_a_key_the_scenario_sets_itself(historical):
     """A counterfactual that switches peers off keeps them off in every posterior draw."""
     posterior = read_posterior(posterior_file(HISTORICAL))

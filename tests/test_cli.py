@@ -129,16 +129,28 @@ def test_a_folder_that_is_not_a_run_is_never_overwritten(tmp_path, capsys):
     assert "not an output directory" in capsys.readouterr().err
 
 
-def test_a_run_killed_while_writing_leaves_no_folder_that_looks_complete(tmp_path, monkeypatch):
-    def killed(*args, **kwargs):
-        raise KeyboardInterrupt
+def test_a_run_interrupted_while_writing_says_so_and_leaves_nothing(tmp_path, monkeypatch, capsys):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt  # Ctrl-C while the monthly table is being written
 
-    monkeypatch.setattr(pd.DataFrame, "to_parquet", killed)
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", interrupted)
     out = tmp_path / "run"
-    with pytest.raises(KeyboardInterrupt):
-        main(
-            ["run", str(HISTORICAL), "--reps", "1", "--scale", "0.01", "--out", str(out), "--quiet"]
-        )
+    argv = ["run", str(HISTORICAL), "--reps", "1", "--scale", "0.01", "--out", str(out), "--quiet"]
+    assert main(argv) == 130
+    assert capsys.readouterr().err == (
+        "interrupted: `repatriation run` stopped; nothing half-written was kept\n"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_full_disk_ends_in_one_line_and_leaves_nothing(tmp_path, monkeypatch, capsys):
+    def full(*args, **kwargs):
+        raise OSError(28, "No space left on device", str(tmp_path / "x"))
+
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", full)
+    argv = ["run", str(HISTORICAL), "--reps", "1", "--scale", "0.01", "--out", str(tmp_path / "r")]
+    assert main(argv) == 1
+    assert capsys.readouterr().err == f"error: No space left on device: {tmp_path / 'x'}\n"
     assert list(tmp_path.iterdir()) == []
 
 

@@ -11,7 +11,7 @@ from sim.rundir import manifest, write_run
 from sim.scenario import ScenarioError, posterior_file
 from sim.tables import summary
 
-from ..runs import render_summary, scenario_or_none
+from ..runs import render_summary, scenario_or_none, writable_or_none
 from .posterior import draws_record, read_posterior, simulate_posterior
 from .priors import PriorsError
 from .report import write_report
@@ -37,6 +37,7 @@ def calibrate_command(args) -> int:
         noise_reps=args.noise_reps,
         workers=args.workers,
         resume=args.resume,
+        overwrite=args.overwrite,
         transition=args.transition,
         kernel_scaling=args.kernel_scaling,
     )
@@ -73,6 +74,9 @@ def posterior_command(args) -> int:
     if scenario.calibration is None:
         print(f"error: {args.scenario}: no [calibration] posterior to draw from", file=sys.stderr)
         return 2
+    out = writable_or_none(args.out or Path("results") / f"{scenario.name}_posterior")
+    if out is None:
+        return 2
     posterior_path = posterior_file(args.scenario)
     posterior = read_posterior(posterior_path)
     started = time.perf_counter()
@@ -86,17 +90,12 @@ def posterior_command(args) -> int:
         progress=not args.quiet and sys.stderr.isatty(),
     )
     wall = time.perf_counter() - started
-    out = args.out or Path("results") / f"{scenario.name}_posterior"
     run_manifest = manifest(scenario, args.scenario, args.seed, result, args.scale, "numpy", wall)
     run_manifest["posterior_draws"] = draws_record(
         posterior_path, args.draws, args.reps_per_draw, drawn
     )
     run_summary = summary(result, args.scale)
-    try:
-        write_run(out, result, run_manifest, run_summary)
-    except FileExistsError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    write_run(out, result, run_manifest, run_summary)
     if not args.quiet:
         print(
             render_summary(

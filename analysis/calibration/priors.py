@@ -71,25 +71,49 @@ class PriorsError(ValueError):
     """The priors file is invalid; the message names the file and the key."""
 
 
+PRIOR_KEYS = ("key", "dist", "low", "high", "start", "integer", "reason")
+
+
+def _number(entry: dict, name: str) -> float:
+    value = entry[name]
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"'{name}' must be a number, got {value!r}")
+    return float(value)
+
+
 def load_priors(path: str | Path = PRIORS_FILE) -> tuple[Prior, ...]:
     path = Path(path)
-    entries = read_toml(path, PriorsError, "priors").get("parameter", [])
+    raw = read_toml(path, PriorsError, "priors")
+    unknown = set(raw) - {"parameter"}
+    if unknown:
+        raise PriorsError(f"{path}: unknown key(s) {sorted(unknown)} (allowed: [[parameter]])")
+    entries = raw.get("parameter", [])
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise PriorsError(
+            f"{path}: key 'parameter' must be a list of tables, each written [[parameter]] "
+            "with key, dist, low, high and start"
+        )
     priors, seen = [], set()
     for i, entry in enumerate(entries):
         key = entry.get("key", "?")
         where = f"{path}: parameter[{i}] key '{key}'"
+        unknown = set(entry) - set(PRIOR_KEYS)
+        if unknown:
+            raise PriorsError(f"{where}: unknown key(s) {sorted(unknown)} (allowed: {PRIOR_KEYS})")
         try:
             prior = Prior(
-                key=entry["key"],
+                key=str(entry["key"]),
                 dist=entry["dist"],
-                low=float(entry["low"]),
-                high=float(entry["high"]),
-                start=float(entry["start"]),
-                integer=bool(entry.get("integer", False)),
-                reason=entry.get("reason", ""),
+                low=_number(entry, "low"),
+                high=_number(entry, "high"),
+                start=_number(entry, "start"),
+                integer=entry.get("integer", False) is True,
+                reason=str(entry.get("reason", "")),
             )
         except KeyError as exc:
             raise PriorsError(f"{where}: missing {exc}") from None
+        except ValueError as exc:
+            raise PriorsError(f"{where}: {exc}") from None
         section, _, field = key.partition(".")
         try:
             model = model_at((section, field))

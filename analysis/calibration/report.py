@@ -82,12 +82,12 @@ def write_report(
     draws: int = 40,
 ) -> Path:
     calibration, out = Path(calibration), Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     scenario_path = scenario_file(scenario_path)
     posterior_path = calibration / "posterior.json"
     posterior = read_posterior(posterior_path)
     posterior_sha = hashlib.sha256(posterior_path.read_bytes()).hexdigest()
     run_meta = json.loads((calibration / "calibration_run.json").read_text())
+    out.mkdir(parents=True, exist_ok=True)  # only once the calibration is known to be there
     # The parameters this posterior was fitted over (a prior added to the file since is not).
     priors = tuple(
         p

@@ -45,6 +45,7 @@ class Settings:
     noise_reps: int = 30
     workers: int = 1
     resume: bool = False
+    overwrite: bool = False  # start afresh in a folder that holds a calibration, replacing it
     transition: str = "normal"  # pyABC's perturbation kernel: "local" or "normal" (see TRANSITIONS)
     # Multiplies the kernel's covariance (pyABC's ``scaling``). Measured on a pilot (16
     # parameters, 80 particles, scale 0.02): effective sample sizes 80, 2.6, 7.6, 1.8, 1.1 in

@@ -75,9 +75,17 @@ def calibrate(settings: Settings, log=print) -> Path:
     figures = fitted_figures(load_targets(targets_file))
     scenario = base_scenario(scenario_path, priors)
     out = Path(settings.out)
-    out.mkdir(parents=True, exist_ok=True)
     db_path = out / "abc.db"
     meta_path = out / "calibration_run.json"
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {out} is a file, not a folder")
+    held = [p.name for p in (db_path, meta_path, out / "posterior.json") if p.exists()]
+    if held and not settings.resume and not settings.overwrite:
+        raise ValueError(
+            f"{out} holds a calibration ({', '.join(held)}): --resume to continue it, "
+            "--overwrite to replace it, or another --out"
+        )
+    out.mkdir(parents=True, exist_ok=True)
 
     if settings.resume:
         if not db_path.is_file() or not meta_path.is_file():
@@ -235,11 +243,15 @@ def stop_reason(history, settings: Settings, min_epsilon: float, seconds: float)
 
 def fitted_digest(figures: Sequence[Figure]) -> str:
     """A hash of what the distance reads from the targets file: each fitted figure's key,
-    measure, metric, period and band. Other edits of the file (comments, quotes, targets that
-    are not fitted, such as the after-arrival stage's) leave it unchanged."""
-    text = json.dumps(
-        [[f.key, f.kind, f.metric, list(f.period), f.unit, f.low, f.high] for f in figures]
-    )
+    measure, metric, period and band (and what a "stock_less_total" takes off). Other edits of
+    the file (comments, quotes, targets that are not fitted, such as the after-arrival stage's)
+    leave it unchanged."""
+
+    def read(f: Figure) -> list:
+        less = [f.less_metric, list(f.less_period)] if f.less_metric else []
+        return [f.key, f.kind, f.metric, list(f.period), f.unit, f.low, f.high, *less]
+
+    text = json.dumps([read(f) for f in figures])
     return hashlib.sha256(text.encode()).hexdigest()
 
 

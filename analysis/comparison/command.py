@@ -16,6 +16,7 @@ from sim.scenario import ScenarioError, load_scenario, posterior_file, scenario_
 from sim.version import __version__
 
 from ..calibration.posterior import read_posterior
+from ..runs import writable_or_none
 from .attribution import attribute
 from .paired import Comparison, compare, numpy_runner, posterior_runner
 from .report import write_report
@@ -24,6 +25,8 @@ from .report import write_report
 def compare_command(args: argparse.Namespace) -> int:
     if args.reps < 2 or not 0 < args.scale <= 1:
         print("error: --reps must be at least 2 and --scale in (0, 1]", file=sys.stderr)
+        return 2
+    if writable_or_none(args.out) is None:
         return 2
     baseline_path = scenario_file(args.baseline)
     files = args.scenarios or sorted(

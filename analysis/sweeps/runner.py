@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import math
 import os
+import signal
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -144,7 +147,7 @@ def local_cluster(workers: int, config: dict | None = None):
     # pre-spawn variables into it for good: after any earlier cluster with Dask's defaults in this
     # process (a test fixture, a notebook), MALLOC_TRIM_THRESHOLD_ would reach the workers anyway.
     os.environ.pop("MALLOC_TRIM_THRESHOLD_", None)
-    with dask.config.set(settings):
+    with dask.config.set(settings), _workers_ignore_ctrl_c():
         return LocalCluster(
             n_workers=workers,
             threads_per_worker=1,
@@ -155,6 +158,21 @@ def local_cluster(workers: int, config: dict | None = None):
             # port: 8787 may be taken by another cluster on the machine.
             scheduler_kwargs={"dashboard_address": ":0"},
         )
+
+
+@contextmanager
+def _workers_ignore_ctrl_c() -> Iterator[None]:
+    """Start processes with Ctrl-C ignored (an ignored signal stays ignored in a child): the
+    terminal sends SIGINT to every process of the sweep, and only this one should answer it,
+    with one line, rather than each worker with a traceback."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def worker_environ() -> dict:

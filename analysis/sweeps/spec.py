@@ -23,6 +23,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 import sim
+from sim.fields import FolderName
 from sim.outcomes import outcomes
 from sim.scenario import ScenarioError, load_scenario, read_toml, with_parameters
 from sim.schema import DecisionWeights, PopulationParameters, Process, Scenario, key_text
@@ -73,7 +74,7 @@ class DesignSpec(_Strict):
 
 
 class SweepFile(_Strict):
-    name: str
+    name: FolderName
     description: str = ""
     scenario: str = Field(description="base scenario, relative to the sweep file")
     seed: int = Field(ge=0)
@@ -139,9 +140,12 @@ def _parse_error(path: Path, exc: ValidationError) -> list[str]:
     for error in exc.errors():
         loc = tuple(error["loc"])
         if error["type"] == "extra_forbidden":
-            message = "unknown key"
+            section = {"design": DesignSpec, "parameters": ParameterSpec}.get(loc[0], SweepFile)
+            message = f"unknown key (allowed here: {', '.join(section.model_fields)})"
         elif error["type"] == "missing":
             message = "missing key"
+        elif isinstance(cause := error.get("ctx", {}).get("error"), ValueError):
+            message = str(cause)
         else:
             message = error["msg"]
         lines.append(f"{path}: key '{key_text(loc)}': {message}")
@@ -267,6 +271,22 @@ def _unit_design(spec: SweepFile, parameters: tuple[Parameter, ...]) -> np.ndarr
     return morris.sample(problem, design.samples, num_levels=design.levels, seed=rng)
 
 
+# More points than this would not fit a design table in memory on a laptop, nor finish.
+MAX_POINTS = 1_000_000
+
+
+def _point_count(spec: SweepFile, parameters: list[Parameter]) -> int:
+    """How many points a valid sweep's design has, counted before it is built."""
+    d, n = len(parameters), spec.design.samples or 0
+    if spec.design.method == "grid":
+        return math.prod(len(p.grid) for p in parameters)
+    if spec.design.method == "sobol":
+        return n * (2 * d + 2 if spec.design.second_order else d + 2)
+    if spec.design.method == "morris":
+        return n * (d + 1)
+    return n
+
+
 def _design(spec: SweepFile, base: Scenario, parameters: tuple[Parameter, ...]) -> pd.DataFrame:
     if spec.design.method == "grid":
         mesh = np.meshgrid(*[np.array(p.grid) for p in parameters], indexing="ij")
@@ -386,6 +406,13 @@ def load_sweep(path: str | Path) -> Sweep:
             f"{path}: key 'scenario': {scenario_path} is not a valid scenario:\n    "
             + str(exc).replace("\n", "\n    ")
         )
+    if not errors:
+        count = _point_count(spec, parameters)
+        if count > MAX_POINTS:
+            errors.append(
+                f"{path}: key 'design': the design would have {count:,} points; at most "
+                f"{MAX_POINTS:,} (fewer samples, grid values or parameters; or several sweeps)"
+            )
     if errors:
         raise SweepError("invalid sweep\n  " + "\n  ".join(errors))
 

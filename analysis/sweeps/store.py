@@ -37,6 +37,9 @@ def _parquet_bytes(table: pd.DataFrame, metadata: dict | None = None) -> bytes:
     return sink.getvalue().to_pybytes()
 
 
+_INDEX_FIELDS = {"chunk", "sha256", "rows", "points"}
+
+
 class SweepStore:
     """A sweep's folder on disk.
 
@@ -114,7 +117,9 @@ class SweepStore:
         for number, line in enumerate(self.index.read_text().splitlines(), 1):
             try:
                 entry = json.loads(line)
-                if not {"chunk", "sha256", "rows", "points"} <= set(entry):
+                if not isinstance(entry, dict) or not set(entry) >= _INDEX_FIELDS:
+                    raise ValueError
+                if not isinstance(entry["chunk"], str) or "/" in entry["chunk"]:
                     raise ValueError
             except ValueError:
                 # A line cut short by a crash: its chunk is not trusted, its points rerun.
@@ -136,11 +141,28 @@ class SweepStore:
             valid_lines.append(json.dumps(entry))
             for digest, rows in table.groupby("point_hash", sort=False):
                 done.setdefault(digest, rows)
-        # Files no valid index line vouches for: half-written temporaries, or chunks whose index
-        # line never made it to disk. They are never read; remove them so they cannot confuse.
-        for stray in self.chunks.iterdir():
-            if stray.name not in valid_files:
+        # Files no valid index line vouches for are never read. A half-written temporary of this
+        # tool is removed; a chunk whose index line never made it to disk (or whose index was
+        # deleted) may hold hours of results, so it is moved aside, never deleted; anything else
+        # is left where it is. Each is reported.
+        for stray in sorted(self.chunks.iterdir()):
+            if stray.name in valid_files:
+                continue
+            if stray.is_file() and stray.name.startswith(".chunk-") and ".tmp-" in stray.name:
                 stray.unlink()
+                self.warnings.append(f"{stray}: half-written by an interrupted run; removed")
+            elif stray.name.startswith("chunk-"):
+                aside = self.out / "orphans"
+                aside.mkdir(exist_ok=True)
+                target = aside / stray.name
+                while target.exists():
+                    target = target.with_name(target.name + ".again")
+                os.replace(stray, target)
+                self.warnings.append(
+                    f"{stray}: no sound index line vouches for it; not used, moved to {target}"
+                )
+            else:
+                self.warnings.append(f"{stray}: not a chunk of this tool; ignored")
         if dropped or self.warnings:
             # Rewrite the index with the trusted lines only, so a bad line is reported once.
             atomic_write_bytes(self.index, "".join(line + "\n" for line in valid_lines).encode())
@@ -152,6 +174,9 @@ class SweepStore:
             data = path.read_bytes()
         except FileNotFoundError:
             self.warnings.append(f"{path}: listed in the index but missing; its points rerun")
+            return None
+        except OSError as exc:  # a folder in its place, a file that cannot be read
+            self.warnings.append(f"{path}: cannot be read ({exc.strerror}); its points rerun")
             return None
         if hashlib.sha256(data).hexdigest() != entry["sha256"]:
             self.warnings.append(
