@@ -319,6 +319,17 @@ CASES = [
         ["w.toml", "decision.peers"],
     ),
     (
+        "sweep-integer-key-between-whole-numbers",
+        ["sweep", "w.toml"],
+        {
+            "w.toml": SWEEP.replace(
+                '"decision.peers" = { min = 0.5, max = 1.0 }',
+                '"population.community_size" = { min = 7.0, max = 7.4 }',
+            )
+        },
+        ["w.toml", "population.community_size", "whole number"],
+    ),
+    (
         "sweep-unknown-output",
         ["sweep", "w.toml"],
         {"w.toml": SWEEP.replace('"departures_total"', '"happiness"')},

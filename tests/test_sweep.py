@@ -411,6 +411,23 @@ def test_a_chunk_whose_index_line_never_reached_disk_is_not_trusted(
     pd.testing.assert_frame_equal(report.results, uninterrupted[1])
 
 
+def test_broken_index_lines_and_lost_indexes_never_cost_a_chunk(
+    sweep_file, uninterrupted, cluster, tmp_path
+):
+    """A line that is not an entry is ignored; a chunk no sound line vouches for (here: every
+    chunk, once the index is deleted) is moved to orphans/, reported, and recomputed."""
+    out = tmp_path / "lost"
+    shutil.copytree(uninterrupted[0], out)
+    chunks = sorted(p.name for p in (out / "chunks").iterdir())
+    (out / "index.jsonl").write_text("123\nnull\n")
+    report = run_sweep(load_sweep(sweep_file), out, scheduler=cluster.scheduler_address)
+    pd.testing.assert_frame_equal(report.results, uninterrupted[1])
+    messages = "\n".join(report.warnings)
+    assert "line 1 is incomplete" in messages and "line 2 is incomplete" in messages
+    assert sorted(p.name for p in (out / "orphans").iterdir()) == chunks
+    assert messages.count("moved to") == len(chunks)
+
+
 def test_a_folder_that_is_not_a_sweep_is_never_written_to(sweep_file, tmp_path):
     (tmp_path / "notes.txt").write_text("mine")
     with pytest.raises(FileExistsError, match="not a sweep folder"):

@@ -4,15 +4,12 @@ A sweep file names a base scenario, the scalar parameters that vary (with their 
 distributions), a design (grid, Latin hypercube from ``scipy.stats.qmc``, Sobol/Saltelli or
 Morris from SALib), the replications per point, the scale, the seed and the outputs to keep
 (names of the model's outcome catalogue, ``sim.outcomes``). ``load_sweep`` validates all of it,
-and every design point against the scenario schema, before anything runs; errors name the file
-and the key. Each point carries a hash of everything its results depend on, so that a resumed
-sweep reuses exactly the points already computed.
+builds the design (``design.py``) and checks every design point against the scenario schema,
+before anything runs; errors name the file and the key.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,12 +19,17 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-import sim
 from sim.fields import FolderName
 from sim.outcomes import outcomes
 from sim.scenario import ScenarioError, load_scenario, read_toml, with_parameters
 from sim.schema import DecisionWeights, PopulationParameters, Process, Scenario, key_text
-from sim.version import __version__
+
+from .design import (
+    MAX_POINTS,
+    Parameter,
+    design_table,
+    point_count,
+)
 
 # Sections whose scalar keys a sweep may vary. Levers are dated schedules, not scalars.
 SECTIONS: dict[str, type[BaseModel]] = {
@@ -35,10 +37,6 @@ SECTIONS: dict[str, type[BaseModel]] = {
     "decision": DecisionWeights,
     "process": Process,
 }
-
-# The design sampler draws from SeedSequence(seed, spawn_key=(2,)): no stream of the model has
-# this spawn key (sim/streams.py), so the design does not share numbers with the runs.
-DESIGN_BRANCH = 2
 
 
 class SweepError(ValueError):
@@ -84,24 +82,6 @@ class SweepFile(_Strict):
     chunk_size: int | None = Field(default=None, ge=1, description="points per task and chunk")
     design: DesignSpec
     parameters: dict[str, ParameterSpec] = Field(min_length=1)
-
-
-@dataclass(frozen=True)
-class Parameter:
-    key: str  # dotted scenario key, e.g. "decision.peers"
-    low: float
-    high: float
-    distribution: str
-    is_int: bool
-    grid: tuple[float, ...] | None = None  # grid values, when the design is a grid
-
-    def from_unit(self, u: np.ndarray) -> np.ndarray:
-        """Map unit-hypercube coordinates to values (the quantile function of the distribution)."""
-        if self.distribution == "loguniform":
-            values = np.exp(np.log(self.low) + u * (np.log(self.high) - np.log(self.low)))
-        else:
-            values = self.low + u * (self.high - self.low)
-        return np.round(values) if self.is_int else values
 
 
 @dataclass(frozen=True)
@@ -202,6 +182,8 @@ def _check_parameter(
         if spec.values is not None:
             grid = tuple(sorted(set(spec.values)))
             for value in grid:
+                if is_int and not float(value).is_integer():
+                    errors.append(f"{where}.values': {key} is a whole number, got {value}")
                 if not allowed_low <= value <= allowed_high:
                     errors.append(
                         f"{where}.values': {value} is outside the allowed range; {allowed}"
@@ -230,6 +212,12 @@ def _check_parameter(
     for name, value in (("min", low), ("max", high)):
         if not allowed_low <= value <= allowed_high:
             errors.append(f"{where}.{name}': {value:g} is outside the allowed range; {allowed}")
+    if is_int and not (float(low).is_integer() and float(high).is_integer()):
+        # Else points rounded to the same whole number would count as distinct points.
+        errors.append(
+            f"{where}': {key} is a whole number: min and max must be whole numbers, "
+            f"got {low:g} and {high:g}"
+        )
     if spec.distribution == "loguniform" and low <= 0:
         errors.append(f"{where}.min': a loguniform range must start above 0, got {low:g}")
     if errors:
@@ -246,108 +234,6 @@ def _check_parameter(
             )
         )
     return [], Parameter(key, low, high, spec.distribution, is_int, grid)
-
-
-def _unit_design(spec: SweepFile, parameters: tuple[Parameter, ...]) -> np.ndarray:
-    """Design points on the unit hypercube, one row per point, in the sampler's order."""
-    d = len(parameters)
-    rng = np.random.default_rng(np.random.SeedSequence(spec.seed, spawn_key=(DESIGN_BRANCH,)))
-    design = spec.design
-    problem = {"num_vars": d, "names": [p.key for p in parameters], "bounds": [[0.0, 1.0]] * d}
-    if design.method == "grid":
-        raise AssertionError("grids are built from their values, not on the unit cube")
-    if design.method == "latin":
-        from scipy.stats import qmc
-
-        return qmc.LatinHypercube(d, rng=rng).random(design.samples)
-    if design.method == "sobol":
-        from SALib.sample import sobol
-
-        return sobol.sample(
-            problem, design.samples, calc_second_order=design.second_order, scramble=True, seed=rng
-        )
-    from SALib.sample import morris
-
-    return morris.sample(problem, design.samples, num_levels=design.levels, seed=rng)
-
-
-# More points than this would not fit a design table in memory on a laptop, nor finish.
-MAX_POINTS = 1_000_000
-
-
-def _point_count(spec: SweepFile, parameters: list[Parameter]) -> int:
-    """How many points a valid sweep's design has, counted before it is built."""
-    d, n = len(parameters), spec.design.samples or 0
-    if spec.design.method == "grid":
-        return math.prod(len(p.grid) for p in parameters)
-    if spec.design.method == "sobol":
-        return n * (2 * d + 2 if spec.design.second_order else d + 2)
-    if spec.design.method == "morris":
-        return n * (d + 1)
-    return n
-
-
-def _design(spec: SweepFile, base: Scenario, parameters: tuple[Parameter, ...]) -> pd.DataFrame:
-    if spec.design.method == "grid":
-        mesh = np.meshgrid(*[np.array(p.grid) for p in parameters], indexing="ij")
-        values = np.column_stack([m.reshape(-1) for m in mesh])
-        unit = np.column_stack(
-            [
-                (values[:, i] - p.low) / (p.high - p.low)
-                if p.high > p.low
-                else np.zeros(len(values))
-                for i, p in enumerate(parameters)
-            ]
-        )
-    else:
-        unit = _unit_design(spec, parameters)
-        values = np.column_stack([p.from_unit(unit[:, i]) for i, p in enumerate(parameters)])
-    table = pd.DataFrame({"point": np.arange(len(values), dtype=np.int64)})
-    for i, p in enumerate(parameters):
-        table[f"unit:{p.key}"] = unit[:, i]
-    for i, p in enumerate(parameters):
-        table[p.key] = values[:, i]
-    identity = {
-        "package_version": __version__,
-        "code_sha256": code_digest(),
-        "scenario_sha256": base.digest(),
-        "seed": spec.seed,
-        "scale": spec.scale,
-        "replications": spec.replications,
-        "outputs": sorted(outcomes()),
-    }
-    table.insert(
-        1,
-        "point_hash",
-        [
-            point_hash(identity, dict(zip([p.key for p in parameters], row)))
-            for row in values.tolist()
-        ],
-    )
-    return table
-
-
-def code_digest() -> str:
-    """sha256 of the model's source (every module and data file of the ``sim`` package): part of
-    every point hash, so a change to the model makes a resumed sweep recompute rather than mix
-    old and new results."""
-    root = Path(sim.__file__).resolve().parent
-    digest = hashlib.sha256()
-    for path in sorted(root.rglob("*")):
-        if path.suffix in (".py", ".toml") and "__pycache__" not in path.parts:
-            digest.update(str(path.relative_to(root)).encode())
-            digest.update(path.read_bytes())
-    return digest.hexdigest()
-
-
-def point_hash(identity: dict, values: dict[str, float]) -> str:
-    """sha256 of everything a point's results depend on: code version and model source, base
-    scenario, seed, scale, replications, the outputs computed, and the parameter values (floats
-    written exactly)."""
-    text = json.dumps(
-        {**identity, "values": {k: float(v) for k, v in sorted(values.items())}}, sort_keys=True
-    )
-    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def point_values(row: pd.Series | dict, keys: list[str]) -> dict[str, float | int]:
@@ -407,7 +293,7 @@ def load_sweep(path: str | Path) -> Sweep:
             + str(exc).replace("\n", "\n    ")
         )
     if not errors:
-        count = _point_count(spec, parameters)
+        count = point_count(spec, parameters)
         if count > MAX_POINTS:
             errors.append(
                 f"{path}: key 'design': the design would have {count:,} points; at most "
@@ -417,7 +303,7 @@ def load_sweep(path: str | Path) -> Sweep:
         raise SweepError("invalid sweep\n  " + "\n  ".join(errors))
 
     parameters = tuple(parameters)
-    design = _design(spec, base, parameters)
+    design = design_table(spec, base, parameters)
     # Every point must make a valid scenario (cross-key rules such as register_rate +
     # revert_rate <= 1 hold only jointly), checked now rather than on a worker an hour in.
     keys = [p.key for p in parameters]

@@ -20,7 +20,8 @@ from sim.outcomes import outcomes
 from sim.rundir import atomic_write_bytes, git_commit
 from sim.version import __version__
 
-from .spec import Sweep, code_digest
+from .design import code_digest
+from .spec import Sweep
 
 
 def _parquet_bytes(table: pd.DataFrame, metadata: dict | None = None) -> bytes:
