@@ -306,10 +306,13 @@ class Scenario(Strict):
         for name in Levers.model_fields:
             first = getattr(self.levers, name)[0].start
             if first > self.simulation.start:
+                # Named at the lever's step, with the other key in the message: either may be
+                # the one just changed.
                 raise KeyPathError(
                     ("levers", name, 0, "from"),
                     f"the first step ({month_label(first)}) must be on or before the simulated "
-                    f"start ({month_label(self.simulation.start)})",
+                    f"start (simulation.start = {month_label(self.simulation.start)}): begin "
+                    "the lever earlier or the simulation later",
                 )
         return self
 
