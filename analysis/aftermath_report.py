@@ -22,7 +22,7 @@ import pandas as pd
 
 from sim.aftermath import SERIES
 from sim.record import aftermath_figures
-from sim.rundir import staged_directory
+from sim.staging import staged_directory
 
 from .figures import OKABE_ITO, matplotlib_pyplot
 from .reporting import render

@@ -14,10 +14,11 @@ from sim.aftermath import AftermathResult, simulate_aftermath, value_at
 from sim.engine_numpy import memory_needed, simulate
 from sim.record import aftermath_figures, figures, stated
 from sim.result import RunResult
-from sim.rundir import check_output_folder, manifest, write_run
+from sim.rundir import manifest, write_run
 from sim.scenario import ScenarioError, load_scenario, posterior_file
 from sim.schema import Scenario, lever_catalogue
 from sim.schema_aftermath import AftermathLevers
+from sim.staging import check_output_folder
 from sim.tables import aftermath_summary, annual_table, summary
 
 from .calibration.posterior import draws_record, read_posterior, simulate_posterior

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.rundir import atomic_write_bytes, atomic_write_text
+from sim.staging import atomic_write_bytes, atomic_write_text
 
 from .figures import matplotlib_pyplot
 

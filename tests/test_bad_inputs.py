@@ -370,6 +370,36 @@ CASES = [
         ["cal", "holds a calibration", "--resume", "--overwrite"],
     ),
     (
+        "cal-resume-damaged-record",
+        ["calibrate", "--out", "cal", "--resume"],
+        {"cal/abc.db": b"", "cal/calibration_run.json": "{not json"},
+        ["cal/calibration_run.json", "cannot resume"],
+    ),
+    (
+        "run-out-manifest-garbage",
+        ["run", "historical", "--out", "r"],
+        {"r/manifest.json": "garbage", "r/notes.txt": "mine"},
+        ["r/manifest.json", "not a manifest"],
+    ),
+    (
+        "run-out-journal-outside",
+        ["run", "historical", "--out", "r"],
+        {"r/.replacing.json": '{"staging": "../../x", "remove": [], "written": []}'},
+        ["r/.replacing.json", "not a staging folder"],
+    ),
+    (
+        "sweep-index-is-a-folder",
+        ["sweep", "w.toml", "--out", "sw"],
+        {"sw/sweep.json": "{}", "sw/index.jsonl": None},
+        ["sw/index.jsonl", "should be a file"],
+    ),
+    (
+        "sweep-orphans-is-a-file",
+        ["sweep", "w.toml", "--out", "sw"],
+        {"sw/sweep.json": "{}", "sw/orphans": "mine"},
+        ["sw/orphans", "should be a folder"],
+    ),
+    (
         "cal-out-file",
         ["calibrate", "--out", "notes.txt"],
         {"notes.txt": "mine"},

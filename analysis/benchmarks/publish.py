@@ -17,7 +17,7 @@ from datetime import date
 from importlib.metadata import version
 from pathlib import Path
 
-from sim.rundir import atomic_write_text
+from sim.staging import atomic_write_text
 
 GENERATED = Path(__file__).resolve().parents[2] / "docs" / "generated" / "benchmarks"
 

@@ -20,9 +20,9 @@ import numpy as np
 from sim.engine_numpy import simulate
 from sim.record import Figure
 from sim.result import RunResult
-from sim.rundir import atomic_write_text
 from sim.scenario import with_parameters
 from sim.schema import Scenario
+from sim.staging import atomic_write_text
 
 from .model import Simulator, ToleranceDistance, figures_of, particle_seed
 from .priors import Prior

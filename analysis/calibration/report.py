@@ -33,9 +33,9 @@ from sim.engine_numpy import simulate
 from sim.population import generate_population
 from sim.record import TARGETS_FILE, load_targets
 from sim.result import RunResult
-from sim.rundir import atomic_write_text
 from sim.scenario import load_scenario, posterior_file, scenario_file, with_parameters
 from sim.schedules import month_index
+from sim.staging import atomic_write_text
 from sim.streams import population_stream
 
 from ..reporting import render

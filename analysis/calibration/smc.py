@@ -32,8 +32,8 @@ from pathlib import Path
 import numpy as np
 
 from sim.record import TARGETS_FILE, Figure, load_targets
-from sim.rundir import atomic_write_text
 from sim.scenario import scenario_file
+from sim.staging import atomic_write_text
 
 from .model import (
     Simulator,
@@ -90,7 +90,14 @@ def calibrate(settings: Settings, log=print) -> Path:
     if settings.resume:
         if not db_path.is_file() or not meta_path.is_file():
             raise FileNotFoundError(f"nothing to resume: {db_path} or {meta_path} is missing")
-        meta = json.loads(meta_path.read_text())
+        try:
+            meta = json.loads(meta_path.read_text())
+            meta["noise"]
+        except (ValueError, KeyError, TypeError):
+            raise ValueError(
+                f"{meta_path}: not a calibration record written by `repatriation calibrate`; "
+                "cannot resume (start afresh with --overwrite)"
+            ) from None
         check_same_inputs(meta, settings)
         noise = meta["noise"]
     else:

@@ -18,8 +18,8 @@ import pandas as pd
 
 from sim.outcomes import AFTERMATH_OUTCOMES, outcomes
 from sim.paired import COMPARED
-from sim.rundir import staged_directory
 from sim.schema import Scenario
+from sim.staging import staged_directory
 
 from ..reporting import render
 from .attribution import Attribution

@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 
 from sim.outcomes import outcomes
-from sim.rundir import atomic_write_bytes, git_commit
+from sim.rundir import git_commit
+from sim.staging import atomic_write_bytes
 from sim.version import __version__
 
 from .design import code_digest
@@ -39,6 +40,21 @@ def _parquet_bytes(table: pd.DataFrame, metadata: dict | None = None) -> bytes:
 
 
 _INDEX_FIELDS = {"chunk", "sha256", "rows", "points"}
+
+
+def _sound(entry) -> bool:
+    """Whether an index line holds an entry of the form write_chunk writes."""
+    return (
+        isinstance(entry, dict)
+        and set(entry) >= _INDEX_FIELDS
+        and isinstance(entry["chunk"], str)
+        and entry["chunk"].startswith("chunk-")
+        and "/" not in entry["chunk"]
+        and isinstance(entry["sha256"], str)
+        and isinstance(entry["rows"], int)
+        and isinstance(entry["points"], list)
+        and all(isinstance(p, str) for p in entry["points"])
+    )
 
 
 class SweepStore:
@@ -72,6 +88,12 @@ class SweepStore:
             raise FileExistsError(
                 f"{out} exists and is not a sweep folder (no sweep.json); choose another --out"
             )
+        for name, kind in (("index.jsonl", "file"), ("chunks", "folder"), ("orphans", "folder")):
+            path = out / name
+            if path.exists() and path.is_dir() != (kind == "folder"):
+                raise FileExistsError(
+                    f"{path} should be a {kind} of this sweep; move it away and run again"
+                )
         self.chunks.mkdir(parents=True, exist_ok=True)
         # One writer at a time; the kernel drops the lock if the process dies, even by kill -9.
         self._lock_handle = open(out / ".lock", "w")  # noqa: SIM115 (held until close())
@@ -115,14 +137,12 @@ class SweepStore:
     def _entries(self) -> Iterator[dict]:
         if not self.index.is_file():
             return
-        for number, line in enumerate(self.index.read_text().splitlines(), 1):
+        for number, line in enumerate(self.index.read_bytes().splitlines(), 1):
             try:
-                entry = json.loads(line)
-                if not isinstance(entry, dict) or not set(entry) >= _INDEX_FIELDS:
+                entry = json.loads(line.decode())
+                if not _sound(entry):
                     raise ValueError
-                if not isinstance(entry["chunk"], str) or "/" in entry["chunk"]:
-                    raise ValueError
-            except ValueError:
+            except ValueError:  # UnicodeDecodeError and json's errors included
                 # A line cut short by a crash: its chunk is not trusted, its points rerun.
                 self.warnings.append(f"{self.index}: line {number} is incomplete; ignored")
                 continue
