@@ -16,7 +16,8 @@ A household's propensity to leave is a log-odds sum of three parts:
 
 From the propensity follow the month's moves, each decided by the household's one uniform draw:
 a settled household comes to intend leaving (``intend_probability``); an intending one
-registers (``registers``) or gives up (``reverts``); a registered one cancels (``cancels``) or, at
+registers (``registers``), ready to sail or not (``ready_at_registration``), or gives up
+(``reverts``); a registered one cancels (``cancels``), becomes ready (``becomes_ready``) or, at
 the ship, defers to a later one (``defers``) or withdraws at the confirmation of free will
 (``withdrawal_probability``); one that cancelled may be settled again (``reconsiders``); a
 deportable one may be deported (``deportation_probability``). Doubt (``doubt``) is high when the
@@ -318,10 +319,41 @@ def reverts(u: np.ndarray, doubt_level: np.ndarray, p: Process) -> np.ndarray:
     return u > 1.0 - p.revert_rate * doubt_level
 
 
-def cancels(u: np.ndarray, doubt_level: np.ndarray, p: Process) -> np.ndarray:
+def cancels(
+    u: np.ndarray,
+    doubt_level: np.ndarray,
+    p: Process,
+    doubt_when_registered: np.ndarray | None = None,
+) -> np.ndarray:
     """Whether a registered household waiting for a ship cancels this month: chance
-    cancel_rate x doubt."""
-    return u < p.cancel_rate * doubt_level
+    cancel_rate x doubt, or, with ``cancel_anchor``, cancel_rate x max(0, doubt - cancel_anchor x
+    ``doubt_when_registered``): the more anchored, the more cancelling answers a change of mind
+    since registering (the letters of hardship, say), and the less a doubt the family already
+    had when it registered, pushed out of Japan rather than pulled to the North."""
+    if doubt_when_registered is None or p.cancel_anchor <= 0:
+        return u < p.cancel_rate * doubt_level
+    change = np.maximum(doubt_level - p.cancel_anchor * doubt_when_registered, 0.0)
+    return u < p.cancel_rate * change
+
+
+def ready_at_registration(u: np.ndarray, p: Process) -> np.ndarray:
+    """Whether a family that registers this month (``registers``: u < register_rate) is ready to
+    take a place at once: the bottom ready_share of that same draw, so chance ready_share.
+
+    A family not ready keeps its registration, is not offered a place, and becomes ready later
+    (``becomes_ready``): registration is an option held while a family settles its affairs
+    (selling a house or a shop, a job, the children's school). A modelling ASSUMPTION: the
+    documents give no reason, but their figures imply that about 13,000 registered persons, beyond
+    all who sailed from 1971, had not sailed when the project lapsed in 1967 (the derived
+    figure ``waiting_at_lapse_1967``)."""
+    return u < p.register_rate * p.ready_share
+
+
+def becomes_ready(u: np.ndarray, p: Process) -> np.ndarray:
+    """Whether a registered family not yet ready has settled its affairs this month: chance
+    ready_rate, from the top of the household's draw, so never together with ``cancels``
+    (cancel_rate + ready_rate <= 1)."""
+    return u >= 1.0 - p.ready_rate
 
 
 def reconsiders(u: np.ndarray, p: Process) -> np.ndarray:
@@ -333,7 +365,7 @@ def reconsiders(u: np.ndarray, p: Process) -> np.ndarray:
 def defers(u: np.ndarray, doubt_level: np.ndarray, p: Process) -> np.ndarray:
     """Whether a registered family offered a place on this month's ship defers to a later one
     (002: "choosing to leave on a later repatriation ship"): chance defer_rate x doubt. It stays
-    registered, in its place in the queue."""
+    registered, in its place in the queue, and the place goes to the next ready family."""
     return u < p.defer_rate * doubt_level
 
 

@@ -71,6 +71,8 @@ class Household(FixedAgent):
 
         self.state = SETTLED
         self.registered_month = 0
+        self.ready = True  # to take a place on a ship (process.ready_share)
+        self.doubt_when_registered = np.float32(0)  # read with process.cancel_anchor
         self.belief = np.float32(pop.belief_prior[index])
         self.engaged_neighbours = np.float32(0)  # neighbours registered or gone
         # Neighbours who left, each weighted by how much its letters are still remembered.
@@ -101,12 +103,16 @@ class Household(FixedAgent):
             doubt = decision.doubt(self.logit, p.doubt_threshold)
             if decision.registers(u, policy, p, self.impoverished):
                 self.next_state = REGISTERED
+                self.doubt_when_registered = doubt
+                self.ready = p.ready_share >= 1 or bool(decision.ready_at_registration(u, p))
             elif decision.reverts(u, doubt, p):
                 self.next_state = SETTLED
-        elif self.state == REGISTERED and decision.cancels(
-            u, decision.doubt(self.logit, p.doubt_threshold), p
-        ):
-            self.next_state = CANCELLED
+        elif self.state == REGISTERED:
+            doubt = decision.doubt(self.logit, p.doubt_threshold)
+            if decision.cancels(u, doubt, p, self.doubt_when_registered):
+                self.next_state = CANCELLED
+            elif not self.ready and decision.becomes_ready(u, p):
+                self.ready = True
         elif self.state == CANCELLED and decision.reconsiders(u, p):
             self.next_state = SETTLED
 
@@ -275,21 +281,28 @@ class RepatriationModel(Model):
             return
         tie_break = self.draw_stream.random(len(waiting))
         order = np.lexsort((tie_break, [h.registered_month for h in waiting]))
-        boarding, places = [], capacity
-        for i in order:
-            if waiting[i].size > places:
-                break
-            boarding.append(waiting[i])
-            places -= waiting[i].size
+        queue = [waiting[i] for i in order]
+        deferring = [False] * len(queue)
         if self.p.defer_rate > 0:  # some offered a place choose a later ship
-            draws = self.draw_stream.random(len(boarding))
+            draws = self.draw_stream.random(len(queue))
+            threshold = self.p.doubt_threshold
             deferring = [
-                decision.defers(u, decision.doubt(h.logit, self.p.doubt_threshold), self.p)
-                for h, u in zip(boarding, draws)
+                h.ready and bool(decision.defers(u, decision.doubt(h.logit, threshold), self.p))
+                for h, u in zip(queue, draws)
             ]
-            for household in (h for h, d in zip(boarding, deferring) if d):
-                self.count("deferrals", household.size)
-            boarding = [h for h, d in zip(boarding, deferring) if not d]
+        # Places go in turn to the families ready to take them, while they fit; a family not ready
+        # is passed over; one that defers while places are left lets its place go to the next.
+        boarding, taken = [], 0
+        for household, defers in zip(queue, deferring):
+            if not household.ready:
+                continue
+            if defers:
+                if taken < capacity:
+                    self.count("deferrals", household.size)
+                continue
+            taken += household.size
+            if taken <= capacity:
+                boarding.append(household)
         draws = self.draw_stream.random(len(boarding))
         for household, u in zip(boarding, draws):
             doubt = decision.doubt(household.logit, self.p.doubt_threshold)

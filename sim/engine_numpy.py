@@ -118,6 +118,11 @@ class _Engine:
 
         self.state = np.full((R, H), SETTLED, dtype=np.int8)
         self.registered_month = np.zeros((R, H), dtype=np.int16)
+        # Kept only where a mechanism needs them: whether a registered family is ready to sail,
+        # and how much it doubted when it registered.
+        self.ready = np.ones((R, H), dtype=bool) if self.p.ready_share < 1 else None
+        anchored = self.p.cancel_anchor > 0
+        self.doubt_when_registered = np.zeros((R, H), dtype=np.float32) if anchored else None
         # Neighbour counts are float32 (exact for whole numbers) to enter the logit (engaged) and
         # the letters without a cast. Letter sources are departed neighbours, each weighted by
         # how much its letters are still remembered (whole numbers while letters never fade).
@@ -180,7 +185,10 @@ class _Engine:
         u_intending = u[intending]
         revert = decision.reverts(u_intending, doubt_intending, p)
         register = decision.registers(u_intending, policy, p, self.impoverished[intending[1]])
-        cancel = decision.cancels(u[registered], doubt_registered, p)
+        anchor = self.doubt_when_registered
+        cancel = decision.cancels(
+            u[registered], doubt_registered, p, None if anchor is None else anchor[registered]
+        )
         if p.reconsider_rate > 0:
             reconsider = self._where(decision.reconsiders(u, p) & (state == CANCELLED))
 
@@ -188,6 +196,11 @@ class _Engine:
         self._move(_pick(intending, revert), INTENDING, SETTLED)
         joined = self._move(_pick(intending, register), INTENDING, REGISTERED, rec["registrations"])
         self.registered_month[joined] = t
+        if anchor is not None:
+            anchor[joined] = doubt_intending[register]
+        if self.ready is not None:
+            self.ready[registered] |= decision.becomes_ready(u[registered], p)
+            self.ready[joined] = decision.ready_at_registration(u_intending[register], p)
         self._spread(self.engaged_neighbours, joined, +1.0)
         quit_ = self._move(_pick(registered, cancel), REGISTERED, CANCELLED, rec["cancellations"])
         self._spread(self.engaged_neighbours, quit_, -1.0)
@@ -262,11 +275,9 @@ class _Engine:
             order = np.lexsort(
                 (stream.random(len(households)), self.registered_month[r, households])
             )
-            boarding = order[np.cumsum(self.size[households[order]]) <= capacity]
-            if self.p.defer_rate > 0:
-                defer = decision.defers(stream.random(len(boarding)), doubts[boarding], self.p)
-                rec["deferrals"][r] += self.size[households[boarding[defer]]].sum()
-                boarding = boarding[~defer]
+            boarding, deferred = self._board(r, stream, households[order], doubts[order], capacity)
+            boarding = order[boarding]
+            rec["deferrals"][r] += self.size[households[order[deferred]]].sum()
             withdraw = stream.random(len(boarding)) < decision.withdrawal_probability(
                 doubts[boarding], policy.confirmation_privacy, self.p
             )
@@ -289,6 +300,28 @@ class _Engine:
             for name, persons in zip(GROUP_METRICS, self.groups[gone].sum(axis=0)):
                 rec[name][r] += persons
             self._spread(self.letter_sources, moved, 1.0)
+
+    def _board(
+        self,
+        r: int,
+        stream: np.random.Generator,
+        queue: np.ndarray,
+        doubts: np.ndarray,
+        capacity: int,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(boarding, deferring): masks over the queue. Places go in queue order to the families
+        that are ready and take them, while they fit; a family not ready is passed over without
+        being offered one; a family that defers while places are left (its turn came) lets its
+        place go to the next."""
+        sizes = self.size[queue]
+        taking = np.ones(len(queue), dtype=bool) if self.ready is None else self.ready[r, queue]
+        defer = np.zeros(len(queue), dtype=bool)
+        if self.p.defer_rate > 0:
+            defer = decision.defers(stream.random(len(queue)), doubts, self.p) & taking
+            taking = taking & ~defer
+        taken = np.cumsum(np.where(taking, sizes, 0))
+        before = taken - np.where(taking, sizes, 0)  # places taken before the family's turn
+        return taking & (taken <= capacity), defer & (before < capacity)
 
     def check_stocks(self) -> None:
         """Recount persons in every state from scratch; they must equal the running stocks."""

@@ -198,8 +198,9 @@ class Process(Strict):
         "share",
         "letters heard of second-hand, as a share of those an average household gets directly",
     )
-    # The defaults of the four keys below are the rule without these mechanisms: letters weigh
-    # for ever, everyone believes them alike, nobody defers a place, a cancellation is final.
+    # The defaults of the seven keys below are the rule without these mechanisms: letters weigh
+    # for ever, everyone believes them alike, nobody defers a place, every registered family is
+    # ready to sail, cancelling follows doubt, a cancellation is final.
     letter_fading: float = param(
         0,
         1,
@@ -221,6 +222,30 @@ class Process(Strict):
         1,
         "probability",
         "chance a doubting family offered a place on a ship defers to a later ship, x doubt",
+        default=0.0,
+    )
+    ready_share: float = param(
+        0,
+        1,
+        "share",
+        "share of registering families ready to take a place at once; the others must first "
+        "settle their affairs (1: all are ready)",
+        default=1.0,
+    )
+    ready_rate: float = param(
+        0,
+        1,
+        "per month",
+        "chance a registered family not yet ready has settled its affairs this month",
+        default=0.0,
+    )
+    cancel_anchor: float = param(
+        0,
+        1,
+        "0..1",
+        "how far a registered family's cancelling answers a change of mind since it registered "
+        "rather than its doubt: chance cancel_rate x max(0, doubt - cancel_anchor x doubt when "
+        "it registered) (0: its doubt; 1: only a change of mind)",
         default=0.0,
     )
     reconsider_rate: float = param(
@@ -245,6 +270,11 @@ class Process(Strict):
             raise KeyPathError(
                 ("revert_rate",),
                 "register_rate + revert_rate must not exceed 1 (one draw decides both)",
+            )
+        if self.cancel_rate + self.ready_rate > 1:
+            raise KeyPathError(
+                ("ready_rate",),
+                "cancel_rate + ready_rate must not exceed 1 (one draw decides both)",
             )
         return self
 

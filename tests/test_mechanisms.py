@@ -20,7 +20,11 @@ ALL_ON = {
     "process.letter_discount": 0.6,
     "process.defer_rate": 0.3,
     "process.reconsider_rate": 0.02,
+    "process.ready_share": 0.6,
+    "process.ready_rate": 0.05,
+    "process.cancel_anchor": 0.8,
 }
+OFF = {"process.ready_share": 1.0}  # the default of each key of ALL_ON is 0, but this one's
 
 
 def run(scenario, changes=None, reps=2):
@@ -31,7 +35,7 @@ def run(scenario, changes=None, reps=2):
 def test_the_mechanisms_are_off_unless_asked_for(historical):
     defaults = Process.model_fields
     for key in ALL_ON:
-        assert defaults[key.split(".")[1]].default == 0.0
+        assert defaults[key.split(".")[1]].default == OFF.get(key, 0.0)
     assert decision.letter_retention(historical.process) == 1
     assert decision.letter_trust(np.float32(0.7), historical.process) is None
     plain = run(historical)
@@ -75,19 +79,60 @@ def test_a_committed_core_that_discounts_letters_keeps_more_believers(historical
 
 
 def test_families_who_defer_wait_on_the_register_for_a_later_ship(historical):
-    """Everyone in full doubt, nobody cancelling: every family offered a place defers, keeps its
-    place on the register, and is still waiting when the programme lapses in 1967."""
+    """Everyone in near-full doubt, nobody cancelling: almost every family offered a place
+    defers (its place going to the next), keeps its place on the register, and is still waiting
+    when the programme lapses in 1967."""
     doubting = {"process.doubt_threshold": 10.0, "process.cancel_rate": 0.0}
     waits = run(historical, {**doubting, "process.defer_rate": 1.0})
     sails = run(historical, doubting)
     assert (waits.metrics["deferrals"].sum(axis=1) > 0).all()
     assert (
-        waits.metrics["departures"].sum(axis=1) < 0.05 * sails.metrics["departures"].sum(axis=1)
+        waits.metrics["departures"].sum(axis=1) < 0.1 * sails.metrics["departures"].sum(axis=1)
     ).all()
     lapse = np.flatnonzero(waits.months == 1967 * 12 + 10)[0]  # November 1967
     assert (
         waits.metrics["registered_stock"][:, lapse] > sails.metrics["registered_stock"][:, lapse]
     ).all()
+
+
+def test_a_family_not_ready_is_passed_over_and_waits_without_counting_as_deferring(historical):
+    """Half the registering families must first settle their affairs (and never do, here; nor
+    does anyone cancel): the ships still fill in 1960 from the ready half, and the others are
+    still registered at the 1967 lapse, never offered a place, so never counted as changing
+    their plans."""
+    staying = {"process.cancel_rate": 0.0}  # nobody cancels, so waiting is all that is left
+    holding = run(historical, {**staying, "process.ready_share": 0.5, "process.ready_rate": 0.0})
+    plain = run(historical, staying)
+    lapse = np.flatnonzero(holding.months == 1967 * 12 + 10)[0]  # November 1967
+    waiting = holding.metrics["registered_stock"][:, lapse]
+    assert (waiting > 5 * plain.metrics["registered_stock"][:, lapse] + 100).all()
+    in_1960 = total("departures", "1960-01", "1960-12")
+    assert (in_1960(holding) > 0.9 * in_1960(plain)).all()
+    assert holding.metrics["deferrals"].sum() == 0
+    # Families that settle their affairs sail later: a stream of departures after the rush.
+    settling = run(historical, {**staying, "process.ready_share": 0.5, "process.ready_rate": 0.02})
+    later = total("departures", "1962-01", "1984-07")
+    assert (later(settling) > later(holding)).all()
+
+
+def test_anchored_cancelling_spares_families_who_doubted_when_they_registered():
+    p = Process.model_construct(cancel_rate=0.5, cancel_anchor=1.0)
+    doubt_now = np.array([0.9, 0.9, 0.3], dtype=np.float32)
+    when_registered = np.array([0.9, 0.1, 0.6], dtype=np.float32)
+    u = np.full(3, 0.2, dtype=np.float32)
+    # Only the middle family changed its mind (0.1 -> 0.9): chance 0.5 x 0.8 = 0.4 > 0.2.
+    assert decision.cancels(u, doubt_now, p, when_registered).tolist() == [False, True, False]
+    level = Process.model_construct(cancel_rate=0.5, cancel_anchor=0.0)
+    assert decision.cancels(u, doubt_now, level, when_registered).tolist() == [True, True, False]
+
+
+def test_becoming_ready_and_cancelling_never_share_a_draw():
+    p = Process.model_construct(cancel_rate=0.3, ready_rate=0.1, register_rate=0.2, ready_share=0.5)
+    u = np.linspace(0, 0.999, 1000, dtype=np.float32)
+    assert not (decision.cancels(u, np.float32(1.0), p) & decision.becomes_ready(u, p)).any()
+    registering = u < p.register_rate
+    ready = decision.ready_at_registration(u, p) & registering
+    assert abs(ready.sum() / registering.sum() - p.ready_share) < 0.01
 
 
 def test_households_that_cancelled_may_register_again(historical):
