@@ -385,7 +385,14 @@ def _calibration_commands(commands, scenario_help: str) -> None:
         "--workers",
         type=_positive,
         default=1,
-        help="processes (default 1: reproducible; more: pyABC reseeds its workers)",
+        help="local processes (default 1; the posterior is the same for any number)",
+    )
+    cal.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="evaluate particles on a Dask cluster, e.g. tcp://10.0.0.5:8786 (the posterior is "
+        "the same as on local processes)",
     )
     cal.add_argument(
         "--resume",

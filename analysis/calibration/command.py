@@ -36,6 +36,7 @@ def calibrate_command(args) -> int:
         max_minutes=args.max_minutes,
         noise_reps=args.noise_reps,
         workers=args.workers,
+        scheduler=args.scheduler,
         resume=args.resume,
         overwrite=args.overwrite,
         transition=args.transition,

@@ -44,6 +44,7 @@ class Settings:
     max_minutes: float = 240.0
     noise_reps: int = 30
     workers: int = 1
+    scheduler: str | None = None  # a Dask scheduler's address: evaluate particles there
     resume: bool = False
     overwrite: bool = False  # start afresh in a folder that holds a calibration, replacing it
     transition: str = "normal"  # pyABC's perturbation kernel: "local" or "normal" (see TRANSITIONS)

@@ -11,12 +11,11 @@ sessions) and ``posterior.json`` (``posterior.py``). A posterior is adopted by c
 to ``scenarios/calibration/<scenario>/``, which the scenario names in ``[calibration]``.
 
 Reproducibility: each particle's simulation seed is a hash of the base seed and its parameter
-values, so the model is a deterministic function of the parameters; with the single-core sampler
-(the default) and a fixed ``--seed``, pyABC's proposals are drawn from numpy's global generator,
-seeded here, and a run from scratch is repeated exactly. pyABC's multicore samplers (``--workers``
-> 1) reseed their worker processes from the operating system, so their proposals, and hence the
-posterior sample, differ from run to run (in distribution, not in substance); so does a run that
-was interrupted and resumed.
+values, so the model is a deterministic function of the parameters, and each particle's proposal
+is drawn from a random state seeded by the base seed, its generation and its number
+(``sampler.OrderedSampler``), the first accepted in number order making the generation. A run
+from scratch with a fixed ``--seed`` is repeated exactly, on one process (``--workers 1``),
+several, or a Dask cluster (``--scheduler``).
 """
 
 from __future__ import annotations
@@ -26,7 +25,8 @@ import json
 import math
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -45,6 +45,7 @@ from .model import (
 )
 from .posterior import POINT_CANDIDATES, POINT_REPS, effective_sample_sizes, write_posterior
 from .priors import load_priors
+from .sampler import OrderedSampler
 from .settings import TRANSITIONS, Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -136,10 +137,7 @@ def calibrate(settings: Settings, log=print) -> Path:
 
     np.random.seed(settings.seed % 2**32)
     random.seed(settings.seed)
-    if settings.workers > 1:
-        sampler = pyabc.sampler.MulticoreEvalParallelSampler(n_procs=settings.workers)
-    else:
-        sampler = pyabc.sampler.SingleCoreSampler()
+    sampler = OrderedSampler(settings.seed)
     abc = pyabc.ABCSMC(
         simulator,
         prior,
@@ -166,20 +164,22 @@ def calibrate(settings: Settings, log=print) -> Path:
     if remaining > 0:
         from datetime import timedelta
 
-        history = abc.run(
-            minimum_epsilon=min_epsilon,
-            min_eps_diff=settings.min_eps_diff,
-            min_acceptance_rate=settings.min_acceptance_rate,
-            max_nr_populations=remaining,
-            max_total_nr_simulations=settings.max_simulations,
-            max_walltime=timedelta(seconds=max(settings.max_minutes * 60 - spent, 60)),
-        )
+        with _mapper(settings) as sampler.map_:
+            history = abc.run(
+                minimum_epsilon=min_epsilon,
+                min_eps_diff=settings.min_eps_diff,
+                min_acceptance_rate=settings.min_acceptance_rate,
+                max_nr_populations=remaining,
+                max_total_nr_simulations=settings.max_simulations,
+                max_walltime=timedelta(seconds=max(settings.max_minutes * 60 - spent, 60)),
+            )
     else:
         history = abc.history
     session = {
         "started_generations": done,
         "abc_seconds": round(time.perf_counter() - session_start, 1),
         "workers": settings.workers,
+        "scheduler": settings.scheduler,
     }
     meta["sessions"].append(session)
     meta["generations"] = int(history.max_t + 1)
@@ -203,6 +203,24 @@ def calibrate(settings: Settings, log=print) -> Path:
         f"simulations, {sum(s['wall_seconds'] for s in meta['sessions']):.0f} s in all"
     )
     return path
+
+
+@contextmanager
+def _mapper(settings: Settings) -> Iterator[Callable]:
+    """Where the particles are evaluated: this process (``workers`` 1), a pool of local
+    processes, or a Dask cluster (``scheduler``); the posterior is the same on each."""
+    if settings.scheduler:
+        from distributed import Client
+
+        with Client(settings.scheduler, timeout="30s") as client:
+            yield lambda f, tasks: client.gather(client.map(f, list(tasks), pure=False))
+    elif settings.workers > 1:
+        import multiprocessing
+
+        with multiprocessing.get_context("spawn").Pool(settings.workers) as pool:
+            yield pool.imap
+    else:
+        yield map
 
 
 def _rel(path: Path) -> str:
