@@ -27,3 +27,19 @@ def write_scenario(folder: Path, name: str, text: str) -> Path:
     path = folder / name
     path.write_text(f'extends = "{HISTORICAL.as_posix()}"\n' + text)
     return path
+
+
+@pytest.fixture(scope="session")
+def cluster():
+    """A Dask LocalCluster started apart from the command under test and reached by its
+    address, like a remote one."""
+    from distributed import LocalCluster
+
+    with LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        scheduler_kwargs={"dashboard_address": ":0"},
+    ) as local:
+        yield local

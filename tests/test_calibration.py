@@ -427,21 +427,24 @@ def test_a_calibration_resumes_from_its_database(recovered):
             check_same_inputs(meta, dataclasses.replace(settings, **change))
 
 
-def test_the_posterior_is_the_same_on_one_process_or_two(tmp_path):
-    """Particles are proposed by number and accepted in number order, so the workers that
-    evaluate them change nothing (--workers 2 here; a Dask cluster maps them the same way)."""
+def test_the_posterior_is_the_same_on_one_process_two_or_a_dask_cluster(tmp_path, cluster):
+    """Particles are proposed by number and accepted in number order, so what evaluates them
+    changes nothing."""
     runs = {}
-    for workers in (1, 2):
-        folder = tmp_path / f"workers-{workers}"
+    for name, where in {
+        "one": {"workers": 1},
+        "two": {"workers": 2},
+        "dask": {"scheduler": cluster.scheduler_address},
+    }.items():
+        folder = tmp_path / name
         folder.mkdir()
-        settings = dataclasses.replace(_synthetic_case(folder), generations=2, workers=workers)
-        posterior = read_posterior(calibrate(settings, log=lambda *_: None))
-        runs[workers] = posterior
-    assert runs[1]["sample"] == runs[2]["sample"]
-    assert [g["epsilon"] for g in runs[1]["generations"]] == [
-        g["epsilon"] for g in runs[2]["generations"]
-    ]
-    assert runs[1]["point"] == runs[2]["point"]
+        settings = dataclasses.replace(_synthetic_case(folder), generations=2, **where)
+        runs[name] = read_posterior(calibrate(settings, log=lambda *_: None))
+    for name in ("two", "dask"):
+        assert runs[name]["sample"] == runs["one"]["sample"], name
+        assert runs[name]["point"] == runs["one"]["point"], name
+        epsilons = [g["epsilon"] for g in runs[name]["generations"]]
+        assert epsilons == [g["epsilon"] for g in runs["one"]["generations"]], name
 
 
 def test_a_fresh_start_never_replaces_a_calibration_unless_told_to(recovered):

@@ -33,20 +33,6 @@ MORRIS = 'name = "morris"\n' + HEAD + '\n[design]\nmethod = "morris"\nsamples = 
 NO_EFFECT = "process.publication_learning"
 
 
-@pytest.fixture(scope="module")
-def cluster():
-    from distributed import LocalCluster
-
-    with LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=True,
-        dashboard_address=None,
-        scheduler_kwargs={"dashboard_address": ":0"},
-    ) as local:
-        yield local
-
-
 def run(tmp_path_factory, cluster, text):
     folder = tmp_path_factory.mktemp("sensitivity")
     (folder / "sweep.toml").write_text(text)

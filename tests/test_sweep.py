@@ -54,22 +54,6 @@ def sweep_file(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def cluster():
-    """A Dask LocalCluster started apart from the sweep, reached by its address, like a remote
-    one."""
-    from distributed import LocalCluster
-
-    with LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=True,
-        dashboard_address=None,
-        scheduler_kwargs={"dashboard_address": ":0"},
-    ) as local:
-        yield local
-
-
-@pytest.fixture(scope="module")
 def uninterrupted(sweep_file, tmp_path_factory):
     """The reference: the whole sweep on one local worker, never interrupted."""
     out = tmp_path_factory.mktemp("runs") / "one_worker"
