@@ -22,6 +22,8 @@ from sim.staging import check_output_folder
 from sim.tables import aftermath_summary, annual_table, summary
 
 from .calibration.posterior import draws_record, read_posterior, simulate_posterior
+from .run_figure import FILE as FIGURE
+from .run_figure import departures_figure
 
 
 def levers_command(args) -> int:
@@ -128,7 +130,15 @@ def run_command(args) -> int:
         if draws
         else "a run's randomness at fixed parameters"
     )
-    write_run(out, result, run_manifest, run_summary, aftermath)
+    title = f"{scenario.name}: departures per year, {len(result.replications)} replications"
+    write_run(
+        out,
+        result,
+        run_manifest,
+        run_summary,
+        aftermath,
+        extra_files=lambda folder: departures_figure(result, args.scale, title, folder / FIGURE),
+    )
     if not args.quiet:
         print(render_summary(scenario.name, result, run_summary, args.scale, wall, out, bands))
         if aftermath is not None:
@@ -155,11 +165,15 @@ def render_summary(
         *([f"Bands: {bands}."] if bands else []),
         f"Departures per year{per}, mean [90% band]:",
     ]
-    active = annual[annual[["departures_mean", "registrations_mean"]].sum(axis=1) > 0]
-    for row in active.itertuples():
+    # Every year, with why a year has no departures: no ship had places (the programme not yet
+    # open, or closed), or nobody sailed although they had.
+    years = result.months // 12
+    ships = {y: result.metrics["capacity"][:, years == y].max() > 0 for y in np.unique(years)}
+    for row in annual.itertuples():
+        note = "" if ships[row.year] else "  no ships"
         lines.append(
             f"  {row.year}  {row.departures_mean / scale:9,.0f}  "
-            f"[{row.departures_p05 / scale:,.0f} - {row.departures_p95 / scale:,.0f}]"
+            f"[{row.departures_p05 / scale:,.0f} - {row.departures_p95 / scale:,.0f}]{note}"
         )
     lines.append(f"Documented figures beside the simulated ones{per}:")
     table = []
@@ -178,7 +192,9 @@ def render_summary(
             }
         )
     lines.append(pd.DataFrame(table).to_string(index=False))
-    lines.append(f"Written to {out}/ (annual.csv, monthly.parquet, summary.json, manifest.json)")
+    lines.append(
+        f"Written to {out}/ (annual.csv, monthly.parquet, summary.json, manifest.json, {FIGURE})"
+    )
     return "\n".join(lines)
 
 

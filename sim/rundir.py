@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 from .aftermath import AftermathResult
@@ -79,12 +80,17 @@ def write_run(
     run_manifest: dict,
     run_summary: dict,
     aftermath: AftermathResult | None = None,
+    extra_files: Callable[[Path], None] | None = None,
 ) -> Path:
     """Write a run directory atomically; replace an earlier run directory at the same place.
 
     With an ``aftermath`` result the directory also holds
-    ``aftermath.csv``, one row per year from 1960, and the summary and manifest say so."""
+    ``aftermath.csv``, one row per year from 1960, and the summary and manifest say so.
+    ``extra_files(folder)`` writes more files into it before the manifest (the command's
+    figure, say); the manifest lists every file written."""
     with staged_directory(out) as staging:
+        if extra_files is not None:
+            extra_files(staging)
         annual_table(result).to_csv(staging / "annual.csv", index=False, float_format="%.6g")
         monthly_table(result).to_parquet(staging / "monthly.parquet", index=False)
         if aftermath is not None:

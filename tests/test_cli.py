@@ -44,13 +44,11 @@ def run_dir(tmp_path_factory):
     return out
 
 
-def test_a_run_writes_annual_monthly_summary_and_manifest(run_dir):
-    assert sorted(p.name for p in run_dir.iterdir()) == [
-        "annual.csv",
-        "manifest.json",
-        "monthly.parquet",
-        "summary.json",
-    ]
+def test_a_run_writes_annual_monthly_summary_figure_and_manifest(run_dir):
+    written = ["annual.csv", "departures.png", "manifest.json", "monthly.parquet", "summary.json"]
+    assert sorted(p.name for p in run_dir.iterdir()) == written
+    assert json.loads((run_dir / "manifest.json").read_text())["files"] == written
+    assert (run_dir / "departures.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     annual = pd.read_csv(run_dir / "annual.csv")
     assert list(annual["year"]) == list(range(1955, 1985))
     assert set(ANNUAL_COLUMNS) <= set(annual.columns)
@@ -163,6 +161,10 @@ def test_the_summary_is_printed(tmp_path, capsys):
     )
     printed = capsys.readouterr().out
     assert "93,340" in printed and "1960" in printed and "90% band" in printed
+    # Every year is shown, and a year with no departures says when no ship had places.
+    years = [line.split()[0] for line in printed.splitlines() if line[:6].strip().isdigit()]
+    assert years == [str(y) for y in range(1955, 1985)]
+    assert "  1968          0  [0 - 0]  no ships" in printed
 
 
 def test_levers_lists_every_lever_with_its_unit_and_range(capsys):

@@ -1,0 +1,98 @@
+"""The figure every run writes: departures per year, with their band and the documented record.
+
+The y axis is logarithmic when the years differ by more than ``LOG_RATIO`` (the rush of 1960 and
+the trickle of the 1970s then both show), linear otherwise; the one yearly documented figure
+(over 49,000 in 1960, 002) is drawn as its band.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from sim.record import figures, stated
+from sim.result import RunResult
+
+from .figures import OKABE_ITO, matplotlib_pyplot
+
+LOG_RATIO = 30  # largest over smallest year with departures above which the axis is logarithmic
+FILE = "departures.png"
+
+
+def yearly(result: RunResult, scale: float) -> tuple[np.ndarray, np.ndarray]:
+    """(years, departures per replication and year, full-population persons)."""
+    years = result.months // 12
+    shown = np.unique(years)
+    persons = np.stack(
+        [result.metrics["departures"][:, years == y].sum(axis=1) for y in shown], axis=1
+    )
+    return shown, persons / scale
+
+
+def departures_figure(result: RunResult, scale: float, title: str, path: Path) -> None:
+    plt = matplotlib_pyplot()
+    from matplotlib.ticker import FuncFormatter
+
+    years, persons = yearly(result, scale)
+    keep = years >= 1959
+    years, persons = years[keep], persons[:, keep]
+    median = np.median(persons, axis=0)
+    low, high = np.quantile(persons, [0.05, 0.95], axis=0)
+    fig, ax = plt.subplots(figsize=(9, 4.8))
+    sailed = median > 0
+    log = sailed.any() and median[sailed].max() > LOG_RATIO * median[sailed].min()
+    ax.fill_between(
+        years,
+        low,
+        high,
+        step="mid",
+        color=OKABE_ITO[0],
+        alpha=0.25,
+        label="90% band over replications",
+    )
+    ax.step(years, median, where="mid", color=OKABE_ITO[0], lw=2, label="simulated (median)")
+    all_years = result.months // 12
+    closed = [y for y in years if result.metrics["capacity"][:, all_years == y].max() == 0]
+    for i, year in enumerate(closed):
+        ax.axvspan(
+            year - 0.5,
+            year + 0.5,
+            color="grey",
+            alpha=0.15,
+            lw=0,
+            label="no ships (the programme closed)" if i == 0 else None,
+        )
+    for figure in figures():
+        first, last = figure.period
+        if (
+            figure.unit == "persons"
+            and figure.metric == "departures"
+            and first[:4] == last[:4]
+            and first[5:] == "01"
+            and last[5:] == "12"
+        ):
+            year = int(first[:4])
+            ax.errorbar(
+                [year],
+                [figure.centre],
+                yerr=[[figure.centre - figure.low], [figure.high - figure.centre]],
+                fmt="D",
+                color="black",
+                capsize=5,
+                label=f"documented: {stated(figure.qualifier, figure.documented)} "
+                f"in {year} ({figure.source})",
+            )
+    if log:
+        ax.set_yscale("log")
+        ax.set_ylim(bottom=max(1.0, low[low > 0].min() / 2) if (low > 0).any() else 1.0)
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    ax.set_xlim(years[0] - 0.5, years[-1] + 0.5)
+    ax.set_xlabel("year")
+    ax.set_ylabel("departures (persons" + (", log scale)" if log else ")"))
+    ax.set_title(title, fontsize=11)
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(fontsize=8, loc="upper right", framealpha=0.9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
