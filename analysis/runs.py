@@ -192,10 +192,37 @@ def render_summary(
             }
         )
     lines.append(pd.DataFrame(table).to_string(index=False))
+    lines += reliability_notes(len(result.replications), scale)
     lines.append(
         f"Written to {out}/ (annual.csv, monthly.parquet, summary.json, manifest.json, {FIGURE})"
     )
     return "\n".join(lines)
+
+
+# Fewer replications than this give 5th and 95th percentiles that are little more than the
+# smallest and largest value.
+FEW_REPLICATIONS = 10
+# Below this scale a simulated person stands for more than 20 real ones: the documented figures
+# of a few hundred persons (277 who stayed, 421 from Omura, 6 at the confirmation) are then
+# counted in a handful of simulated households.
+SMALL_SCALE = 0.05
+
+
+def reliability_notes(replications: int, scale: float) -> list[str]:
+    """One line for each reason the numbers above are less reliable than they look."""
+    notes = []
+    if replications < FEW_REPLICATIONS:
+        notes.append(
+            f"Note: {replications} replications: the 90% bands are rough (use --reps "
+            f"{2 * FEW_REPLICATIONS} or more)."
+        )
+    if scale < SMALL_SCALE:
+        notes.append(
+            f"Note: at scale {scale:g} one simulated person stands for {1 / scale:,.0f}: figures "
+            f"of a few hundred persons rest on a handful of households (use --scale "
+            f"{SMALL_SCALE:g} or more)."
+        )
+    return notes
 
 
 SUMMARY_YEARS = (1960, 1970, 1980, 1990, 2000, 2010, 2020, 2025)

@@ -165,6 +165,8 @@ def test_the_summary_is_printed(tmp_path, capsys):
     years = [line.split()[0] for line in printed.splitlines() if line[:6].strip().isdigit()]
     assert years == [str(y) for y in range(1955, 1985)]
     assert "  1968          0  [0 - 0]  no ships" in printed
+    # Two replications at 1% scale: the summary says why its bands and small figures are rough.
+    assert "Note: 2 replications" in printed and "Note: at scale 0.01" in printed
 
 
 def test_levers_lists_every_lever_with_its_unit_and_range(capsys):
