@@ -71,7 +71,9 @@ def test_an_invalid_prior_is_refused_naming_the_file_and_key(tmp_path, entry, me
     assert str(path) in str(error.value) and message in str(error.value)
 
 
-def test_a_loguniform_parameter_is_sampled_by_pyabc_as_its_log10(tmp_path):
+def test_pyabc_samples_the_logit_of_a_parameters_place_in_its_range(tmp_path):
+    """Its standard logistic prior is exactly the uniform (or log-uniform) prior of the value,
+    and no value of the logit falls outside the range."""
     path = tmp_path / "priors.toml"
     path.write_text(
         '[[parameter]]\nkey = "process.cancel_rate"\ndist = "loguniform"\n'
@@ -80,11 +82,19 @@ def test_a_loguniform_parameter_is_sampled_by_pyabc_as_its_log10(tmp_path):
         "low = 0\nhigh = 4\nstart = 1\n"
     )
     rate, peers = load_priors(path)
-    assert rate.name == "process__cancel_rate__log10" and peers.name == "decision__peers"
-    assert rate.from_abc(-2.0) == pytest.approx(0.01) and peers.from_abc(1.5) == 1.5
-    # pyABC's prior for the log10 is uniform on [log10 low, log10 high].
-    assert rate.rv().pdf(-2.5) == pytest.approx(0.5) and rate.rv().pdf(-0.5) == 0
-    assert peers.rv().pdf(2.0) == pytest.approx(0.25)
+    assert rate.name == "process__cancel_rate__logit" and peers.name == "decision__peers__logit"
+    assert rate.from_abc(0.0) == pytest.approx(0.01) and peers.from_abc(0.0) == pytest.approx(2.0)
+    assert peers.from_abc(-1e6) == 0.0 and peers.from_abc(1e6) == 4.0
+    assert rate.from_abc(-1e6) == pytest.approx(0.001) and rate.from_abc(1e6) == pytest.approx(0.1)
+    z = rate.rv().rvs(size=20_000, random_state=np.random.default_rng(1))
+    values = np.array([peers.from_abc(v) for v in z])
+    assert np.histogram(values, bins=4, range=(0, 4))[0] / len(z) == pytest.approx(
+        [0.25] * 4, abs=0.015
+    )
+    logs = np.log10([rate.from_abc(v) for v in z])
+    assert np.histogram(logs, bins=2, range=(-3, -1))[0] / len(z) == pytest.approx(
+        [0.5, 0.5], abs=0.015
+    )
 
 
 AFTERMATH_TARGET = """
@@ -310,10 +320,14 @@ def test_the_simulator_is_a_deterministic_function_of_the_parameters(historical)
     figures = tuple(f for f in load_targets() if f.fit)
     short = with_parameters(historical, {"simulation.end": "1960-12"})
     model = Simulator(short, priors, figures, 0.01, seed=5)
-    parameters = {"decision__peers": 1.7, "population__parolees": 2222.4}
-    assert model.values(parameters) == {"decision.peers": 1.7, "population.parolees": 2222}
+    peers, parolees = priors
+    parameters = {peers.name: 0.0, parolees.name: 0.0}  # the middle of each range
+    assert model.values(parameters) == {
+        "decision.peers": (peers.low + peers.high) / 2,
+        "population.parolees": round((parolees.low + parolees.high) / 2),
+    }
     assert model(parameters) == model(parameters)
-    assert model(parameters) != model({**parameters, "decision__peers": 1.8})
+    assert model(parameters) != model({**parameters, peers.name: 0.5})
 
 
 # ----------------------------------------------------------------------------------------------

@@ -35,20 +35,27 @@ class Prior:
     def name(self) -> str:
         """The parameter's name in pyABC's database (dots are not safe there).
 
-        A log-uniform parameter is sampled by pyABC as its base-10 logarithm (uniform prior),
-        so that the perturbation kernel moves it by factors rather than by amounts: on the raw
-        scale the kernel is far too wide near ``low`` and too narrow near ``high``, and the
-        importance weights (prior / proposal) swing with the 1 / x prior density.
+        pyABC samples every parameter as the logit of its place in the prior's range (on a log
+        scale for a log-uniform prior): z = log(u / (1 - u)), whose prior, the standard
+        logistic distribution, is exactly the uniform (or log-uniform) prior of the value. On
+        that unbounded scale the perturbation kernel never proposes a value outside the range:
+        with bounded priors in 23 dimensions, a kernel wide enough to keep the importance
+        weights even put none of 2,000 proposals inside the prior box (measured on a first
+        generation), and one narrow enough to land inside left an effective sample size of 2
+        to 6 of 400. A log-uniform parameter is moved by factors, not by amounts.
         """
-        base = self.key.replace(".", "__")
-        return f"{base}__log10" if self.dist == "loguniform" else base
+        return f"{self.key.replace('.', '__')}__logit"
 
     def value(self, drawn: float) -> float | int:
         return int(round(drawn)) if self.integer else float(drawn)
 
-    def from_abc(self, x: float) -> float | int:
-        """The scenario value of pyABC's parameter ``x`` (10 ** x for a log-uniform prior)."""
-        return self.value(10.0**x if self.dist == "loguniform" else x)
+    def from_abc(self, z: float) -> float | int:
+        """The scenario value of pyABC's parameter ``z`` (the logit of its place in the range)."""
+        u = 1.0 / (1.0 + math.exp(-z)) if z > -700 else 0.0
+        if self.dist == "loguniform":
+            low, high = math.log10(self.low), math.log10(self.high)
+            return self.value(min(max(10.0 ** (low + u * (high - low)), self.low), self.high))
+        return self.value(min(max(self.low + u * (self.high - self.low), self.low), self.high))
 
     def to_unit(self, values: np.ndarray) -> np.ndarray:
         """Where values lie in the prior's range, 0 to 1 (on a log scale for a log-uniform)."""
@@ -59,12 +66,10 @@ class Prior:
         return (values - self.low) / (self.high - self.low)
 
     def rv(self):
+        """pyABC's prior of ``name``: the standard logistic distribution (see ``name``)."""
         import pyabc
 
-        if self.dist == "uniform":
-            return pyabc.RV("uniform", self.low, self.high - self.low)
-        low, high = math.log10(self.low), math.log10(self.high)
-        return pyabc.RV("uniform", low, high - low)
+        return pyabc.RV("logistic", 0.0, 1.0)
 
 
 class PriorsError(ValueError):

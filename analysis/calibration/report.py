@@ -409,6 +409,7 @@ def _markdown(d: dict) -> str:
         "kernel_scaling": scaling,
         "kernel_scaled": scaling != 1.0,
         "log10_parameters": run.get("pyabc_log10_parameters", []),
+        "logit_scale": "pyabc_scale" in run,
         "scale_rows": scale_rows,
         "shift_limit": SHIFT_LIMIT,
         "biased": [s for s in scale_rows if abs(s["shift"]) > SHIFT_LIMIT],

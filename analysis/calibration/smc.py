@@ -124,6 +124,7 @@ def calibrate(settings: Settings, log=print) -> Path:
             "workers": settings.workers,
             "transition": settings.transition,
             "kernel_scaling": settings.kernel_scaling,
+            "pyabc_scale": "logit of the place in the prior's range (log scale if log-uniform)",
             "pyabc_log10_parameters": [p.key for p in priors if p.dist == "loguniform"],
             "noise_reps": settings.noise_reps,
             "noise": noise,
