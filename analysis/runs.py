@@ -21,7 +21,12 @@ from sim.schema_aftermath import AftermathLevers
 from sim.staging import check_output_folder
 from sim.tables import aftermath_summary, annual_table, summary
 
-from .calibration.posterior import draws_record, read_posterior, simulate_posterior
+from .calibration.posterior import (
+    draws_record,
+    effective_sample_size,
+    read_posterior,
+    simulate_posterior,
+)
 from .run_figure import FILE as FIGURE
 from .run_figure import departures_figure
 
@@ -71,6 +76,23 @@ def fits_in_memory(scenario: Scenario, replications: int, scale: float) -> bool:
     return False
 
 
+# An effective sample size below this share of the posterior sample: the draws repeat a few
+# parameter sets (the calibration report's threshold of "even" weights).
+UNEVEN = 0.25
+
+
+def few_parameter_sets(posterior: dict) -> str:
+    """What the bands need said when the posterior's weights are uneven ("" when they are not)."""
+    weights = posterior["sample"]["weight"]
+    ess = effective_sample_size(weights)
+    if ess >= UNEVEN * len(weights):
+        return ""
+    return (
+        f" (but the posterior's effective sample size is {ess:.1f} of {len(weights)}: the draws "
+        "repeat a few parameter sets, so the bands understate the parameter uncertainty)"
+    )
+
+
 def validate_command(args) -> int:
     scenario = scenario_or_none(args.scenario)
     if scenario is None:
@@ -110,8 +132,9 @@ def run_command(args) -> int:
     progress = not args.quiet and sys.stderr.isatty()
     if draws:
         posterior_path = posterior_file(args.scenario)
+        posterior = read_posterior(posterior_path)
         result, drawn = simulate_posterior(
-            scenario, read_posterior(posterior_path), args.seed, args.reps, 1, args.scale, progress
+            scenario, posterior, args.seed, args.reps, 1, args.scale, progress
         )
     else:
         result = engine(scenario, args.seed, args.reps, scale=args.scale, progress=progress)
@@ -130,6 +153,8 @@ def run_command(args) -> int:
         if draws
         else "a run's randomness at fixed parameters"
     )
+    if draws:
+        bands += few_parameter_sets(posterior)
     title = f"{scenario.name}: departures per year, {len(result.replications)} replications"
     write_run(
         out,

@@ -229,3 +229,12 @@ def test_a_calibrated_scenario_runs_over_its_posterior_unless_asked_for_its_poin
     manifest = json.loads((tmp_path / "drawn" / "manifest.json").read_text())
     assert manifest["posterior_draws"]["parameters"] == values and len(values) == 3
     assert "posterior_draws" not in json.loads((tmp_path / "point" / "manifest.json").read_text())
+
+
+def test_bands_over_a_posterior_with_uneven_weights_say_so():
+    from analysis.runs import few_parameter_sets
+
+    even = {"sample": {"weight": [1.0] * 400}}
+    assert few_parameter_sets(even) == ""
+    uneven = {"sample": {"weight": [1.0] + [1e-9] * 399}}
+    assert "effective sample size is 1.0 of 400" in few_parameter_sets(uneven)

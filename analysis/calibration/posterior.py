@@ -130,15 +130,18 @@ def write_posterior(
     return path
 
 
+def effective_sample_size(weights) -> float:
+    """Kish's effective sample size, 1 / sum(w^2) of the normalised weights."""
+    weights = np.asarray(weights, dtype=float) / np.sum(weights)
+    return float(1.0 / np.sum(weights**2))
+
+
 def effective_sample_sizes(history) -> list[float]:
-    """Kish's effective sample size, 1 / sum(w^2) of the normalised weights, of every generation
-    of a pyABC history."""
-    sizes = []
-    for t in range(history.max_t + 1):
-        _, weights = history.get_distribution(m=0, t=t)
-        weights = np.asarray(weights, dtype=float) / np.sum(weights)
-        sizes.append(float(1.0 / np.sum(weights**2)))
-    return sizes
+    """``effective_sample_size`` of every generation of a pyABC history."""
+    return [
+        effective_sample_size(history.get_distribution(m=0, t=t)[1])
+        for t in range(history.max_t + 1)
+    ]
 
 
 def kernel_density(points: np.ndarray, weights: np.ndarray) -> np.ndarray:
