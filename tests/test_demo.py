@@ -7,6 +7,7 @@ and checks that the after-arrival view has followed them. A screenshot is kept i
 """
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -147,37 +148,32 @@ def demo_server():
             pytest.fail(f"Chromium is not at {CHROMIUM}: .ci/run must install it")
         pytest.skip(f"Chromium not installed at {CHROMIUM} (apt-get install chromium)")
     port = _free_port()
+    # The command a teacher runs, so that its way of stopping is tested too.
     server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "solara",
-            "run",
-            "demo.app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--production",
-            "--no-open",
-        ],
+        [sys.executable, "-m", "analysis.cli", "demo", "--port", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(url, timeout=2)
-            break
-        except OSError:
-            time.sleep(0.5)
-    else:
+    if not _answers(url, within=120):
         server.kill()
         pytest.fail("the demo server did not answer within 120 s")
     yield url
-    server.terminate()
-    server.wait(timeout=20)
+    # SIGTERM to `repatriation demo` stops the Solara server it started: the port is free.
+    server.send_signal(signal.SIGTERM)
+    assert server.wait(timeout=30) == 0
+    assert not _answers(url, within=2)
+
+
+def _answers(url: str, within: float) -> bool:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return True
+        except OSError:
+            time.sleep(0.5)
+    return False
 
 
 def _images(page) -> list[str]:
