@@ -130,6 +130,9 @@ def calibrate(settings: Settings, log=print) -> Path:
             "noise": noise,
             "sessions": [],
         }
+        # Written before the first generation, so that a calibration killed or failed later can
+        # be resumed from its database.
+        atomic_write_text(meta_path, json.dumps(meta, indent=2))
     widths = widths_of(figures, noise)
     distance = ToleranceDistance.of(figures, widths)
     simulator = Simulator(scenario, priors, figures, settings.scale, settings.seed)
@@ -162,18 +165,27 @@ def calibrate(settings: Settings, log=print) -> Path:
     min_epsilon = settings.min_epsilon or math.sqrt(len(figures))
     session_start = time.perf_counter()
     spent = sum(s["wall_seconds"] for s in meta["sessions"])  # by the earlier sessions
+    failure = None
     if remaining > 0:
         from datetime import timedelta
 
         with _mapper(settings) as sampler.map_:
-            history = abc.run(
-                minimum_epsilon=min_epsilon,
-                min_eps_diff=settings.min_eps_diff,
-                min_acceptance_rate=settings.min_acceptance_rate,
-                max_nr_populations=remaining,
-                max_total_nr_simulations=settings.max_simulations,
-                max_walltime=timedelta(seconds=max(settings.max_minutes * 60 - spent, 60)),
-            )
+            try:
+                history = abc.run(
+                    minimum_epsilon=min_epsilon,
+                    min_eps_diff=settings.min_eps_diff,
+                    min_acceptance_rate=settings.min_acceptance_rate,
+                    max_nr_populations=remaining,
+                    max_total_nr_simulations=settings.max_simulations,
+                    max_walltime=timedelta(seconds=max(settings.max_minutes * 60 - spent, 60)),
+                )
+            except (AssertionError, ArithmeticError, ValueError, np.linalg.LinAlgError) as exc:
+                # pyABC failed within a generation (weights that are not finite when the kernel's
+                # density underflows, say): the generations before it stand, and the posterior
+                # is written from the last of them, saying why the calibration stopped.
+                failure = f"{type(exc).__name__} in generation {abc.history.max_t + 1}: {exc}"
+                log(f"the calibration stopped: {failure}")
+                history = abc.history
     else:
         history = abc.history
     session = {
@@ -188,7 +200,7 @@ def calibrate(settings: Settings, log=print) -> Path:
     meta["effective_sample_sizes"] = effective_sample_sizes(history)
     meta["acceptance_rates"] = acceptance_rates(history, settings.population_size)
     seconds = spent + time.perf_counter() - session_start
-    meta["stop"] = stop_reason(history, settings, min_epsilon, seconds)
+    meta["stop"] = stop_reason(history, settings, min_epsilon, seconds, failure)
     meta["noise_simulations"] = settings.noise_reps
     meta["point_simulations"] = POINT_CANDIDATES * POINT_REPS
     selecting = time.perf_counter()
@@ -237,14 +249,19 @@ def acceptance_rates(history, population_size: int) -> list[float]:
     return [population_size / int(row.samples) for row in populations.itertuples() if row.t >= 0]
 
 
-def stop_reason(history, settings: Settings, min_epsilon: float, seconds: float) -> dict:
+def stop_reason(
+    history, settings: Settings, min_epsilon: float, seconds: float, failure: str | None = None
+) -> dict:
     """Which criterion ended the calibration: convergence (epsilon at its target or no longer
-    falling, or acceptance too rare to go on) or one of the safety caps."""
+    falling, or acceptance too rare to go on), one of the safety caps, or a ``failure`` of pyABC
+    within a generation."""
     populations = history.get_all_populations()
     generations = populations[populations.t >= 0]
     eps = generations.epsilon.to_numpy()
     accepted = acceptance_rates(history, settings.population_size)
-    if eps[-1] <= min_epsilon:
+    if failure:
+        reason, converged = f"pyABC failed: {failure}", False
+    elif eps[-1] <= min_epsilon:
         reason, converged = f"epsilon reached its target {min_epsilon:.3g}", True
     elif len(eps) > 1 and abs(eps[-1] - eps[-2]) < settings.min_eps_diff:
         reason, converged = f"epsilon fell by less than {settings.min_eps_diff:g}", True
