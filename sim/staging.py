@@ -97,13 +97,18 @@ def check_output_folder(out: Path) -> None:
 
 def owned_files(out: Path) -> list[str]:
     """The files of ``out`` that this tool wrote: those its manifest lists (none for a folder
-    without one). Raises ``OutputFolderError`` for a manifest that is not one of this tool's."""
+    without one, or for an output written before manifests listed their files: an update then
+    replaces the files it writes and removes nothing else). Raises ``OutputFolderError`` for a
+    manifest that is not one of this tool's."""
     path = out / MANIFEST
     if not path.exists():
         return []
     try:
-        files = json.loads(path.read_text())["files"]
-    except (OSError, ValueError, KeyError, TypeError):
+        manifest = json.loads(path.read_text())
+        if not isinstance(manifest, dict):
+            raise TypeError
+        files = manifest.get("files", [])
+    except (OSError, ValueError, TypeError):
         raise OutputFolderError(
             f"{path}: not a manifest written by this tool (no list of files); move the folder "
             "away or choose another --out"

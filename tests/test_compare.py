@@ -9,7 +9,7 @@ import pytest
 from conftest import HISTORICAL
 
 from analysis.cli import main
-from analysis.comparison.attribution import CHANNELS, attribute, shapley
+from analysis.comparison.attribution import CHANNELS, attribute, shapley, switched_off
 from analysis.comparison.paired import compare
 from sim.outcomes import AFTERMATH_OUTCOMES, measure
 from sim.scenario import load_scenario, with_parameters
@@ -427,3 +427,11 @@ def test_without_the_stage_the_report_and_its_files_are_as_before(tmp_path):
         == 0
     )
     assert "`--aftermath` was given" in (flagged / "report.md").read_text()
+
+
+def test_a_scenario_with_channels_switched_off_is_itself_a_valid_scenario(historical):
+    """Its name is a plain folder name, so it can be run over posterior draws (each draw
+    validates the scenario it makes)."""
+    off = switched_off(historical, tuple(CHANNELS))
+    assert off.name.startswith("historical.without.")
+    assert with_parameters(off, {"decision.peers": off.decision.peers}).name == off.name

@@ -232,9 +232,13 @@ def test_the_page_loads_reacts_to_a_slider_and_steps_in_a_real_browser(demo_serv
         time.sleep(2)
         assert aftermath.get_by_text("documented about 200").is_visible()
         aftermath_after = aftermath.locator("img").get_attribute("src")
+        played = _images(page)
         page.screenshot(path=str(ARTIFACTS / "demo.png"), full_page=True)
         browser.close()
 
-    changed = sum(a != b for a, b in zip(before, after))
+    # The charts grow by a month at every step; the household view changes when households
+    # move (in the first months of 1955, at the calibrated rates, perhaps none does).
+    assert sum(a != b for a, b in zip(before, after)) >= 2, "the charts should be redrawn"
+    changed = sum(a != b for a, b in zip(before, played))
     assert changed >= 3, "the household view and the charts should all have been redrawn"
     assert aftermath_after != aftermath_before, "the after-arrival view should follow departures"

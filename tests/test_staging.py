@@ -131,13 +131,14 @@ def test_a_damaged_or_hand_made_journal_is_refused_and_never_followed(tmp_path, 
     assert (tmp_path / "else").is_dir()
 
 
-@pytest.mark.parametrize("files", [["../victim.txt"], ["."], ["a/b"], "annual.csv", None])
+@pytest.mark.parametrize("files", [["../victim.txt"], ["."], ["a/b"], "annual.csv", None, "list"])
 def test_a_manifest_whose_files_are_not_plain_names_is_refused(tmp_path, files):
     out = tmp_path / "run"
     write_output(out, {"a.csv": "1"})
     (tmp_path / "victim.txt").write_text("precious")
     (out / "notes.txt").write_text("mine")
-    (out / "manifest.json").write_text(json.dumps({"files": files}))
+    manifest = [] if files == "list" else {"files": files}  # a list is no manifest at all
+    (out / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(staging.OutputFolderError, match=r"manifest\.json"):
         staging.check_output_folder(out)
     with pytest.raises(staging.OutputFolderError):
@@ -190,3 +191,13 @@ def test_an_update_whose_new_files_were_lost_leaves_a_folder_the_next_run_replac
     (out / f".{JOURNAL}.tmp-123").write_text("{")  # and a journal half-written by a later kill
     write_output(out, {"c.csv": "new"})
     assert sorted(p.name for p in out.iterdir()) == ["b.csv", "c.csv", "manifest.json", "notes.txt"]
+
+
+def test_an_output_from_before_manifests_listed_their_files_is_updated_in_place(tmp_path):
+    out = tmp_path / "comparison"
+    out.mkdir()
+    (out / "report.md").write_text("old")
+    (out / "old_figure.png").write_text("old")
+    (out / "manifest.json").write_text(json.dumps({"seed": 1}))  # no "files": an older version
+    write_output(out, {"report.md": "new"}, seed=2)
+    assert contents(out)["report.md"] == "new" and contents(out)["old_figure.png"] == "old"

@@ -58,7 +58,9 @@ def switched_off(baseline: Scenario, channels: tuple[str, ...]) -> Scenario:
     if not overrides:
         return baseline
     scenario = with_parameters(baseline, overrides, source="channel switch-off")
-    return scenario.model_copy(update={"name": f"{baseline.name} without {', '.join(channels)}"})
+    # A plain folder name, as every scenario's: "historical.without.welfare.social_pressure".
+    off = ".".join(channel.replace(" ", "_") for channel in channels)
+    return scenario.model_copy(update={"name": f"{baseline.name}.without.{off}"})
 
 
 def shapley(values: dict[frozenset, np.ndarray], players: list[str]) -> dict[str, np.ndarray]:
