@@ -30,13 +30,15 @@ def _annual(result: RunResult, scale: float) -> tuple[np.ndarray, np.ndarray]:
 
 def plot_departures(out: Path, targets, run_point, run_draws, run_start) -> str:
     plt = matplotlib_pyplot()
+    from matplotlib.ticker import FuncFormatter
+
     by_key = {t.key: t for t in targets}
     years, point = _annual(run_point, 1.0)
     _, draws = _annual(run_draws, 1.0)
     _, start = _annual(run_start, 1.0)
     keep = years >= 1959
     years, point, draws, start = years[keep], point[:, keep], draws[:, keep], start[:, keep]
-    fig, (ax, cum) = plt.subplots(1, 2, figsize=(13, 4.8))
+    fig, (ax, cum) = plt.subplots(1, 2, figsize=(13, 6.2))
     ax.fill_between(
         years,
         np.quantile(draws, 0.05, axis=0),
@@ -96,7 +98,9 @@ def plot_departures(out: Path, targets, run_point, run_draws, run_start) -> str:
     ax.set_xlabel("year")
     ax.set_ylabel("departures per year (persons, log scale)")
     ax.set_title("Departures per year")
-    ax.legend(fontsize=8)
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    # Below the plot, never over the data.
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2, frameon=False)
 
     months = run_point.months
     keep_m = months >= 1959 * 12 + 11
@@ -126,17 +130,19 @@ def plot_departures(out: Path, targets, run_point, run_draws, run_start) -> str:
             color="black",
             capsize=4,
         )
+        early = xm < 1970  # written to the right of an early point, to the left of a late one
         cum.annotate(
             f"{t.documented:,.0f} by {last} ({t.source})",
             (xm, t.documented),
             textcoords="offset points",
-            xytext=(-10, 8),
-            ha="right",
+            xytext=(10, -4) if early else (-10, 8),
+            ha="left" if early else "right",
             fontsize=8,
         )
     cum.set_xlabel("year")
     cum.set_ylabel("cumulative departures (persons)")
     cum.set_title("Cumulative departures from December 1959")
+    cum.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
     cum.legend(fontsize=8, loc="lower right")
     fig.tight_layout()
     path = out / "departures.png"
