@@ -14,7 +14,7 @@ import numpy as np
 from sim.record import figures, stated
 from sim.result import RunResult
 
-from .figures import OKABE_ITO, matplotlib_pyplot
+from .figures import OKABE_ITO, documented_point, matplotlib_pyplot
 
 LOG_RATIO = 30  # largest over smallest year with departures above which the axis is logarithmic
 FILE = "departures.png"
@@ -73,13 +73,13 @@ def departures_figure(result: RunResult, scale: float, title: str, path: Path) -
             and last[5:] == "12"
         ):
             year = int(first[:4])
-            ax.errorbar(
-                [year],
-                [figure.centre],
-                yerr=[[figure.centre - figure.low], [figure.high - figure.centre]],
+            documented_point(
+                ax,
+                year,
+                figure.centre,
+                figure.low,
+                figure.high,
                 fmt="D",
-                color="black",
-                capsize=5,
                 label=f"documented: {stated(figure.qualifier, figure.documented)} "
                 f"in {year} ({figure.source})",
             )

@@ -15,7 +15,7 @@ import numpy as np
 from sim.result import RunResult
 from sim.schedules import month_index
 
-from ..figures import matplotlib_pyplot
+from ..figures import documented_point, matplotlib_pyplot
 
 
 def _annual(result: RunResult, scale: float) -> tuple[np.ndarray, np.ndarray]:
@@ -71,13 +71,13 @@ def plot_departures(out: Path, targets, run_point, run_draws, run_start) -> str:
         label="hand-set first guess (median)",
     )
     t = by_key["departures_1960"]
-    ax.errorbar(
-        [1960],
-        [t.centre],
-        yerr=[[t.centre - t.low], [t.high - t.centre]],
+    documented_point(
+        ax,
+        1960,
+        t.centre,
+        t.low,
+        t.high,
         fmt="o",
-        color="black",
-        capsize=4,
         label=f"documented: {t.qualifier} {t.documented:,.0f} in 1960 ({t.source})",
     )
     # The later years have no count, only a band over a span of years (qualifier "some"): drawn
@@ -122,14 +122,7 @@ def plot_departures(out: Path, targets, run_point, run_draws, run_start) -> str:
         t = by_key[key]
         last = t.period[1]
         xm = int(last[:4]) + int(last[5:]) / 12
-        cum.errorbar(
-            [xm],
-            [t.documented],
-            yerr=[[t.documented - t.low], [t.high - t.documented]],
-            fmt="o",
-            color="black",
-            capsize=4,
-        )
+        documented_point(cum, xm, t.documented, t.low, t.high, fmt="o")
         early = xm < 1970  # written to the right of an early point, to the left of a late one
         cum.annotate(
             f"{t.documented:,.0f} by {last} ({t.source})",
