@@ -1,9 +1,32 @@
-"""What every figure of the reports shares: the colours.
+"""What every figure of the reports shares: the colours, the documented points, the years.
 
 Okabe and Ito's palette stays distinguishable with the common forms of colour blindness.
 """
 
+import numpy as np
+
+from sim.result import RunResult
+
 OKABE_ITO = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000"]
+
+
+def departures_by_year(result: RunResult, scale: float) -> tuple[np.ndarray, np.ndarray]:
+    """(years, departures per replication and year): full-population persons at ``scale``."""
+    years = result.months // 12
+    shown = np.unique(years)
+    persons = np.stack(
+        [result.metrics["departures"][:, years == y].sum(axis=1) for y in shown], axis=1
+    )
+    return shown, persons / scale
+
+
+def years_with_ships(result: RunResult) -> dict[int, bool]:
+    """For each year of a run, whether any ship had places in it (not while the programme was
+    not yet open, or closed)."""
+    years = result.months // 12
+    return {
+        int(y): bool(result.metrics["capacity"][:, years == y].max() > 0) for y in np.unique(years)
+    }
 
 
 def documented_point(ax, x: float, y: float, low: float, high: float, **style) -> None:

@@ -14,27 +14,23 @@ import numpy as np
 from sim.record import figures, stated
 from sim.result import RunResult
 
-from .figures import OKABE_ITO, documented_point, matplotlib_pyplot
+from .figures import (
+    OKABE_ITO,
+    departures_by_year,
+    documented_point,
+    matplotlib_pyplot,
+    years_with_ships,
+)
 
 LOG_RATIO = 30  # largest over smallest year with departures above which the axis is logarithmic
 FILE = "departures.png"
-
-
-def yearly(result: RunResult, scale: float) -> tuple[np.ndarray, np.ndarray]:
-    """(years, departures per replication and year, full-population persons)."""
-    years = result.months // 12
-    shown = np.unique(years)
-    persons = np.stack(
-        [result.metrics["departures"][:, years == y].sum(axis=1) for y in shown], axis=1
-    )
-    return shown, persons / scale
 
 
 def departures_figure(result: RunResult, scale: float, title: str, path: Path) -> None:
     plt = matplotlib_pyplot()
     from matplotlib.ticker import FuncFormatter
 
-    years, persons = yearly(result, scale)
+    years, persons = departures_by_year(result, scale)
     keep = years >= 1959
     years, persons = years[keep], persons[:, keep]
     median = np.median(persons, axis=0)
@@ -52,8 +48,8 @@ def departures_figure(result: RunResult, scale: float, title: str, path: Path) -
         label="90% band over replications",
     )
     ax.step(years, median, where="mid", color=OKABE_ITO[0], lw=2, label="simulated (median)")
-    all_years = result.months // 12
-    closed = [y for y in years if result.metrics["capacity"][:, all_years == y].max() == 0]
+    ships = years_with_ships(result)
+    closed = [y for y in years if not ships[y]]
     for i, year in enumerate(closed):
         ax.axvspan(
             year - 0.5,

@@ -27,6 +27,7 @@ from .calibration.posterior import (
     read_posterior,
     simulate_posterior,
 )
+from .figures import years_with_ships
 from .run_figure import FILE as FIGURE
 from .run_figure import departures_figure
 
@@ -192,8 +193,7 @@ def render_summary(
     ]
     # Every year, with why a year has no departures: no ship had places (the programme not yet
     # open, or closed), or nobody sailed although they had.
-    years = result.months // 12
-    ships = {y: result.metrics["capacity"][:, years == y].max() > 0 for y in np.unique(years)}
+    ships = years_with_ships(result)
     for row in annual.itertuples():
         note = "" if ships[row.year] else "  no ships"
         lines.append(

@@ -104,7 +104,7 @@ class Household(FixedAgent):
             if decision.registers(u, policy, p, self.impoverished):
                 self.next_state = REGISTERED
                 self.doubt_when_registered = doubt
-                self.ready = p.ready_share >= 1 or bool(decision.ready_at_registration(u, p))
+                self.ready = bool(decision.ready_at_registration(u, p))
             elif decision.reverts(u, doubt, p):
                 self.next_state = SETTLED
         elif self.state == REGISTERED:

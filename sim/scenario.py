@@ -19,8 +19,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from .fields import KeyPathError, field_range
-from .schema import Scenario, dotted_get, key_text, model_at
+from .fields import KeyPathError
+from .schema import Scenario, dotted_get, key_text, model_at, parameter_range
 
 
 class ScenarioError(ValueError):
@@ -155,11 +155,10 @@ def _check_point(file: Path, point: dict) -> None:
     """Each value of a posterior's point: a parameter of the schema, a finite number in its
     range (a ScenarioError naming the posterior file and the key otherwise)."""
     for dotted, value in point.items():
-        section, _, name = dotted.partition(".")
         where = f"{file}: key 'point.{dotted}'"
         try:
-            low, high = field_range(model_at((section, name)), name)
-        except (KeyError, AttributeError, TypeError, IndexError):
+            low, high = parameter_range(dotted)
+        except KeyError:
             raise ScenarioError(f"{where}: not a parameter of the scenario schema") from None
         if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
             raise ScenarioError(f"{where}: {value!r} is not a number")

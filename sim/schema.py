@@ -406,6 +406,16 @@ def model_at(loc: tuple) -> Any:
     return model
 
 
+def parameter_range(dotted: str) -> tuple[float, float]:
+    """The allowed (min, max) of a scalar parameter, "section.key" (``decision.peers``); a
+    ``KeyError`` if no such parameter is in the schema."""
+    section, _, name = dotted.partition(".")
+    try:
+        return field_range(model_at((section, name)), name)
+    except (KeyError, AttributeError, TypeError, IndexError):
+        raise KeyError(dotted) from None
+
+
 @dataclass(frozen=True)
 class LeverInfo:
     name: str

@@ -14,9 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.fields import field_range
 from sim.scenario import read_toml
-from sim.schema import model_at
+from sim.schema import parameter_range
 
 from .settings import PRIORS_FILE
 
@@ -119,11 +118,9 @@ def load_priors(path: str | Path = PRIORS_FILE) -> tuple[Prior, ...]:
             raise PriorsError(f"{where}: missing {exc}") from None
         except ValueError as exc:
             raise PriorsError(f"{where}: {exc}") from None
-        section, _, field = key.partition(".")
         try:
-            model = model_at((section, field))
-            allowed = field_range(model, field)
-        except (KeyError, AttributeError, TypeError):
+            allowed = parameter_range(key)
+        except KeyError:
             raise PriorsError(f"{where}: not a parameter of the scenario schema") from None
         if prior.dist not in ("uniform", "loguniform"):
             raise PriorsError(f"{where}: dist must be 'uniform' or 'loguniform'")

@@ -12,20 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.result import RunResult
 from sim.schedules import month_index
 
-from ..figures import documented_point, matplotlib_pyplot
-
-
-def _annual(result: RunResult, scale: float) -> tuple[np.ndarray, np.ndarray]:
-    years = result.months // 12
-    unique = np.unique(years)
-    per_year = (
-        np.stack([result.metrics["departures"][:, years == y].sum(axis=1) for y in unique], axis=1)
-        / scale
-    )
-    return unique, per_year
+from ..figures import departures_by_year, documented_point, matplotlib_pyplot
 
 
 def plot_departures(out: Path, targets, run_point, run_draws, run_start) -> str:
@@ -33,9 +22,9 @@ def plot_departures(out: Path, targets, run_point, run_draws, run_start) -> str:
     from matplotlib.ticker import FuncFormatter
 
     by_key = {t.key: t for t in targets}
-    years, point = _annual(run_point, 1.0)
-    _, draws = _annual(run_draws, 1.0)
-    _, start = _annual(run_start, 1.0)
+    years, point = departures_by_year(run_point, 1.0)
+    _, draws = departures_by_year(run_draws, 1.0)
+    _, start = departures_by_year(run_start, 1.0)
     keep = years >= 1959
     years, point, draws, start = years[keep], point[:, keep], draws[:, keep], start[:, keep]
     fig, (ax, cum) = plt.subplots(1, 2, figsize=(13, 6.2))
