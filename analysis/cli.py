@@ -313,7 +313,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _calibration_commands(commands, scenario_help: str) -> None:
-    from .calibration.settings import HISTORICAL, OUT_DIR, PRIORS_FILE, Settings
+    from .calibration.settings import HISTORICAL, METHODS, OUT_DIR, PRIORS_FILE, Settings
 
     defaults = Settings()
     cal = _command(
@@ -338,7 +338,40 @@ def _calibration_commands(commands, scenario_help: str) -> None:
     )
     cal.add_argument("--scale", type=_scale, default=defaults.scale)
     cal.add_argument("--seed", type=_seed, default=defaults.seed)
-    cal.add_argument("--population-size", type=_positive, default=defaults.population_size)
+    cal.add_argument(
+        "--method",
+        choices=METHODS,
+        default=None,
+        help="history matching (waves of emulators rule out the implausible space, then "
+        f"rejection ABC in what is left) or pyABC's ABC-SMC (default {defaults.method}; "
+        "smc with --resume, which continues an ABC-SMC calibration)",
+    )
+    cal.add_argument(
+        "--population-size",
+        type=_positive,
+        default=defaults.population_size,
+        help="ABC-SMC: particles per generation; history matching: runs drawn for the "
+        "posterior from the space left (default %(default)s)",
+    )
+    cal.add_argument(
+        "--runs-per-wave",
+        type=_positive,
+        default=defaults.runs_per_wave,
+        help="history matching: simulations in each wave (default %(default)s)",
+    )
+    cal.add_argument(
+        "--cutoff",
+        type=_positive_float,
+        default=defaults.cutoff,
+        help="history matching: implausibility that rules a parameter set out (default "
+        "%(default)s)",
+    )
+    cal.add_argument(
+        "--max-waves",
+        type=_positive,
+        default=defaults.max_waves,
+        help="history matching: a safety cap on the waves (default %(default)s)",
+    )
     cal.add_argument(
         "--min-epsilon",
         type=_nonnegative,

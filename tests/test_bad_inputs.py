@@ -370,6 +370,12 @@ CASES = [
         ["cal", "holds a calibration", "--resume", "--overwrite"],
     ),
     (
+        "cal-resume-history-matching",
+        ["calibrate", "--out", "cal", "--resume", "--method", "history-matching"],
+        {"cal/abc.db": b"", "cal/calibration_run.json": "{}"},
+        ["--resume continues an ABC-SMC calibration only"],
+    ),
+    (
         "cal-resume-damaged-record",
         ["calibrate", "--out", "cal", "--resume"],
         {"cal/abc.db": b"", "cal/calibration_run.json": "{not json"},

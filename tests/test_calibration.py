@@ -24,7 +24,8 @@ from analysis.calibration.posterior import (
 )
 from analysis.calibration.priors import PriorsError, load_priors
 from analysis.calibration.settings import Settings
-from analysis.calibration.smc import calibrate, check_same_inputs
+from analysis.calibration.setup import check_same_inputs
+from analysis.calibration.smc import calibrate
 from sim.engine_numpy import simulate
 from sim.outcomes import total
 from sim.record import TARGETS_FILE, load_targets

@@ -12,6 +12,7 @@ from sim.scenario import ScenarioError, posterior_file
 from sim.tables import summary
 
 from ..runs import render_summary, scenario_or_none, writable_or_none
+from .matching import calibrate_by_matching
 from .posterior import draws_record, read_posterior, simulate_posterior
 from .priors import PriorsError
 from .report import write_report
@@ -27,7 +28,11 @@ def calibrate_command(args) -> int:
         out=args.out,
         scale=args.scale,
         seed=args.seed,
+        method=args.method or ("smc" if args.resume else Settings.method),
         population_size=args.population_size,
+        runs_per_wave=args.runs_per_wave,
+        cutoff=args.cutoff,
+        max_waves=args.max_waves,
         generations=args.generations,
         max_simulations=args.max_simulations,
         min_epsilon=args.min_epsilon,
@@ -43,7 +48,7 @@ def calibrate_command(args) -> int:
         kernel_scaling=args.kernel_scaling,
     )
     try:
-        calibrate(settings)
+        (calibrate if settings.method == "smc" else calibrate_by_matching)(settings)
     except (ScenarioError, PriorsError, TargetsError, ValueError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -75,7 +75,10 @@ class Simulator:
         return {by_name[name].key: by_name[name].from_abc(v) for name, v in parameters.items()}
 
     def __call__(self, parameters: dict[str, float]) -> dict[str, float]:
-        values = self.values(dict(parameters))
+        return self.figures_at(self.values(dict(parameters)))
+
+    def figures_at(self, values: dict[str, float]) -> dict[str, float]:
+        """The fitted figures (full-population equivalents) of one replication at ``values``."""
         scenario = with_parameters(self.scenario, values, source="calibration particle")
         result = simulate(scenario, particle_seed(self.seed, values), 1, scale=self.scale)
         stats = figures_of(result, self.scale, self.figures)

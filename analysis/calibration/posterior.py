@@ -82,11 +82,46 @@ def write_posterior(
     path: Path,
     simulator: Simulator,
 ) -> Path:
-    """The last generation's particles, their weights and distances, and the point estimate."""
+    """ABC-SMC's last generation: its particles, weights and distances, and the point."""
     frame, weights = history.get_distribution(m=0, t=history.max_t)
     populations = history.get_all_populations()
-    distances = history.get_weighted_distances(t=history.max_t)
+    distances = history.get_weighted_distances(t=history.max_t)["distance"].to_numpy()
     sample = {p.key: [p.from_abc(v) for v in frame[p.name].to_numpy()] for p in priors}
+    method = (
+        "ABC-SMC (pyabc.ABCSMC), adaptive median epsilon, "
+        f"{meta.get('transition', 'normal')} perturbation kernel (covariance x "
+        f"{meta.get('kernel_scaling', 1.0):g}), log-uniform priors sampled as log10; "
+        "last generation"
+    )
+    generations = [
+        {"t": int(row.t), "epsilon": float(row.epsilon), "simulations": int(row.samples)}
+        for row in populations.itertuples()
+        if row.t >= 0
+    ]
+    extra = {
+        "generations": generations,
+        "prior_calibration_simulations": int(populations.loc[populations.t < 0, "samples"].sum()),
+    }
+    return write_sample(
+        path, method, sample, weights, distances, priors, figures, widths, meta, simulator, extra
+    )
+
+
+def write_sample(
+    path: Path,
+    method: str,
+    sample: dict[str, list],
+    weights,
+    distances,
+    priors: Sequence[Prior],
+    figures: Sequence[Figure],
+    widths: dict[str, float],
+    meta: dict,
+    simulator: Simulator,
+    extra: dict,
+) -> Path:
+    """A weighted posterior sample (values by key), its point, and how it was made (``extra``)."""
+    weights = np.asarray(weights, dtype=float)
     density = kernel_density(
         np.column_stack([p.to_unit(np.asarray(sample[p.key], dtype=float)) for p in priors]),
         weights,
@@ -96,11 +131,8 @@ def write_posterior(
     point = {p.key: sample[p.key][point_index] for p in priors}
     document = {
         "format": POSTERIOR_FORMAT,
-        "method": "ABC-SMC (pyabc.ABCSMC), adaptive median epsilon, "
-        f"{meta.get('transition', 'normal')} perturbation kernel (covariance x "
-        f"{meta.get('kernel_scaling', 1.0):g}), log-uniform priors sampled as log10; "
-        "last generation",
-        "point_rule": f"among the {len(candidates)} particles of the last generation with the "
+        "method": method,
+        "point_rule": f"among the {len(candidates)} parameter sets of the sample with the "
         "highest weighted kernel density (parameters scaled to their prior ranges), "
         f"the one with the smallest mean distance over {POINT_REPS} replications at "
         "the calibration scale",
@@ -109,7 +141,7 @@ def write_posterior(
         "parameters": [p.key for p in priors],
         "sample": {
             "weight": [float(w) for w in weights],
-            "distance": [float(d) for d in distances["distance"].to_numpy()],
+            "distance": [float(d) for d in distances],
             **sample,
         },
         "distance": {
@@ -117,12 +149,7 @@ def write_posterior(
             "widths": widths,
             "centres": {f.key: f.centre for f in figures},
         },
-        "generations": [
-            {"t": int(row.t), "epsilon": float(row.epsilon), "simulations": int(row.samples)}
-            for row in populations.itertuples()
-            if row.t >= 0
-        ],
-        "prior_calibration_simulations": int(populations.loc[populations.t < 0, "samples"].sum()),
+        **extra,
         "run": {k: v for k, v in meta.items() if k != "noise"},
         "package": _package_versions(),
     }

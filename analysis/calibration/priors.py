@@ -50,7 +50,12 @@ class Prior:
 
     def from_abc(self, z: float) -> float | int:
         """The scenario value of pyABC's parameter ``z`` (the logit of its place in the range)."""
-        u = 1.0 / (1.0 + math.exp(-z)) if z > -700 else 0.0
+        return self.from_unit(1.0 / (1.0 + math.exp(-z)) if z > -700 else 0.0)
+
+    def from_unit(self, u: float) -> float | int:
+        """The scenario value at place ``u`` (0 to 1) of the prior's range (log scale if
+        log-uniform): under the prior, ``u`` is uniform on [0, 1]."""
+        u = float(u)
         if self.dist == "loguniform":
             low, high = math.log10(self.low), math.log10(self.high)
             return self.value(min(max(10.0 ** (low + u * (high - low)), self.low), self.high))

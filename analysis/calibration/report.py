@@ -39,6 +39,7 @@ from sim.staging import atomic_write_text
 from sim.streams import population_stream
 
 from ..reporting import render
+from .matching import MAX_CANDIDATES
 from .model import ToleranceDistance, base_scenario, figures_of, fitted_figures, widths_of
 from .posterior import effective_sample_sizes, read_posterior, simulate_posterior
 from .priors import load_priors
@@ -410,6 +411,8 @@ def _markdown(d: dict) -> str:
         "kernel_scaled": scaling != 1.0,
         "log10_parameters": run.get("pyabc_log10_parameters", []),
         "logit_scale": "pyabc_scale" in run,
+        "hm": run.get("method") == "history-matching",
+        "max_candidates": MAX_CANDIDATES,
         "scale_rows": scale_rows,
         "shift_limit": SHIFT_LIMIT,
         "biased": [s for s in scale_rows if abs(s["shift"]) > SHIFT_LIMIT],

@@ -19,6 +19,9 @@ OUT_DIR = Path("results") / "calibration"
 # in 16 dimensions, are nearly singular, and its effective sample size fell to 1.7 of 80 in
 # generation 1 (3.4 and 6.8 in generations 2 and 3).
 TRANSITIONS = ("local", "normal")
+# "history-matching": waves of emulators rule out the implausible space, then rejection ABC inside
+# what is left (``matching.py``); "smc": pyABC's ABC-SMC over the whole prior (``smc.py``).
+METHODS = ("history-matching", "smc")
 
 
 @dataclass
@@ -29,7 +32,11 @@ class Settings:
     out: Path = OUT_DIR
     scale: float = 0.05
     seed: int = 1959
-    population_size: int = 400
+    method: str = "history-matching"
+    population_size: int = 400  # ABC-SMC's particles; history matching's posterior runs
+    runs_per_wave: int = 400  # history matching: simulations in each wave's design
+    cutoff: float = 3.0  # history matching: implausibility above which a parameter set is out
+    max_waves: int = 10
     # The calibration stops when it has converged: its acceptance threshold (epsilon, in band
     # widths) reaches ``min_epsilon`` (None: the square root of the number of fitted figures, every
     # figure at its tolerance on average), falls by less than ``min_eps_diff`` from one generation

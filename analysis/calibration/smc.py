@@ -20,35 +20,17 @@ several, or a Dask cluster (``--scheduler``).
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 import random
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
-from sim.record import TARGETS_FILE, Figure, load_targets
-from sim.scenario import scenario_file
-from sim.staging import atomic_write_text
-
-from .model import (
-    Simulator,
-    ToleranceDistance,
-    base_scenario,
-    fitted_figures,
-    measure_noise,
-    widths_of,
-)
 from .posterior import POINT_CANDIDATES, POINT_REPS, effective_sample_sizes, write_posterior
-from .priors import load_priors
 from .sampler import OrderedSampler
 from .settings import TRANSITIONS, Settings
-
-ROOT = Path(__file__).resolve().parents[2]
+from .setup import mapper, prepare
 
 
 def _transition(name: str, scaling: float = 1.0):
@@ -61,82 +43,21 @@ def _transition(name: str, scaling: float = 1.0):
     raise ValueError(f"unknown transition {name!r} (allowed: {', '.join(TRANSITIONS)})")
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
 def calibrate(settings: Settings, log=print) -> Path:
     """Run (or resume) ABC-SMC and write ``posterior.json``; returns its path."""
     import pyabc
 
     started = time.perf_counter()
-    targets_file = Path(settings.targets or TARGETS_FILE)
-    scenario_path = scenario_file(settings.scenario)
-    priors = load_priors(settings.priors)
-    figures = fitted_figures(load_targets(targets_file))
-    scenario = base_scenario(scenario_path, priors)
-    out = Path(settings.out)
+    inputs = prepare(settings, "smc", log)
+    priors, figures, meta, simulator = (
+        inputs.priors,
+        inputs.figures,
+        inputs.meta,
+        inputs.simulator,
+    )
+    out = inputs.out
     db_path = out / "abc.db"
-    meta_path = out / "calibration_run.json"
-    if out.exists() and not out.is_dir():
-        raise ValueError(f"--out {out} is a file, not a folder")
-    held = [p.name for p in (db_path, meta_path, out / "posterior.json") if p.exists()]
-    if held and not settings.resume and not settings.overwrite:
-        raise ValueError(
-            f"{out} holds a calibration ({', '.join(held)}): --resume to continue it, "
-            "--overwrite to replace it, or another --out"
-        )
-    out.mkdir(parents=True, exist_ok=True)
-
-    if settings.resume:
-        if not db_path.is_file() or not meta_path.is_file():
-            raise FileNotFoundError(f"nothing to resume: {db_path} or {meta_path} is missing")
-        try:
-            meta = json.loads(meta_path.read_text())
-            meta["noise"]
-        except (ValueError, KeyError, TypeError):
-            raise ValueError(
-                f"{meta_path}: not a calibration record written by `repatriation calibrate`; "
-                "cannot resume (start afresh with --overwrite)"
-            ) from None
-        check_same_inputs(meta, settings)
-        noise = meta["noise"]
-    else:
-        if db_path.exists():
-            db_path.unlink()
-        log(
-            f"measuring the sampling noise at scale {settings.scale} "
-            f"({settings.noise_reps} replications at the priors' start point)"
-        )
-        noise = measure_noise(scenario, settings.scale, settings.seed, settings.noise_reps, figures)
-        meta = {
-            "format": "repatriation-calibration-run/1",
-            "scenario_file": _rel(scenario_path),
-            "scenario_sha256": scenario.digest(),
-            "priors_file": _rel(settings.priors),
-            "priors_sha256": _sha256(settings.priors),
-            "targets_file": _rel(targets_file),
-            "targets_sha256": _sha256(targets_file),
-            "fitted_targets_sha256": fitted_digest(figures),
-            "scale": settings.scale,
-            "seed": settings.seed,
-            "population_size": settings.population_size,
-            "workers": settings.workers,
-            "transition": settings.transition,
-            "kernel_scaling": settings.kernel_scaling,
-            "pyabc_scale": "logit of the place in the prior's range (log scale if log-uniform)",
-            "pyabc_log10_parameters": [p.key for p in priors if p.dist == "loguniform"],
-            "noise_reps": settings.noise_reps,
-            "noise": noise,
-            "sessions": [],
-        }
-        # Written before the first generation, so that a calibration killed or failed later can
-        # be resumed from its database.
-        atomic_write_text(meta_path, json.dumps(meta, indent=2))
-    widths = widths_of(figures, noise)
-    distance = ToleranceDistance.of(figures, widths)
-    simulator = Simulator(scenario, priors, figures, settings.scale, settings.seed)
-    observed = {f.key: f.centre for f in figures}
+    widths, distance, observed = inputs.widths, inputs.distance, inputs.observed
     prior = pyabc.Distribution(**{p.name: p.rv() for p in priors})
 
     np.random.seed(settings.seed % 2**32)
@@ -169,7 +90,7 @@ def calibrate(settings: Settings, log=print) -> Path:
     if remaining > 0:
         from datetime import timedelta
 
-        with _mapper(settings) as sampler.map_:
+        with mapper(settings) as sampler.map_:
             try:
                 history = abc.run(
                     minimum_epsilon=min_epsilon,
@@ -210,37 +131,12 @@ def calibrate(settings: Settings, log=print) -> Path:
     session["point_seconds"] = round(time.perf_counter() - selecting, 1)
     # The whole session: noise (a fresh start), ABC generations, choice of the point.
     session["wall_seconds"] = round(time.perf_counter() - started, 1)
-    atomic_write_text(meta_path, json.dumps(meta, indent=2))
+    inputs.save_meta()
     log(
         f"wrote {path}: {meta['generations']} generations, {meta['total_simulations']} "
         f"simulations, {sum(s['wall_seconds'] for s in meta['sessions']):.0f} s in all"
     )
     return path
-
-
-@contextmanager
-def _mapper(settings: Settings) -> Iterator[Callable]:
-    """Where the particles are evaluated: this process (``workers`` 1), a pool of local
-    processes, or a Dask cluster (``scheduler``); the posterior is the same on each."""
-    if settings.scheduler:
-        from distributed import Client
-
-        with Client(settings.scheduler, timeout="30s") as client:
-            yield lambda f, tasks: client.gather(client.map(f, list(tasks), pure=False))
-    elif settings.workers > 1:
-        import multiprocessing
-
-        with multiprocessing.get_context("spawn").Pool(settings.workers) as pool:
-            yield pool.imap
-    else:
-        yield map
-
-
-def _rel(path: Path) -> str:
-    try:
-        return str(Path(path).resolve().relative_to(ROOT))
-    except ValueError:
-        return str(path)
 
 
 def acceptance_rates(history, population_size: int) -> list[float]:
@@ -282,44 +178,3 @@ def stop_reason(
         "min_epsilon": float(min_epsilon),
         "acceptance_rate": float(accepted[-1]),
     }
-
-
-def fitted_digest(figures: Sequence[Figure]) -> str:
-    """A hash of what the distance reads from the targets file: each fitted figure's key,
-    measure, metric, period and band (and what a "stock_less_total" takes off). Other edits of
-    the file (comments, quotes, targets that are not fitted, such as the after-arrival stage's)
-    leave it unchanged."""
-
-    def read(f: Figure) -> list:
-        less = [f.less_metric, list(f.less_period)] if f.less_metric else []
-        return [f.key, f.kind, f.metric, list(f.period), f.unit, f.low, f.high, *less]
-
-    text = json.dumps([read(f) for f in figures])
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-def check_same_inputs(meta: dict, settings: Settings) -> None:
-    """Refuse to resume a calibration whose inputs changed since it started (ValueError)."""
-    if meta["priors_sha256"] != _sha256(settings.priors):
-        raise ValueError(
-            f"cannot resume: {settings.priors} changed since the calibration "
-            "started; start afresh (without --resume)"
-        )
-    targets_file = Path(settings.targets or TARGETS_FILE)
-    figures = fitted_figures(load_targets(targets_file))
-    if meta.get("fitted_targets_sha256", meta["targets_sha256"]) != fitted_digest(figures):
-        raise ValueError(
-            f"cannot resume: the fitted targets of {targets_file} changed since "
-            "the calibration started; start afresh (without --resume)"
-        )
-    if (meta.get("transition", "normal"), meta.get("kernel_scaling", 1.0)) != (
-        settings.transition,
-        settings.kernel_scaling,
-    ):
-        raise ValueError(
-            f"cannot resume with another --transition or --kernel-scaling (the run "
-            f"used {meta.get('transition', 'normal')!r}, "
-            f"{meta.get('kernel_scaling', 1.0)}); start afresh"
-        )
-    if meta["scale"] != settings.scale or meta["seed"] != settings.seed:
-        raise ValueError("cannot resume with another --scale or --seed; start afresh")

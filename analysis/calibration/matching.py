@@ -1,0 +1,169 @@
+"""Calibration by history matching, then rejection ABC inside the space left.
+
+Waves of emulators (``history_matching.py``) rule out the parameter sets that cannot give every
+fitted figure within ``cutoff`` widths; they stop when a wave rules out less than a fifth of
+the space it searched. Then ``population_size`` runs are drawn from the space left, and every
+run of every wave that lies in it joins them: all are draws from the prior restricted to that
+space. Those within the ABC tolerance (``min_epsilon``: every figure at its width on average)
+are the posterior sample, with equal weights. If fewer than ``MIN_ACCEPTED`` are within it, the
+tolerance is that of the ``MIN_ACCEPTED``-th nearest, and the record says so.
+
+Reproducibility: every design is drawn from ``SeedSequence([seed, wave])`` and each run's seed
+is a hash of the seed and its values (``model.particle_seed``); runs come back in order from
+any ``mapper``, so one process, several, or a Dask cluster give the same posterior.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .history_matching import draw_not_ruled_out, history_match, not_ruled_out
+from .model import Simulator, ToleranceDistance
+from .posterior import POINT_CANDIDATES, POINT_REPS, write_sample
+from .priors import Prior
+from .settings import Settings
+from .setup import mapper, prepare
+
+MIN_ACCEPTED = 100
+TASK = 8  # runs per task handed to a worker
+MAX_CANDIDATES = 400_000
+
+
+@dataclass
+class Evaluator:
+    """Picklable: the terms of the distance (errors in widths) of one run per row."""
+
+    simulator: Simulator
+    distance: ToleranceDistance
+    observed: dict[str, float]
+    keys: tuple[str, ...]
+
+    def __call__(self, rows: np.ndarray) -> list[list[float]]:
+        out = []
+        for row in rows:
+            values = {p.key: p.from_unit(u) for p, u in zip(self.simulator.priors, row)}
+            terms = self.distance.terms(self.simulator.figures_at(values), self.observed)
+            out.append([terms[k] for k in self.keys])
+        return out
+
+
+def evaluate_rows(map_, evaluator: Evaluator, design: np.ndarray) -> np.ndarray:
+    """The terms of every row of ``design``, in order, in tasks of ``TASK`` rows over ``map_``."""
+    tasks = [design[i : i + TASK] for i in range(0, len(design), TASK)]
+    return np.array([terms for chunk in map_(evaluator, tasks) for terms in chunk], dtype=float)
+
+
+def calibrate_by_matching(settings: Settings, log=print) -> Path:
+    """History-match, draw the posterior's runs, and write ``posterior.json``; returns its path."""
+    started = time.perf_counter()
+    inputs = prepare(settings, "history-matching", log)
+    priors, figures, meta = inputs.priors, inputs.figures, inputs.meta
+    keys = tuple(f.key for f in figures)
+    evaluator = Evaluator(inputs.simulator, inputs.distance, inputs.observed, keys)
+    dims = len(priors)
+    with mapper(settings) as map_:
+
+        def evaluate(design: np.ndarray) -> np.ndarray:
+            return evaluate_rows(map_, evaluator, design)
+
+        matching = history_match(
+            evaluate,
+            list(keys),
+            dims,
+            settings.seed,
+            settings.runs_per_wave,
+            settings.cutoff,
+            max_waves=settings.max_waves,
+            max_candidates=MAX_CANDIDATES,
+            log=log,
+        )
+        rng = np.random.default_rng(np.random.SeedSequence([settings.seed, 0]))
+        drawn, searched = draw_not_ruled_out(
+            matching.waves, settings.population_size, dims, rng, settings.cutoff, MAX_CANDIDATES
+        )
+        drawn_terms = evaluate(drawn)
+    waves = matching.waves
+    earlier = np.concatenate([w.design for w in waves])
+    earlier_terms = np.concatenate([w.terms for w in waves])
+    inside = not_ruled_out(waves, earlier, settings.cutoff)
+    points = np.concatenate([drawn, earlier[inside]])
+    terms = np.concatenate([drawn_terms, earlier_terms[inside]])
+    distances = np.sqrt((terms**2).sum(axis=1))
+    min_epsilon = settings.min_epsilon or math.sqrt(len(figures))
+    epsilon = min_epsilon
+    if np.sum(distances <= epsilon) < MIN_ACCEPTED:
+        epsilon = float(np.sort(distances)[min(MIN_ACCEPTED, len(distances)) - 1])
+    accepted = distances <= epsilon
+    log(
+        f"posterior: {int(accepted.sum())} of {len(points)} runs in the space left within "
+        f"distance {epsilon:.2f} (target {min_epsilon:.2f})"
+    )
+    simulations = sum(len(w.design) for w in waves) + len(drawn)
+    meta.update(
+        generations=len(waves),
+        waves=[w.record() for w in waves],
+        total_simulations=simulations,
+        effective_sample_sizes=[float(accepted.sum())],
+        acceptance_rates=[float(accepted.mean())],
+        stop={
+            "reason": matching.reason,
+            "converged": matching.converged,
+            "epsilon": epsilon,
+            "min_epsilon": min_epsilon,
+            "acceptance_rate": float(accepted.mean()),
+            "posterior_runs_in_space_left": int(len(points)),
+            "posterior_candidates_searched": int(searched),
+        },
+        noise_simulations=settings.noise_reps,
+        point_simulations=POINT_CANDIDATES * POINT_REPS,
+    )
+    session = {"started_generations": 0, "workers": settings.workers}
+    session["scheduler"] = settings.scheduler
+    meta["sessions"].append(session)
+    path = write_sample(
+        inputs.out / "posterior.json",
+        method_text(settings),
+        sample_of(priors, points[accepted]),
+        np.ones(int(accepted.sum())),
+        distances[accepted],
+        priors,
+        figures,
+        inputs.widths,
+        meta,
+        inputs.simulator,
+        {
+            "generations": [
+                {
+                    "t": w.number - 1,
+                    "epsilon": w.record()["median_distance"],
+                    "simulations": len(w.design),
+                }
+                for w in waves
+            ]
+            + [{"t": len(waves), "epsilon": epsilon, "simulations": len(drawn)}],
+            "prior_calibration_simulations": 0,
+        },
+    )
+    session["wall_seconds"] = round(time.perf_counter() - started, 1)
+    inputs.save_meta()
+    seconds = session["wall_seconds"]
+    log(f"wrote {path}: {len(waves)} waves, {simulations} simulations, {seconds:.0f} s")
+    return path
+
+
+def sample_of(priors: tuple[Prior, ...], points: np.ndarray) -> dict[str, list]:
+    """Scenario values by key of each row of places in the prior ranges."""
+    return {p.key: [p.from_unit(u) for u in points[:, i]] for i, p in enumerate(priors)}
+
+
+def method_text(settings: Settings) -> str:
+    return (
+        "history matching (Gaussian-process emulators per figure, scikit-learn; implausibility "
+        f"cutoff {settings.cutoff:g}; {settings.runs_per_wave} runs a wave), then rejection ABC "
+        "over the runs in the space not ruled out, equal weights"
+    )
