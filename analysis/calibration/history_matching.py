@@ -9,7 +9,9 @@ validated emulator puts its figure more than ``cutoff`` standard deviations from
 the implausibility |E[term]| / sqrt(Var_emulator + 1) (Craig, Goldstein et al. 1997; the width
 already holds the document's tolerance and the run's noise, so the observation's variance is 1).
 The 3-sigma cutoff is Pukelsheim's rule for unimodal distributions. The waves stop when a wave
-rules out less than ``stop_share`` of the space it searched: the space has stopped shrinking.
+rules out less than ``stop_share`` of the space it searched (the space has stopped shrinking),
+or when its runs fit no better than the last wave's (their median distance fell by less than
+``min_gain``): further waves would cost runs without bringing the model closer to the documents.
 """
 
 from __future__ import annotations
@@ -79,13 +81,16 @@ class Wave:
     searched: int = 0  # candidates examined to draw the design from the space left
     kept_share: float = 1.0  # share of the design that this wave's emulators do not rule out
 
+    def median_distance(self) -> float:
+        return float(np.median(np.sqrt((self.terms**2).sum(axis=1))))
+
     def record(self) -> dict:
         return {
             "wave": self.number,
             "runs": int(len(self.design)),
             "candidates_searched": int(self.searched),
             "kept_share": float(self.kept_share),
-            "median_distance": float(np.median(np.sqrt((self.terms**2).sum(axis=1)))),
+            "median_distance": self.median_distance(),
             "emulators": [
                 {
                     "key": e.key,
@@ -249,9 +254,11 @@ def history_match(
     runs_per_wave: int,
     cutoff: float = 3.0,
     stop_share: float = 0.2,
+    min_gain: float = 0.05,
     max_waves: int = 10,
     max_candidates: int = 400_000,
     log: Callable[[str], None] = print,
+    on_wave: Callable[[Wave], None] = lambda wave: None,
 ) -> Matching:
     """Waves of design, simulation, emulation and ruling out, until the space stops shrinking.
 
@@ -271,6 +278,7 @@ def history_match(
             wave.emulators = [fit_emulator(k, design, terms[:, j], rng) for j, k in enumerate(keys)]
             wave.kept_share = float(np.mean(implausibility(wave, design) <= cutoff))
         waves.append(wave)
+        on_wave(wave)
         valid = sum(e.valid for e in wave.emulators)
         log(
             f"wave {number}: {len(design)} runs (from {searched:,} candidates), "
@@ -278,6 +286,18 @@ def history_match(
         )
         # An emulator that failed its check rules nothing out: the space has not been seen to
         # stop shrinking until every figure's emulator holds.
-        if wave.kept_share > 1.0 - stop_share and valid == len(keys):
+        if valid < len(keys):
+            continue
+        if wave.kept_share > 1.0 - stop_share:
             return Matching(waves, True, f"wave {number} ruled out less than {stop_share:.0%}")
+        if (
+            len(waves) > 1
+            and wave.median_distance() > (1.0 - min_gain) * waves[-2].median_distance()
+        ):
+            return Matching(
+                waves,
+                True,
+                f"the runs of wave {number} fit no better than those of wave {number - 1} "
+                f"(median distance down by less than {min_gain:.0%})",
+            )
     return Matching(waves, False, f"cap: {max_waves} waves")

@@ -81,6 +81,7 @@ def calibrate_by_matching(settings: Settings, log=print) -> Path:
             max_waves=settings.max_waves,
             max_candidates=MAX_CANDIDATES,
             log=log,
+            on_wave=lambda wave: record_wave(inputs, wave),
         )
         rng = np.random.default_rng(np.random.SeedSequence([settings.seed, 0]))
         drawn, searched = draw_not_ruled_out(
@@ -154,6 +155,13 @@ def calibrate_by_matching(settings: Settings, log=print) -> Path:
     seconds = session["wall_seconds"]
     log(f"wrote {path}: {len(waves)} waves, {simulations} simulations, {seconds:.0f} s")
     return path
+
+
+def record_wave(inputs, wave) -> None:
+    """Add a finished wave to calibration_run.json, so that a long calibration can be followed
+    and a killed one understood."""
+    inputs.meta.setdefault("waves", []).append(wave.record())
+    inputs.save_meta()
 
 
 def sample_of(priors: tuple[Prior, ...], points: np.ndarray) -> dict[str, list]:
