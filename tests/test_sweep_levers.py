@@ -220,6 +220,11 @@ BAD = [
         "can move only between the steps around it: after 1959-10 and before 1971-05",
     ),
     (
+        '"levers.programme_open" = { step = "1967-12", min = "1969-01", max = "1961-01" }',
+        "parameters.levers.programme_open'",
+        "empty range: min (1969-01) must be before max (1961-01)",
+    ),
+    (
         '"levers.programme_open" = { step = "1967-12", min = 1961, max = "1969-01" }',
         "parameters.levers.programme_open.min'",
         "is not a month written as YYYY-MM",

@@ -282,6 +282,8 @@ def _check_date(where, key, lever, spec, base) -> tuple[list[str], Any]:
             f"move; its steps after the first start at "
             + (", ".join(month_label(m) for m in starts[1:]) or "(none: it has one step)")
         ], None
+    if spec.values is None and months[0] >= months[1]:
+        return [f"{where}': empty range: min ({spec.min}) must be before max ({spec.max})"], None
     index = starts.index(step)
     after = starts[index - 1]
     before = starts[index + 1] if index + 1 < len(starts) else base.simulation.end + 1
@@ -295,8 +297,6 @@ def _check_date(where, key, lever, spec, base) -> tuple[list[str], Any]:
     grid = tuple(sorted(set(months))) if spec.values else None
     if spec.points:
         grid = tuple(sorted(set(np.round(np.linspace(low, high, spec.points)).tolist())))
-    if grid is None and low == high:
-        return [f"{where}': empty range: min and max are the same month"], None
     return [], StepDate(key, lever, index, float(low), float(high), schedule, grid)
 
 
