@@ -275,6 +275,15 @@ def test_a_bad_lever_is_refused_naming_the_file_and_key(tmp_path, line, key, mes
     assert message in str(error.value), str(error.value)
 
 
+def test_a_lever_grid_takes_points_or_values_not_both(tmp_path):
+    text = HEAD + '[design]\nmethod = "grid"\n[parameters]\n'
+    text += '"levers.propaganda" = { min = 0, max = 1, points = 3, values = [0.5] }\n'
+    path = write(tmp_path, text)
+    with pytest.raises(SweepError, match=r"give either points .* or values, not both") as error:
+        load_sweep(path)
+    assert f"{path}: key 'parameters.levers.propaganda'" in str(error.value)
+
+
 def test_a_lever_grid_crosses_levels_dates_and_names(tmp_path):
     text = (
         HEAD

@@ -213,6 +213,8 @@ def check_lever(
         return [f"{where}': a grid needs points (with min and max) or values"], None
     if method != "grid" and (spec.points is not None or spec.values is not None):
         return [f"{where}': only a grid design takes points or values"], None
+    if spec.points is not None and spec.values is not None:
+        return [f"{where}': give either points (with min and max) or values, not both"], None
     if kind == "date":
         return _check_date(where, key, lever, spec, base)
     return _check_level(where, key, lever, spec, base)
