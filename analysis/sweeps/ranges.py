@@ -5,10 +5,10 @@ typed once and left behind when the calibration moves. ``posterior_ranges`` read
 the sweep's base scenario names (``[calibration] posterior``) when the sweep is loaded, so a
 new posterior gives new ranges (and new point hashes) without editing a sweep file.
 
-The range of a key is the 5th to the 95th percentile of the last generation's particles, each
-counted once, widened where needed to hold the calibrated point. Every particle of that
-generation met the final tolerance; the weights correct for the sampler's proposal, and when
-they collapse (an effective sample size near 1) a weighted interval shrinks to one value.
+The range of a key is the 5th to the 95th percentile of the posterior sample's parameter sets,
+each counted once, widened where needed to hold the calibrated point. Every set met the final
+tolerance; a rejection sample's weights are equal, and ABC-SMC's correct for its proposal and,
+when they collapse (an effective sample size near 1), shrink a weighted interval to one value.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ QUANTILES = (0.05, 0.95)
 class PosteriorRanges:
     file: Path
     sha256: str
-    particles: int
+    sample_size: int  # parameter sets in the posterior sample
     effective_sample_size: float
     point: dict[str, float]
     ranges: dict[str, tuple[float, float]]
@@ -43,7 +43,8 @@ class PosteriorRanges:
     def describe(self) -> str:
         return (
             f"ranges from the posterior {self.file} (sha256 {self.sha256[:12]}, "
-            f"{self.particles} particles, effective sample size {self.effective_sample_size:.1f})"
+            f"{self.sample_size} parameter sets, effective sample size "
+            f"{self.effective_sample_size:.1f})"
         )
 
     def record(self) -> dict:
@@ -51,7 +52,7 @@ class PosteriorRanges:
         return {
             "file": str(self.file),
             "sha256": self.sha256,
-            "particles": self.particles,
+            "sample_size": self.sample_size,
             "effective_sample_size": self.effective_sample_size,
             "quantiles": list(QUANTILES),
             "ranges": {k: list(v) for k, v in self.ranges.items()},
