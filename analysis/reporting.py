@@ -73,6 +73,7 @@ ENVIRONMENT.filters.update(
     codes=codes,
     paragraph=paragraph,
     in_words=in_words,
+    basename=lambda path: Path(path).name,
 )
 
 

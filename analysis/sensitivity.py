@@ -26,6 +26,7 @@ import pandas as pd
 from sim.staging import atomic_write_bytes, atomic_write_text
 
 from .figures import matplotlib_pyplot
+from .reporting import render as report_template
 
 
 class SensitivityError(ValueError):
@@ -284,37 +285,24 @@ def _markdown(table: pd.DataFrame) -> str:
 
 
 def render(manifest: dict, table: pd.DataFrame, noise: pd.DataFrame, method: str) -> str:
-    definition = manifest["definition"]
-    lines = [
-        f"# {method.capitalize()} analysis of sweep '{manifest['name']}'",
-        "",
-        f"{manifest['points']} points x {definition['replications']} replications at scale "
-        f"{definition['scale']:g}, seed {definition['seed']} (common random numbers); "
-        "indices of the replication mean.",
-        "",
+    """The Markdown report (``templates/sensitivity.md.j2``): what varied, then one table per
+    output, sorted by total index (Sobol) or mu* (Morris), and the seed noise beside it."""
+    order = "ST" if method == "sobol" else "mu_star"
+    tables = [
+        (output, _markdown(rows.drop(columns="output").sort_values(order, ascending=False)))
+        for output, rows in table.groupby("output", sort=False)
     ]
-    for output, rows in table.groupby("output", sort=False):
-        lines += [f"## {output}", ""]
-        shown = rows.drop(columns="output")
-        if method == "sobol":
-            shown = shown.sort_values("ST", ascending=False)
-        else:
-            shown = shown.sort_values("mu_star", ascending=False)
-        lines.append(_markdown(shown))
-        row = noise.set_index("output").loc[output]
-        if int(row.replications) < 2:
-            lines += [
-                "",
-                "Seed noise: not measurable with 1 replication per point; the indices "
-                "may include it.",
-                "",
-            ]
-        else:
-            lines += [
-                "",
-                f"Seed noise: {row.noise_share_single_run:.1%} of the variance of a "
-                f"single run, {row.noise_share_of_mean:.1%} of that of the mean of "
-                f"{int(row.replications)} replications.",
-                "",
-            ]
-    return "\n".join(lines)
+    noise_by_output = {
+        row["output"]: {**row, "replications": int(row["replications"])}
+        for row in noise.to_dict("records")
+    }
+    return report_template(
+        "sensitivity.md.j2",
+        manifest=manifest,
+        definition=manifest["definition"],
+        method=method,
+        ranges=manifest.get("ranges") or {},
+        posterior=manifest.get("posterior"),
+        tables=tables,
+        noise=noise_by_output,
+    ).rstrip("\n")

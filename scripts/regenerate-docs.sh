@@ -36,9 +36,12 @@ $R aftermath-report results/historical-aftermath --out docs/generated/aftermath
 $PY -m analysis.agreement > /dev/null
 [[ $what == reports ]] && exit 0
 
-# Sensitivity: the Sobol analysis of sweeps/sobol_8.toml (about 10 minutes).
+# Sensitivity: the Sobol analyses of sweeps/sobol_8.toml (parameters, about 15 minutes) and
+# sweeps/policy_levers.toml (levers, about 5 minutes).
 $R sweep sweeps/sobol_8.toml --out results/sweeps/sobol_8 --quiet
 $R sensitivity results/sweeps/sobol_8 --out docs/generated/sensitivity > /dev/null
+$R sweep sweeps/policy_levers.toml --out results/sweeps/policy_levers --quiet
+$R sensitivity results/sweeps/policy_levers --out docs/generated/sensitivity/policy_levers > /dev/null
 
 # Benchmarks, last and one at a time.
 $PY -m analysis.benchmarks.cli

@@ -104,7 +104,14 @@ SWEEP = {
     "scale": 0.01,
     "outputs": ["departures_total"],
     "design": {"method": "latin", "samples": 2},
-    "parameters": {"decision.peers": {"min": 0.5, "max": 1.0}},
+    "parameters": {
+        "decision.peers": {"min": 0.5, "max": 1.0},
+        "levers.propaganda": {"min": 0.2, "max": 0.9, "from": "1958-08", "to": "1961-12"},
+        "levers.programme_open": {"step": "1967-12", "min": "1961-01", "max": "1969-12"},
+        "levers.letters_published": {
+            "schedules": {"kept": "historical", "published": [{"from": "1955-01", "value": 1}]}
+        },
+    },
 }
 
 

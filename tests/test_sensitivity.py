@@ -88,6 +88,9 @@ def test_the_command_writes_a_table_and_a_plot(sobol_sweep, tmp_path, capsys):
     assert main(["sensitivity", str(sobol_sweep), "--resamples", "50", "--out", str(tmp_path)]) == 0
     printed = capsys.readouterr().out
     assert "## departures_total" in printed and "Seed noise:" in printed
+    # What varied, and over what, as the sweep recorded it.
+    assert "| decision.peers | uniform 0.7..2.8 |" in printed
+    assert "| process.cancel_rate | uniform 0.1..0.5 |" in printed
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "seed_noise.csv",
         "sobol.csv",

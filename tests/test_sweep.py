@@ -16,7 +16,7 @@ from conftest import HISTORICAL
 
 from analysis.cli import main
 from analysis.sweeps.runner import LOCAL_CLUSTER_CONFIG, chunk_sizes, local_cluster, run_sweep
-from analysis.sweeps.spec import SweepError, load_sweep, point_values
+from analysis.sweeps.spec import SweepError, load_sweep
 from analysis.sweeps.store import SweepStore
 from sim.engine_numpy import simulate
 from sim.outcomes import outcomes
@@ -138,9 +138,9 @@ BAD = [
         "per month",
     ),
     (
-        '"levers.propaganda" = { min = 0, max = 1 }',
+        '"levers.propaganda" = { min = 0, max = 1.5 }',
         "key 'parameters.levers.propaganda'",
-        "levers are dated schedules",
+        "1.5 is outside the allowed range; the allowed range of propaganda is 0..1",
     ),
     ('"decision.peers" = { min = 0.7 }', "key 'parameters.decision.peers.max'", "missing key"),
     (
@@ -251,7 +251,7 @@ def test_a_point_gives_what_the_engine_gives_when_called_directly(sweep_file, un
     sweep, (_, results) = load_sweep(sweep_file), uninterrupted
     row = sweep.design.iloc[5]
     direct = simulate(
-        with_parameters(sweep.base, point_values(row, sweep.keys)),
+        with_parameters(sweep.base, sweep.point_values(row)),
         seed=11,
         replications=2,
         scale=0.01,

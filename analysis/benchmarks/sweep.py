@@ -30,7 +30,7 @@ from pathlib import Path
 
 from analysis.sweeps import runner
 from analysis.sweeps.runner import local_cluster, run_points, run_sweep
-from analysis.sweeps.spec import load_sweep, point_values
+from analysis.sweeps.spec import load_sweep
 from sim.scenario import bundled_dir
 
 from .publish import published
@@ -186,9 +186,7 @@ def overhead(args) -> None:
         path = sweep_file(tmp, args.overhead_points, args.reps, args.overhead_scale)
         sweep = load_sweep(path)
         spec = sweep.spec
-        tasks = [
-            (row["point_hash"], point_values(row, sweep.keys)) for _, row in sweep.design.iterrows()
-        ]
+        tasks = [(row["point_hash"], sweep.point_values(row)) for _, row in sweep.design.iterrows()]
         for repeat in range(args.repeats):
             row = {}
             for way in ("direct", "sweep") if repeat % 2 == 0 else ("sweep", "direct"):

@@ -22,6 +22,10 @@ def sweep_command(args) -> int:
             f"{len(sweep.design)} points ({unique} distinct) x {sweep.spec.replications} "
             f"replications = {unique * sweep.spec.replications} runs at scale {sweep.spec.scale:g}"
         )
+        if sweep.posterior is not None:
+            print(f"  {sweep.posterior.describe()}")
+        for key, spread in sweep.ranges().items():
+            print(f"  {key}: {spread}")
         return 0
     if args.workers is not None and args.workers < 1:
         print("error: --workers must be at least 1", file=sys.stderr)

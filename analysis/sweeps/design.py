@@ -1,10 +1,12 @@
 """A sweep's design: the points of a grid, Latin hypercube, Sobol/Saltelli or Morris design,
 and the identity of each point.
 
-``design_table`` maps the unit hypercube to parameter values and gives every point a hash of
-everything its results depend on (code, base scenario, seed, scale, replications, values), so
-that a resumed sweep reuses exactly the points already computed. A design is refused before it
-is built if it would be too large to run.
+A design varies dimensions: scalar parameters (``Parameter``) and policy levers (``levers.py``).
+Each maps a coordinate of the unit hypercube to a code (a number), shows it in the design table
+as a label, and turns it into a scenario override. ``design_table`` gives every point a hash of
+everything its results depend on (code, base scenario, seed, scale, replications, the overrides),
+so that a resumed sweep reuses exactly the points already computed. A design is refused before
+it is built if it would be too large to run.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -32,6 +34,21 @@ if TYPE_CHECKING:
 DESIGN_BRANCH = 2
 
 
+class Dimension(Protocol):
+    """One axis of a design: a scalar parameter or a lever."""
+
+    key: str  # the column of the design and results tables
+    low: float  # codes: the numbers the unit hypercube maps to
+    high: float
+    grid: tuple[float, ...] | None  # codes of a grid design
+
+    def from_unit(self, u: np.ndarray) -> np.ndarray: ...
+    def label(self, code: float) -> Any: ...  # the value shown in the tables
+    def override(self, label: Any) -> tuple[str, Any]: ...  # (scenario key, value)
+    def identity(self, label: Any) -> Any: ...  # what the point hash holds
+    def describe(self) -> str: ...  # the range in words, for sweep.json and --check
+
+
 @dataclass(frozen=True)
 class Parameter:
     key: str  # dotted scenario key, e.g. "decision.peers"
@@ -40,6 +57,7 @@ class Parameter:
     distribution: str
     is_int: bool
     grid: tuple[float, ...] | None = None  # grid values, when the design is a grid
+    source: str = ""  # where the range comes from, when not typed (the posterior)
 
     def from_unit(self, u: np.ndarray) -> np.ndarray:
         """Map unit-hypercube coordinates to values (the quantile function of the distribution)."""
@@ -49,8 +67,24 @@ class Parameter:
             values = self.low + u * (self.high - self.low)
         return np.round(values) if self.is_int else values
 
+    def label(self, code: float) -> float:
+        return code
 
-def unit_design(spec: SweepFile, parameters: tuple[Parameter, ...]) -> np.ndarray:
+    def override(self, label: Any) -> tuple[str, Any]:
+        value = float(label)
+        return self.key, int(round(value)) if self.is_int else value
+
+    def identity(self, label: Any) -> float:
+        return float(label)
+
+    def describe(self) -> str:
+        spread = f"{self.distribution} {self.low:.6g}..{self.high:.6g}"
+        if self.grid is not None:
+            spread = "values " + ", ".join(f"{v:.6g}" for v in self.grid)
+        return spread + (f" ({self.source})" if self.source else "")
+
+
+def unit_design(spec: SweepFile, parameters: tuple[Dimension, ...]) -> np.ndarray:
     """Design points on the unit hypercube, one row per point, in the sampler's order."""
     d = len(parameters)
     rng = np.random.default_rng(np.random.SeedSequence(spec.seed, spawn_key=(DESIGN_BRANCH,)))
@@ -77,7 +111,7 @@ def unit_design(spec: SweepFile, parameters: tuple[Parameter, ...]) -> np.ndarra
 MAX_POINTS = 1_000_000
 
 
-def point_count(spec: SweepFile, parameters: list[Parameter]) -> int:
+def point_count(spec: SweepFile, parameters: list[Dimension]) -> int:
     """How many points a valid sweep's design has, counted before it is built."""
     d, n = len(parameters), spec.design.samples or 0
     if spec.design.method == "grid":
@@ -90,27 +124,27 @@ def point_count(spec: SweepFile, parameters: list[Parameter]) -> int:
 
 
 def design_table(
-    spec: SweepFile, base: Scenario, parameters: tuple[Parameter, ...]
+    spec: SweepFile, base: Scenario, parameters: tuple[Dimension, ...]
 ) -> pd.DataFrame:
     if spec.design.method == "grid":
-        mesh = np.meshgrid(*[np.array(p.grid) for p in parameters], indexing="ij")
-        values = np.column_stack([m.reshape(-1) for m in mesh])
+        mesh = np.meshgrid(*[np.array(p.grid, dtype=float) for p in parameters], indexing="ij")
+        codes = np.column_stack([m.reshape(-1) for m in mesh])
         unit = np.column_stack(
             [
-                (values[:, i] - p.low) / (p.high - p.low)
-                if p.high > p.low
-                else np.zeros(len(values))
+                (codes[:, i] - p.low) / (p.high - p.low) if p.high > p.low else np.zeros(len(codes))
                 for i, p in enumerate(parameters)
             ]
         )
     else:
         unit = unit_design(spec, parameters)
-        values = np.column_stack([p.from_unit(unit[:, i]) for i, p in enumerate(parameters)])
-    table = pd.DataFrame({"point": np.arange(len(values), dtype=np.int64)})
+        codes = np.column_stack([p.from_unit(unit[:, i]) for i, p in enumerate(parameters)])
+    table = pd.DataFrame({"point": np.arange(len(codes), dtype=np.int64)})
     for i, p in enumerate(parameters):
         table[f"unit:{p.key}"] = unit[:, i]
     for i, p in enumerate(parameters):
-        table[p.key] = values[:, i]
+        # Numbers stay a numeric column; a lever's date or named schedule is a text column.
+        labels = [p.label(c) for c in codes[:, i].tolist()]
+        table[p.key] = codes[:, i] if isinstance(p, Parameter) else labels
     identity = {
         "package_version": __version__,
         "code_sha256": code_digest(),
@@ -124,8 +158,8 @@ def design_table(
         1,
         "point_hash",
         [
-            point_hash(identity, dict(zip([p.key for p in parameters], row)))
-            for row in values.tolist()
+            point_hash(identity, {p.key: p.identity(row[p.key]) for p in parameters})
+            for row in table.to_dict("records")
         ],
     )
     return table
@@ -144,11 +178,17 @@ def code_digest() -> str:
     return digest.hexdigest()
 
 
-def point_hash(identity: dict, values: dict[str, float]) -> str:
+def point_hash(identity: dict, values: dict[str, Any]) -> str:
     """sha256 of everything a point's results depend on: code version and model source, base
     scenario, seed, scale, replications, the outputs computed, and the parameter values (floats
-    written exactly)."""
+    written exactly; a lever's as the whole schedule it runs)."""
     text = json.dumps(
-        {**identity, "values": {k: float(v) for k, v in sorted(values.items())}}, sort_keys=True
+        {
+            **identity,
+            "values": {
+                k: float(v) if isinstance(v, int | float) else v for k, v in sorted(values.items())
+            },
+        },
+        sort_keys=True,
     )
     return hashlib.sha256(text.encode()).hexdigest()

@@ -31,7 +31,7 @@ from sim.schema import Scenario
 from sim.streams import population_stream
 from sim.version import __version__
 
-from .spec import Sweep, point_values
+from .spec import Sweep
 from .store import SweepStore
 
 # Populations drawn on this worker, by (seed, scale, population parameters): at most four kept.
@@ -278,9 +278,7 @@ def _compute(
             f"run on {n_workers} worker(s) in {len(sizes)} chunks of {sizes[-1]} to {sizes[0]}"
         )
         base = client.scatter(sweep.base, broadcast=True)
-        tasks = [
-            (row["point_hash"], point_values(row, sweep.keys)) for _, row in missing.iterrows()
-        ]
+        tasks = [(row["point_hash"], sweep.point_values(row)) for _, row in missing.iterrows()]
         start = 0
         for size in sizes:
             # Dask runs queued tasks in the order they were submitted (their priority), so the

@@ -1,11 +1,14 @@
-"""A sweep file: the parameters that vary, their ranges, the design, and every point checked.
+"""A sweep file: the parameters and levers that vary, their ranges, the design, every point checked.
 
-A sweep file names a base scenario, the scalar parameters that vary (with their ranges and
-distributions), a design (grid, Latin hypercube from ``scipy.stats.qmc``, Sobol/Saltelli or
-Morris from SALib), the replications per point, the scale, the seed and the outputs to keep
-(names of the model's outcome catalogue, ``sim.outcomes``). ``load_sweep`` validates all of it,
-builds the design (``design.py``) and checks every design point against the scenario schema,
-before anything runs; errors name the file and the key.
+A sweep file names a base scenario, what varies under ``[parameters]``: scalar parameters (with
+their ranges and distributions; ``range = "posterior"`` reads a calibrated key's range from the
+posterior, ``ranges.py``) and policy levers (a level over a period, the date of a step, or a
+choice of named schedules, ``levers.py``), a design (grid, Latin hypercube from
+``scipy.stats.qmc``, Sobol/Saltelli or Morris from SALib), the replications per point, the
+scale, the seed and the outputs to keep (names of the model's outcome catalogue,
+``sim.outcomes``). ``load_sweep`` validates all of it, builds the design (``design.py``) and
+checks every design point against the scenario schema, before anything runs; errors name the
+file and the key.
 """
 
 from __future__ import annotations
@@ -26,12 +29,15 @@ from sim.schema import DecisionWeights, PopulationParameters, Process, Scenario,
 
 from .design import (
     MAX_POINTS,
+    Dimension,
     Parameter,
     design_table,
     point_count,
 )
+from .levers import LeverSpec, check_lever
+from .ranges import PosteriorRanges, posterior_ranges
 
-# Sections whose scalar keys a sweep may vary. Levers are dated schedules, not scalars.
+# Sections whose scalar keys a sweep may vary; levers ("levers.<name>") are in levers.py.
 SECTIONS: dict[str, type[BaseModel]] = {
     "population": PopulationParameters,
     "decision": DecisionWeights,
@@ -50,6 +56,10 @@ class _Strict(BaseModel):
 class ParameterSpec(_Strict):
     min: float | None = Field(default=None, description="lowest value")
     max: float | None = Field(default=None, description="highest value")
+    range: Literal["posterior"] | None = Field(
+        default=None,
+        description='"posterior": min and max from the calibration\'s posterior (ranges.py)',
+    )
     distribution: Literal["uniform", "loguniform"] = Field(
         default="uniform", description="how values spread between min and max"
     )
@@ -81,7 +91,8 @@ class SweepFile(_Strict):
     outputs: list[str] = Field(min_length=1)
     chunk_size: int | None = Field(default=None, ge=1, description="points per task and chunk")
     design: DesignSpec
-    parameters: dict[str, ParameterSpec] = Field(min_length=1)
+    # Each entry is checked against ParameterSpec or, for "levers.<name>", LeverSpec.
+    parameters: dict[str, dict[str, Any]] = Field(min_length=1)
 
 
 @dataclass(frozen=True)
@@ -91,8 +102,9 @@ class Sweep:
     path: Path
     spec: SweepFile
     base: Scenario
-    parameters: tuple[Parameter, ...]
+    parameters: tuple[Dimension, ...]
     design: pd.DataFrame = field(repr=False)  # point, point_hash, unit:<key>..., <key>...
+    posterior: PosteriorRanges | None = None  # where ranges = "posterior" came from
 
     @property
     def name(self) -> str:
@@ -101,6 +113,14 @@ class Sweep:
     @property
     def keys(self) -> list[str]:
         return [p.key for p in self.parameters]
+
+    def point_values(self, row: pd.Series | dict) -> dict[str, Any]:
+        """The scenario overrides of a design row: numbers, or a lever's whole schedule."""
+        return dict(p.override(row[p.key]) for p in self.parameters)
+
+    def ranges(self) -> dict[str, str]:
+        """What each dimension spans, in words (for sweep.json and ``--check``)."""
+        return {p.key: p.describe() for p in self.parameters}
 
     def unique_points(self) -> pd.DataFrame:
         """One row per distinct point hash, in design order (a design may repeat a point)."""
@@ -115,13 +135,18 @@ class Sweep:
         }
 
 
-def _parse_error(path: Path, exc: ValidationError) -> list[str]:
+def _parse_error(path: Path, exc: ValidationError, prefix: tuple = ()) -> list[str]:
     lines = []
     for error in exc.errors():
-        loc = tuple(error["loc"])
+        loc = prefix + tuple(error["loc"])
         if error["type"] == "extra_forbidden":
-            section = {"design": DesignSpec, "parameters": ParameterSpec}.get(loc[0], SweepFile)
-            message = f"unknown key (allowed here: {', '.join(section.model_fields)})"
+            section = SweepFile
+            if loc[0] == "design":
+                section = DesignSpec
+            elif loc[0] == "parameters":
+                section = LeverSpec if str(loc[1]).startswith("levers.") else ParameterSpec
+            names = [f.alias or n for n, f in section.model_fields.items()]
+            message = f"unknown key (allowed here: {', '.join(names)})"
         elif error["type"] == "missing":
             message = "missing key"
         elif isinstance(cause := error.get("ctx", {}).get("error"), ValueError):
@@ -132,11 +157,14 @@ def _parse_error(path: Path, exc: ValidationError) -> list[str]:
     return lines
 
 
+_LEVER_KEYS = {f.alias or n for n, f in LeverSpec.model_fields.items()}
+
+
 def _flatten_parameters(raw: Any, prefix: str = "") -> dict[str, Any]:
     """Accept ``"decision.peers" = {...}`` as well as ``[parameters.decision] peers = {...}``."""
     if not isinstance(raw, dict):
         return {prefix: raw}
-    if prefix and set(raw) & set(ParameterSpec.model_fields):
+    if prefix and set(raw) & (set(ParameterSpec.model_fields) | _LEVER_KEYS):
         return {prefix: raw}
     flat = {}
     for key, value in raw.items():
@@ -147,14 +175,10 @@ def _flatten_parameters(raw: Any, prefix: str = "") -> dict[str, Any]:
 def _schema_field(key: str) -> tuple[Any, str | None]:
     """The pydantic field a dotted key names, or (None, reason)."""
     section, _, name = key.partition(".")
-    if section == "levers":
-        return None, (
-            "levers are dated schedules and cannot be swept as one number; sweep a "
-            "scalar key of [population], [decision] or [process]"
-        )
     if section not in SECTIONS or not name or "." in name:
         return None, (
-            f"unknown parameter; write it as section.key with section one of {', '.join(SECTIONS)}"
+            "unknown parameter; write it as section.key with section one of "
+            f"{', '.join(SECTIONS)}, or levers.<name> for a policy lever"
         )
     model = SECTIONS[section]
     if name not in model.model_fields:
@@ -163,12 +187,29 @@ def _schema_field(key: str) -> tuple[Any, str | None]:
 
 
 def _check_parameter(
-    path: Path, key: str, spec: ParameterSpec, method: str
+    path: Path, key: str, spec: ParameterSpec, method: str, posterior: Any
 ) -> tuple[list[str], Parameter | None]:
+    """``posterior()`` gives the PosteriorRanges of the base scenario, or raises ValueError."""
     where = f"{path}: key 'parameters.{key}"
     schema, reason = _schema_field(key)
     if schema is None:
         return [f"{where}': {reason}"], None
+    source = ""
+    if spec.range == "posterior":
+        if spec.min is not None or spec.max is not None or spec.values is not None:
+            return [f'{where}\': give either range = "posterior" or the range itself'], None
+        try:
+            ranges = posterior()
+        except ValueError as exc:
+            return [f"{where}.range': {exc}"], None
+        if key not in ranges.ranges:
+            return [
+                f"{where}.range': {key} is not calibrated by {ranges.file.name} "
+                f"(its parameters: {', '.join(ranges.ranges)}); give min and max"
+            ], None
+        low, high = ranges.ranges[key]
+        spec = spec.model_copy(update={"min": low, "max": high})
+        source = ranges.source(key)
     extra = schema.json_schema_extra or {}
     allowed_low, allowed_high = extra["min"], extra["max"]
     unit = extra.get("unit", "")
@@ -180,7 +221,7 @@ def _check_parameter(
         if spec.values is not None and spec.points is not None:
             errors.append(f"{where}': give either points (with min and max) or values, not both")
         if spec.values is not None:
-            grid = tuple(sorted(set(spec.values)))
+            grid = tuple(float(v) for v in sorted(set(spec.values)))
             for value in grid:
                 if is_int and not float(value).is_integer():
                     errors.append(f"{where}.values': {key} is a whole number, got {value}")
@@ -223,7 +264,7 @@ def _check_parameter(
     if errors:
         return errors, None
     if method == "grid":
-        parameter = Parameter(key, low, high, spec.distribution, is_int)
+        parameter = Parameter(key, low, high, spec.distribution, is_int, source=source)
         # Rounded to 12 digits so that a grid from 0.1 to 0.5 holds 0.3, not 0.30000000000000004.
         grid = tuple(
             sorted(
@@ -233,17 +274,7 @@ def _check_parameter(
                 }
             )
         )
-    return [], Parameter(key, low, high, spec.distribution, is_int, grid)
-
-
-def point_values(row: pd.Series | dict, keys: list[str]) -> dict[str, float | int]:
-    """The scenario overrides of a design row (integers for integer keys)."""
-    out = {}
-    for key in keys:
-        schema, _ = _schema_field(key)
-        value = float(row[key])
-        out[key] = int(round(value)) if schema.annotation is int else value
-    return out
+    return [], Parameter(key, low, high, spec.distribution, is_int, grid, source)
 
 
 def load_sweep(path: str | Path) -> Sweep:
@@ -278,13 +309,8 @@ def load_sweep(path: str | Path) -> Sweep:
         )
     if method in ("sobol", "morris") and len(spec.parameters) < 2:
         errors.append(f"{path}: key 'parameters': a {method} analysis needs at least 2 parameters")
-    parameters = []
-    for key, parameter_spec in spec.parameters.items():
-        problems, parameter = _check_parameter(path, key, parameter_spec, method)
-        errors += problems
-        if parameter is not None:
-            parameters.append(parameter)
     scenario_path = path.parent / spec.scenario
+    base = None
     try:
         base = load_scenario(scenario_path)
     except ScenarioError as exc:
@@ -292,6 +318,36 @@ def load_sweep(path: str | Path) -> Sweep:
             f"{path}: key 'scenario': {scenario_path} is not a valid scenario:\n    "
             + str(exc).replace("\n", "\n    ")
         )
+    posterior: list[PosteriorRanges] = []
+
+    def read_ranges() -> PosteriorRanges:  # read once, and only if a key asks for it
+        if base is None:
+            raise ValueError("the base scenario is not valid (see its error)")
+        if not posterior:
+            integer_keys = {
+                f"{section}.{name}"
+                for section, model in SECTIONS.items()
+                for name, f in model.model_fields.items()
+                if f.annotation is int
+            }
+            posterior.append(posterior_ranges(scenario_path, integer_keys))
+        return posterior[0]
+
+    parameters = []
+    for key, entry in spec.parameters.items():
+        lever = key.startswith("levers.")
+        try:
+            checked = (LeverSpec if lever else ParameterSpec).model_validate(entry)
+        except ValidationError as exc:
+            errors += _parse_error(path, exc, ("parameters", key))
+            continue
+        if lever:
+            problems, parameter = check_lever(path, key, checked, method, base)
+        else:
+            problems, parameter = _check_parameter(path, key, checked, method, read_ranges)
+        errors += problems
+        if parameter is not None:
+            parameters.append(parameter)
     if not errors:
         count = point_count(spec, parameters)
         if count > MAX_POINTS:
@@ -304,16 +360,16 @@ def load_sweep(path: str | Path) -> Sweep:
 
     parameters = tuple(parameters)
     design = design_table(spec, base, parameters)
+    sweep = Sweep(path, spec, base, parameters, design, posterior[0] if posterior else None)
     # Every point must make a valid scenario (cross-key rules such as register_rate +
     # revert_rate <= 1 hold only jointly), checked now rather than on a worker an hour in.
-    keys = [p.key for p in parameters]
-    for row in design.drop_duplicates("point_hash").itertuples(index=False):
-        values = point_values(dict(zip(design.columns, row)), keys)
+    for row in design.drop_duplicates("point_hash").to_dict("records"):
         try:
-            with_parameters(base, values, source=f"{path} (point {row.point})")
+            with_parameters(base, sweep.point_values(row), source=f"{path} (point {row['point']})")
         except ScenarioError as exc:
+            shown = {p.key: row[p.key] for p in parameters}
             raise SweepError(
-                f"invalid sweep: design point {row.point} {values} is not a valid "
+                f"invalid sweep: design point {row['point']} {shown} is not a valid "
                 f"scenario; narrow the ranges\n  {exc}"
             ) from None
-    return Sweep(path, spec, base, parameters, design)
+    return sweep

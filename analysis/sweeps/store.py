@@ -108,6 +108,8 @@ class SweepStore:
             "scenario_sha256": sweep.base.digest(),
             "scenario": json.loads(sweep.base.canonical_json()),
             "parameters": [p.key for p in sweep.parameters],
+            "ranges": sweep.ranges(),
+            "posterior": sweep.posterior.record() if sweep.posterior else None,
             "points": len(sweep.design),
             "distinct_points": int(sweep.design["point_hash"].nunique()),
             "package_version": __version__,
