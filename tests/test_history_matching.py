@@ -76,6 +76,7 @@ def matched(tmp_path_factory):
         method="history-matching",
         runs_per_wave=40,
         population_size=60,
+        point_scale=0.02,
     )
     return settings, read_posterior(calibrate_by_matching(settings, log=lambda *_: None))
 
@@ -103,6 +104,7 @@ def test_history_matching_is_the_same_on_one_process_or_two(tmp_path):
             runs_per_wave=40,
             population_size=40,
             max_waves=2,
+            point_scale=0.02,
             workers=workers,
         )
         posteriors.append(read_posterior(calibrate_by_matching(settings, log=lambda *_: None)))

@@ -24,7 +24,7 @@ import numpy as np
 
 from .history_matching import draw_not_ruled_out, history_match, not_ruled_out
 from .model import Simulator, ToleranceDistance
-from .posterior import POINT_CANDIDATES, POINT_REPS, write_sample
+from .posterior import FULL_SCALE_POINT_REPS, POINT_CANDIDATES, choose_point, write_sample
 from .priors import Prior
 from .settings import Settings
 from .setup import mapper, prepare
@@ -121,22 +121,34 @@ def calibrate_by_matching(settings: Settings, log=print) -> Path:
             "posterior_candidates_searched": int(searched),
         },
         noise_simulations=settings.noise_reps,
-        point_simulations=POINT_CANDIDATES * POINT_REPS,
+        point_simulations=POINT_CANDIDATES * FULL_SCALE_POINT_REPS,
+        point_scale=settings.point_scale,
     )
     session = {"started_generations": 0, "workers": settings.workers}
     session["scheduler"] = settings.scheduler
     meta["sessions"].append(session)
+    sample = sample_of(priors, points[accepted])
+    nearest = np.argsort(distances[accepted], kind="stable")[:POINT_CANDIDATES]
+    reps, scale = FULL_SCALE_POINT_REPS, settings.point_scale
+    log(f"choosing the point: the {len(nearest)} nearest runs, {reps} each at scale {scale:g}")
+    candidates = choose_point(
+        sample, nearest, inputs.simulator, figures, inputs.widths, scale, reps
+    )
+    rule = (
+        f"among the {len(candidates)} runs of the sample nearest the documents, the one with the "
+        f"smallest mean distance over {reps} replications at "
+        + ("full scale" if scale == 1.0 else f"scale {scale:g}")
+    )
     path = write_sample(
         inputs.out / "posterior.json",
         method_text(settings),
-        sample_of(priors, points[accepted]),
+        sample,
         np.ones(int(accepted.sum())),
         distances[accepted],
         priors,
         figures,
         inputs.widths,
         meta,
-        inputs.simulator,
         {
             "generations": [
                 {
@@ -149,6 +161,7 @@ def calibrate_by_matching(settings: Settings, log=print) -> Path:
             + [{"t": len(waves), "epsilon": epsilon, "simulations": len(drawn)}],
             "prior_calibration_simulations": 0,
         },
+        (rule, candidates),
     )
     session["wall_seconds"] = round(time.perf_counter() - started, 1)
     inputs.save_meta()

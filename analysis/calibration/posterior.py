@@ -31,45 +31,44 @@ POSTERIOR_FORMAT = "repatriation-posterior/1"
 # Posterior draws come from SeedSequence(seed, spawn_key=(2,)): no stream of the model has this
 # spawn key (Mesa's own are (2, k); sim/streams.py).
 DRAW_BRANCH = 2
-# The point: the best of the densest particles by mean distance over replications.
+# ABC-SMC's point: the best of the densest particles by mean distance over replications at the
+# calibration scale. History matching's: the best of the nearest runs at full scale (below).
 POINT_CANDIDATES, POINT_REPS = 25, 10
+# History matching's sample has equal weights, and a kernel density of 100 points in 23
+# dimensions says little; the candidates are the runs nearest the documents, ranked at full
+# scale, as users run the point (the reduced scale shifts some figures by a few half-widths).
+FULL_SCALE_POINT_REPS = 4
 
 
 def choose_point(
     sample: dict[str, list],
-    density: np.ndarray,
+    candidates: Sequence[int],
     simulator: Simulator,
     figures: Sequence[Figure],
     widths: dict[str, float],
+    scale: float,
+    reps: int,
 ) -> list[dict]:
-    """Rank the densest particles by their mean distance over replications (best first).
+    """Rank the ``candidates`` (indices into the sample) by their mean distance over ``reps``
+    replications at ``scale``, each seeded by its values (best first).
 
     The densest particle alone is a poor point when the weights are uneven: it may sit where the
-    kernel is crowded rather than where the model fits. Each candidate runs ``POINT_REPS``
-    replications (seeded by its values) at the calibration scale; the point minimises the
-    expected distance among them.
+    kernel is crowded rather than where the model fits; one run's distance is noisy. The point
+    minimises the expected distance among the candidates.
     """
     distance = ToleranceDistance.of(figures, widths)
     observed = {f.key: f.centre for f in figures}
     ranked = []
-    for index in np.argsort(-density, kind="stable")[:POINT_CANDIDATES]:
+    for index in candidates:
         values = {p.key: sample[p.key][index] for p in simulator.priors}
         scenario = with_parameters(simulator.scenario, values, source="point candidate")
-        result = simulate(
-            scenario, particle_seed(simulator.seed, values), POINT_REPS, scale=simulator.scale
-        )
-        stats = figures_of(result, simulator.scale, figures)
+        result = simulate(scenario, particle_seed(simulator.seed, values), reps, scale=scale)
+        stats = figures_of(result, scale, figures)
         per_rep = [
             distance({k: float(np.nan_to_num(v[r])) for k, v in stats.items()}, observed)
-            for r in range(POINT_REPS)
+            for r in range(reps)
         ]
-        ranked.append(
-            {
-                "particle": int(index),
-                "density": float(density[index]),
-                "mean_distance": float(np.mean(per_rep)),
-            }
-        )
+        ranked.append({"particle": int(index), "mean_distance": float(np.mean(per_rep))})
     return sorted(ranked, key=lambda c: c["mean_distance"])
 
 
@@ -102,8 +101,36 @@ def write_posterior(
         "generations": generations,
         "prior_calibration_simulations": int(populations.loc[populations.t < 0, "samples"].sum()),
     }
+    density = kernel_density(
+        np.column_stack([p.to_unit(np.asarray(sample[p.key], dtype=float)) for p in priors]),
+        np.asarray(weights, dtype=float),
+    )
+    candidates = choose_point(
+        sample,
+        np.argsort(-density, kind="stable")[:POINT_CANDIDATES],
+        simulator,
+        figures,
+        widths,
+        simulator.scale,
+        POINT_REPS,
+    )
+    rule = (
+        f"among the {len(candidates)} particles with the highest weighted kernel density "
+        "(parameters scaled to their prior ranges), the one with the smallest mean distance "
+        f"over {POINT_REPS} replications at the calibration scale"
+    )
     return write_sample(
-        path, method, sample, weights, distances, priors, figures, widths, meta, simulator, extra
+        path,
+        method,
+        sample,
+        weights,
+        distances,
+        priors,
+        figures,
+        widths,
+        meta,
+        extra,
+        (rule, candidates),
     )
 
 
@@ -117,25 +144,18 @@ def write_sample(
     figures: Sequence[Figure],
     widths: dict[str, float],
     meta: dict,
-    simulator: Simulator,
     extra: dict,
+    point: tuple[str, list[dict]],
 ) -> Path:
-    """A weighted posterior sample (values by key), its point, and how it was made (``extra``)."""
-    weights = np.asarray(weights, dtype=float)
-    density = kernel_density(
-        np.column_stack([p.to_unit(np.asarray(sample[p.key], dtype=float)) for p in priors]),
-        weights,
-    )
-    candidates = choose_point(sample, density, simulator, figures, widths)
+    """A weighted posterior sample (values by key), how it was made (``extra``), and its point:
+    the rule that chose it and the candidates ranked by it (``choose_point``)."""
+    rule, candidates = point
     point_index = candidates[0]["particle"]
     point = {p.key: sample[p.key][point_index] for p in priors}
     document = {
         "format": POSTERIOR_FORMAT,
         "method": method,
-        "point_rule": f"among the {len(candidates)} parameter sets of the sample with the "
-        "highest weighted kernel density (parameters scaled to their prior ranges), "
-        f"the one with the smallest mean distance over {POINT_REPS} replications at "
-        "the calibration scale",
+        "point_rule": rule,
         "point": point,
         "point_candidates": candidates,
         "parameters": [p.key for p in priors],

@@ -37,6 +37,7 @@ class Settings:
     runs_per_wave: int = 400  # history matching: simulations in each wave's design
     cutoff: float = 3.0  # history matching: implausibility above which a parameter set is out
     max_waves: int = 10
+    point_scale: float = 1.0  # history matching: the scale at which the point's candidates run
     # The calibration stops when it has converged: its acceptance threshold (epsilon, in band
     # widths) reaches ``min_epsilon`` (None: the square root of the number of fitted figures, every
     # figure at its tolerance on average), falls by less than ``min_eps_diff`` from one generation
