@@ -74,6 +74,13 @@ def _positive(text: str) -> int:
     return value
 
 
+def _nonnegative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
+    return value
+
+
 def _nonnegative(text: str) -> float:
     value = float(text)
     if not value >= 0:
@@ -440,6 +447,13 @@ def _calibration_commands(commands, scenario_help: str) -> None:
     cal.add_argument("--no-report", action="store_true", help="write the posterior only")
     cal.add_argument("--report-reps", type=_positive, default=20)
     cal.add_argument("--report-draws", type=_positive, default=40)
+    cal.add_argument(
+        "--robustness-trajectories",
+        type=_nonnegative_int,
+        default=6,
+        help="Morris trajectories over the hand-set weights in the report (0: skip; default "
+        "%(default)s)",
+    )
 
     rep = _command(
         commands,
@@ -465,6 +479,13 @@ def _calibration_commands(commands, scenario_help: str) -> None:
     rep.add_argument("--seed", type=_seed, default=1959)
     rep.add_argument("--report-reps", type=_positive, default=20)
     rep.add_argument("--report-draws", type=_positive, default=40)
+    rep.add_argument(
+        "--robustness-trajectories",
+        type=_nonnegative_int,
+        default=6,
+        help="Morris trajectories over the hand-set weights in the report (0: skip; default "
+        "%(default)s)",
+    )
 
     post = _command(
         commands,

@@ -54,7 +54,13 @@ def calibrate_command(args) -> int:
         return 2
     if not args.no_report:
         path = write_report(
-            args.out, args.out, args.scenario, args.seed, args.report_reps, args.report_draws
+            args.out,
+            args.out,
+            args.scenario,
+            args.seed,
+            args.report_reps,
+            args.report_draws,
+            args.robustness_trajectories,
         )
         print(f"report: {path}")
     return 0
@@ -64,7 +70,13 @@ def report_command(args) -> int:
     out = args.out or args.calibration
     try:
         path = write_report(
-            args.calibration, out, args.scenario, args.seed, args.report_reps, args.report_draws
+            args.calibration,
+            out,
+            args.scenario,
+            args.seed,
+            args.report_reps,
+            args.report_draws,
+            args.robustness_trajectories,
         )
     except (ScenarioError, PriorsError, TargetsError, ValueError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)

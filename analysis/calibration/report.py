@@ -44,6 +44,7 @@ from .model import ToleranceDistance, base_scenario, figures_of, fitted_figures,
 from .posterior import effective_sample_sizes, read_posterior, simulate_posterior
 from .priors import load_priors
 from .report_figures import plot_departures, plot_fit, plot_marginals
+from .robustness import screen_beside
 from .settings import HISTORICAL, PRIORS_FILE
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -81,6 +82,7 @@ def write_report(
     seed: int = 1959,
     reps: int = 20,
     draws: int = 40,
+    robustness_trajectories: int = 6,
 ) -> Path:
     calibration, out = Path(calibration), Path(out)
     scenario_path = scenario_file(scenario_path)
@@ -143,6 +145,16 @@ def write_report(
     run_letters = side_run({"process.letter_learning": more}, f"letters x {LETTERS_FACTOR}")
     run_no_hearsay = side_run({"process.hearsay": 0.0}, "no hearsay")
     timings["letters_sensitivity_full_scale"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    robustness = (
+        screen_beside(
+            calibrated, scenario_path, [p.key for p in priors], seed, robustness_trajectories
+        )
+        if robustness_trajectories
+        else None
+    )
+    timings["robustness"] = time.perf_counter() - started
 
     point_figs = figures_of(run_point, 1.0, produced)
     small_figs = figures_of(run_small, scale, produced)
@@ -244,6 +256,7 @@ def write_report(
         "consistency": _consistency(targets, point_figs, run_point),
         "queue": _queue(run_point, run_letters, run_no_hearsay, point_figs, calibrated, seed),
         "ess": _effective_sample_sizes(calibration, posterior, run_meta),
+        "robustness": robustness,
     }
     atomic_write_text(out / "report_data.json", json.dumps(data, indent=1, default=float))
     path = out / "report.md"
