@@ -139,9 +139,7 @@ def screen_beside(
     result["no_effect"] = [
         r["scenario"] for r in result["rows"] if r["effect_low"] == r["effect_high"] == 0
     ]
-    result["rows"] = [
-        r for r in result["rows"] if r["scenario"] not in result["no_effect"]
-    ]
+    result["rows"] = [r for r in result["rows"] if r["scenario"] not in result["no_effect"]]
     for r in result["rows"]:
         r["ranked"] = sorted(r["mu_star"].items(), key=lambda kv: -kv[1])
     return result
