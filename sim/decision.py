@@ -80,9 +80,14 @@ def as_float32(value):
     return value.astype(np.float32) if isinstance(value, np.ndarray) else value
 
 
-def is_on(value) -> np.ndarray:
-    """Whether a lever or a rate is on (not 0): one bool, or one per row."""
-    return np.asarray(value) != 0
+def is_on(value):
+    """Whether a lever or a rate is on (not 0): one bool, or an array of one per row."""
+    return value != 0
+
+
+def any_positive(value) -> bool:
+    """Whether a value, or any of its values by row, is above 0."""
+    return bool(np.any(value > 0)) if isinstance(value, np.ndarray) else value > 0
 
 
 def sigmoid(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
@@ -204,7 +209,7 @@ def letter_retention(p: Process) -> np.float32:
 def letter_trust(soren_tie: np.ndarray, p: Process) -> np.ndarray | None:
     """How much of the letters of hardship a household takes in: 1 - letter_discount x its Soren
     tie, so the committed core discounts them (None when nobody does: all are taken in)."""
-    if not np.any(np.asarray(p.letter_discount) > 0):
+    if not any_positive(p.letter_discount):
         return None
     return 1.0 - as_float32(p.letter_discount) * soren_tie
 
@@ -326,7 +331,10 @@ def registers(u: np.ndarray, policy: Policy, p: Process, impoverished: np.ndarra
     is on welfare or jobless. Never together with ``reverts`` (register_rate + revert_rate <= 1).
     """
     register = (u < as_float32(p.register_rate)) & is_on(policy.programme_open)
-    return register & (impoverished | ~is_on(policy.impoverished_only))
+    only = is_on(policy.impoverished_only)
+    if isinstance(only, np.ndarray):  # by row
+        return register & (impoverished | ~only)
+    return register & impoverished if only else register
 
 
 def reverts(u: np.ndarray, doubt_level: np.ndarray, p: Process) -> np.ndarray:
@@ -347,7 +355,7 @@ def cancels(
     since registering (the letters of hardship, say), and the less a doubt the family already
     had when it registered, pushed out of Japan rather than pulled to the North."""
     f32 = as_float32
-    if doubt_when_registered is None or not np.any(np.asarray(p.cancel_anchor) > 0):
+    if doubt_when_registered is None or not any_positive(p.cancel_anchor):
         return u < f32(p.cancel_rate) * doubt_level
     # A row whose cancel_anchor is 0 gets max(doubt - 0, 0) = doubt: its numbers as unanchored.
     change = np.maximum(doubt_level - f32(p.cancel_anchor) * doubt_when_registered, 0.0)

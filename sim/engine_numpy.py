@@ -47,8 +47,8 @@ from .result import (
     STOCK_METRICS,
     RunResult,
 )
-from .rows import ByRow, Levers, as_policy, check_shared_population
-from .sailing import sail
+from .rows import ByRow, as_policy, check_shared_population, monthly_levers
+from .sailing import run_starts, sail
 from .schema import Scenario
 from .streams import population_stream, replication_streams
 
@@ -153,7 +153,7 @@ class _Engine:
     ):
         """``recorded``: the metrics to fill in, (rows, months) each (RunResult.empty)."""
         self.pop, self.streams, self.scale = pop, streams, scale
-        self.levers = Levers(scenarios)
+        self.levers = monthly_levers(scenarios)
         self.processes = [s.process for s in scenarios]  # each row's own, in its loops
         self.process = process = ByRow.of_sections(self.processes)
         self.w = ByRow.of_sections([s.decision for s in scenarios]).per_scenario()
@@ -197,7 +197,17 @@ class _Engine:
         self.stocks = np.zeros((N, len(STATE_NAMES)), dtype=np.int64)
         self.stocks[:, SETTLED] = pop.people
         self.recorded = recorded
-        self.groups = pop.departure_groups()
+        # What each household adds to the DEPARTING metrics when it sails.
+        self.departing = np.column_stack(
+            [
+                np.ones(H, dtype=np.int64),
+                pop.deportees,
+                pop.legal_status == DETAINEE,
+                pop.japanese_spouse,
+                pop.japanese_nationals,
+                pop.departure_groups(),
+            ]
+        ).astype(np.int64)
 
     def _by_scenario(self, rows: np.ndarray) -> np.ndarray:
         """A view (K, R, ...) of an array (N, ...)."""
@@ -210,8 +220,12 @@ class _Engine:
     # -- one month --------------------------------------------------------------------------
 
     def step(self, t: int) -> None:
-        month = self.levers.month(t)
+        month = self.levers[t]
         policy = as_policy(month.per_scenario())
+        if month.varying:
+            policies = [as_policy(month.of_scenario(k)) for k in range(self.K)]
+        else:  # the levers agree this month: one policy for every scenario
+            policies = [policy] * self.K
         w, p, state, view = self.w, self.p, self.state, self._by_scenario
         rec = {name: values[:, t] for name, values in self.recorded.items()}
 
@@ -283,10 +297,6 @@ class _Engine:
         if reconsidering:
             self._move(reconsider, CANCELLED, SETTLED)
 
-        if month.varying:
-            policies = [as_policy(month.of_scenario(k)) for k in range(self.K)]
-        else:  # the levers agree this month: one policy for every scenario
-            policies = [as_policy(month.of_scenario(0))] * self.K
         self._deport(policies, rec)
         sailing = [k for k, pk in enumerate(policies) if pk.programme_open and pk.ship_capacity > 0]
         if sailing:
@@ -374,14 +384,12 @@ class _Engine:
         self._spread(self.engaged_neighbours, withdrawn, -1.0)
 
         rows, gone = self._move(ships.gone, REGISTERED, DEPARTED, rec["departures"])
-        rec["departing_households"] += self._count(rows)
-        rec["deportee_departures"] += self._count(rows, self.pop.deportees[gone])
-        detainees = self.pop.legal_status[gone] == DETAINEE
-        rec["detainee_departures"] += self._count(rows, detainees)
-        rec["japanese_spouse_departures"] += self._count(rows, self.pop.japanese_spouse[gone])
-        rec["japanese_national_departures"] += self._count(rows, self.pop.japanese_nationals[gone])
-        for i, name in enumerate(GROUP_METRICS):
-            rec[name] += self._count(rows, self.groups[gone, i])
+        if len(rows):
+            # rows ascending: the sums of each row's run of households, all columns at once
+            starts = run_starts(rows)
+            sums = np.add.reduceat(self.departing[gone], starts, axis=0)
+            for i, name in enumerate(DEPARTING):
+                rec[name][rows[starts]] += sums[:, i]
         self._spread(self.letter_sources, (rows, gone), 1.0)
 
     def _count(self, rows: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
@@ -396,6 +404,16 @@ class _Engine:
                 raise AssertionError(
                     f"stock of {STATE_NAMES[s]} drifted: {recount} vs {self.stocks[:, s]}"
                 )
+
+
+DEPARTING = (
+    "departing_households",
+    "deportee_departures",
+    "detainee_departures",
+    "japanese_spouse_departures",
+    "japanese_national_departures",
+    *GROUP_METRICS,
+)
 
 
 def _pick(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from types import SimpleNamespace
 
 import numpy as np
@@ -68,13 +69,19 @@ class ByRow:
 
     def per_scenario(self) -> SimpleNamespace:
         """The values shaped (K, 1, 1), to broadcast over arrays (K, R, households)."""
+        if not self.varying:
+            return self._shared
         shaped = {n: v[:, np.newaxis, np.newaxis] for n, v in self.varying.items()}
         return SimpleNamespace(**self.shared, **shaped)
 
+    @cached_property
+    def _shared(self) -> SimpleNamespace:
+        return SimpleNamespace(**self.shared)
+
     def per_household(self, scenario: np.ndarray) -> SimpleNamespace:
         """The value of each listed household's scenario (``scenario``: one index per household)."""
-        if not self.varying:
-            return SimpleNamespace(**self.shared)
+        if not self.varying:  # every call of a run without varying values: built once
+            return self._shared
         return SimpleNamespace(**self.shared, **{n: v[scenario] for n, v in self.varying.items()})
 
     def of_scenario(self, k: int) -> SimpleNamespace:
@@ -93,12 +100,17 @@ def as_policy(values: SimpleNamespace) -> Policy:
     return Policy(**vars(values))
 
 
-class Levers:
-    """The K scenarios' lever values month by month: ``month(t)`` is a ``ByRow`` of them."""
-
-    def __init__(self, scenarios: Sequence[Scenario]):
-        timelines = [s.timeline() for s in scenarios]
-        self.values = {name: np.stack([t[name] for t in timelines]) for name in timelines[0]}
-
-    def month(self, t: int) -> ByRow:
-        return ByRow.of({name: values[:, t] for name, values in self.values.items()})
+def monthly_levers(scenarios: Sequence[Scenario]) -> list[ByRow]:
+    """The K scenarios' lever values in each simulated month, computed once for the run."""
+    timelines = [s.timeline() for s in scenarios]
+    values = {name: np.stack([t[name] for t in timelines]) for name in timelines[0]}
+    agree = {name: np.all(v == v[0], axis=0).tolist() for name, v in values.items()}
+    first = {name: v[0].tolist() for name, v in values.items()}  # floats, as Policy.at gives
+    months = range(len(scenarios[0].months))
+    return [
+        ByRow(
+            {n: first[n][t] for n in values if agree[n][t]},
+            {n: values[n][:, t] for n in values if not agree[n][t]},
+        )
+        for t in months
+    ]

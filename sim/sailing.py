@@ -50,30 +50,35 @@ def sail(
     scenarios, ``scenario_of`` the scenario of each row.
     """
     rows, cols = waiting
-    order = _queue_order(rows, registered_month[rows, cols], _row_draws(streams, rows))
+    segments = _segments(rows)  # the queue of each row: the same rows, reordered within each
+    order = _queue_order(rows, registered_month[rows, cols], _row_draws(streams, segments))
     rows, cols, doubts = rows[order], cols[order], doubts[order]
-    p = process.per_household(scenario_of[rows])
     sizes = size[cols]
     taking = np.ones(len(rows), dtype=bool) if ready is None else ready[rows, cols]
     defer = np.zeros(len(rows), dtype=bool)
-    may_defer = np.asarray(process.per_household(scenario_of).defer_rate) > 0
-    if np.any(may_defer):
-        may_defer = np.broadcast_to(may_defer, len(streams))
-        u = _row_draws(streams, rows, may_defer)
+    if process.any_positive("defer_rate"):
+        if "defer_rate" in process.varying:  # by row
+            may_defer = process.varying["defer_rate"][scenario_of] > 0
+        else:
+            may_defer = np.ones(len(streams), dtype=bool)
+        u = _row_draws(streams, segments, may_defer)
+        p = process.per_household(scenario_of[rows])
         defer = decision.defers(u, doubts, p) & may_defer[rows] & taking
         taking = taking & ~defer
     took = np.where(taking, sizes, 0)
     taken = np.cumsum(took)
-    first = np.searchsorted(rows, rows)  # where each household's row starts in the queue
-    taken -= taken[first] - took[first]  # places taken in the row, up to the family's turn
+    if len(segments[0]) > 1:  # places taken in the row, up to the family's turn
+        first = np.repeat(segments[0], segments[1] - segments[0])  # where its row's queue starts
+        taken -= taken[first] - took[first]
     before = taken - took
     boarding = np.flatnonzero(taking & (taken <= capacity[rows]))
     deferred = defer & (before < capacity[rows])
 
-    privacy = levers.per_household(scenario_of[rows[boarding]]).confirmation_privacy
-    p_boarding = process.per_household(scenario_of[rows[boarding]])
-    u = _row_draws(streams, rows[boarding])
-    withdraw = u < decision.withdrawal_probability(doubts[boarding], privacy, p_boarding)
+    of_boarding = scenario_of[rows[boarding]]
+    privacy = levers.per_household(of_boarding).confirmation_privacy
+    u = _row_draws(streams, _segments(rows[boarding]))
+    p = process.per_household(of_boarding)
+    withdraw = u < decision.withdrawal_probability(doubts[boarding], privacy, p)
     withdrawn, gone = boarding[withdraw], boarding[~withdraw]
     return Sailing(
         (rows[deferred], cols[deferred]),
@@ -82,12 +87,31 @@ def sail(
     )
 
 
+def run_starts(rows: np.ndarray) -> np.ndarray:
+    """Where each run of equal values in ``rows`` (ascending) starts. (Written out: np.diff with
+    ``prepend`` costs tens of microseconds a call, several times a month.)"""
+    change = np.empty(len(rows), dtype=bool)
+    change[:1] = True
+    np.not_equal(rows[1:], rows[:-1], out=change[1:])
+    return np.flatnonzero(change)
+
+
+def _segments(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(starts, ends, row) of the runs of equal values in ``rows`` (ascending)."""
+    if len(rows) and rows[0] == rows[-1]:  # one row (always so in a run of one replication)
+        return np.zeros(1, dtype=np.int64), np.array([len(rows)]), rows[:1]
+    starts = run_starts(rows)
+    return starts, np.append(starts[1:], len(rows)), rows[starts]
+
+
 def _queue_order(rows: np.ndarray, months: np.ndarray, draws: np.ndarray) -> np.ndarray:
     """``np.lexsort((draws, months, rows))``: by row, then month of registration, then draw.
 
     Written as a quicksort of the draws, then a stable sort by (row, month): 2-3 times faster
     than lexsort, whose stable sort of floats is slow. When two draws are equal (next to never),
     a quicksort may put them in either order, and lexsort's own order is taken instead."""
+    if len(draws) < 4096:  # too few for the two sorts to pay for themselves
+        return np.lexsort((draws, months, rows))
     by_draw = np.argsort(draws)
     sorted_draws = draws[by_draw]
     if np.any(sorted_draws[1:] == sorted_draws[:-1]):
@@ -100,13 +124,15 @@ def _queue_order(rows: np.ndarray, months: np.ndarray, draws: np.ndarray) -> np.
 
 
 def _row_draws(
-    streams: list[np.random.Generator], rows: np.ndarray, drawing: np.ndarray | None = None
+    streams: list[np.random.Generator],
+    segments: tuple[np.ndarray, np.ndarray, np.ndarray],
+    drawing: np.ndarray | None = None,
 ) -> np.ndarray:
-    """One uniform draw per entry of ``rows`` (ascending), each from its row's stream, row
-    after row; rows where ``drawing`` is False draw nothing (their entries are 1)."""
-    out = np.ones(len(rows))
-    bounds = np.searchsorted(rows, np.arange(len(streams) + 1))
-    for r in np.flatnonzero(bounds[1:] > bounds[:-1]):
+    """One uniform draw per entry of the ``segments`` of rows (``_segments``), each from its
+    row's stream, row after row; rows where ``drawing`` is False draw nothing (entries 1)."""
+    starts, ends, rows = segments
+    out = np.ones(ends[-1] if len(ends) else 0)
+    for start, end, r in zip(starts.tolist(), ends.tolist(), rows.tolist()):
         if drawing is None or drawing[r]:
-            streams[r].random(out=out[bounds[r] : bounds[r + 1]])
+            streams[r].random(out=out[start:end])
     return out
