@@ -109,3 +109,12 @@ def test_the_queue_is_ordered_by_row_then_month_then_draw_even_with_equal_draws(
     assert np.array_equal(_queue_order(rows, months, draws), np.lexsort((draws, months, rows)))
     draws = rng.integers(0, 3, 5000) / 4  # many equal draws: lexsort's stable order
     assert np.array_equal(_queue_order(rows, months, draws), np.lexsort((draws, months, rows)))
+
+
+def test_a_batch_run_in_several_passes_gives_the_same_rows(scenarios):
+    one_pass = simulate_batch(scenarios, SEED, REPS, scale=SCALE)
+    households = one_pass[0].households
+    in_passes = simulate_batch(scenarios, SEED, REPS, scale=SCALE, pass_size=2 * households * 2)
+    for alone, passed in zip(one_pass, in_passes, strict=True):
+        for name, values in alone.metrics.items():
+            np.testing.assert_array_equal(passed.metrics[name], values, err_msg=name)
