@@ -43,6 +43,7 @@ $R sensitivity results/sweeps/sobol_8 --out docs/generated/sensitivity > /dev/nu
 # Benchmarks, last and one at a time.
 $PY -m analysis.benchmarks.cli
 $PY -m analysis.benchmarks.engine
+$PY -m analysis.benchmarks.batch
 $PY -m analysis.benchmarks.engines
 $PY -m analysis.benchmarks.aftermath
 $PY -m analysis.benchmarks.sweep throughput overhead
