@@ -46,6 +46,7 @@ $R sensitivity results/sweeps/policy_levers --out docs/generated/sensitivity/pol
 # Benchmarks, last and one at a time.
 $PY -m analysis.benchmarks.cli
 $PY -m analysis.benchmarks.engine
+$PY -m analysis.benchmarks.batch
 $PY -m analysis.benchmarks.engines
 $PY -m analysis.benchmarks.aftermath
 $PY -m analysis.benchmarks.sweep throughput overhead

@@ -18,7 +18,7 @@ The Mesa engine (``sim.engine_mesa``) is imported only when asked for: Mesa is s
 """
 
 from .aftermath import AftermathResult, simulate_aftermath
-from .engine_numpy import simulate
+from .engine_numpy import simulate, simulate_batch
 from .outcomes import AFTERMATH_OUTCOMES, outcomes
 from .paired import compare, paired_differences
 from .record import Figure, aftermath_figures, figures
@@ -52,6 +52,7 @@ __all__ = [
     "paired_differences",
     "simulate",
     "simulate_aftermath",
+    "simulate_batch",
     "summary",
     "with_parameters",
     "write_run",

@@ -29,6 +29,10 @@ differ); ``network_logit`` adds the peers: what the household's neighbours did i
 replication. Both engines call these same functions. All functions are pure: arrays in, arrays
 out, any shape that broadcasts (``out=`` only says where to write); they work as well on numpy
 float32 scalars (one household), giving bit-for-bit the same numbers as on arrays.
+
+A weight, rate or lever value may also be an array of values by row (``rows.py``: several
+parameter sets in one run) in place of a float. Each enters the float32 arithmetic through
+``as_float32``, so every row gets bit-for-bit the numbers that its own float would give.
 """
 
 from __future__ import annotations
@@ -67,6 +71,23 @@ class Policy:
     def at(cls, timeline: dict[str, np.ndarray], month: int) -> Policy:
         """The policy in the ``month``-th simulated month of a scenario timeline."""
         return cls(**{name: float(values[month]) for name, values in timeline.items()})
+
+
+def as_float32(value):
+    """A parameter as it meets the float32 arrays of households: a float is left as it is (numpy
+    converts it to float32 then), an array of values by row is converted here (as float64 it
+    would turn the households' arrays into float64, and change their numbers)."""
+    return value.astype(np.float32) if isinstance(value, np.ndarray) else value
+
+
+def is_on(value):
+    """Whether a lever or a rate is on (not 0): one bool, or an array of one per row."""
+    return value != 0
+
+
+def any_positive(value) -> bool:
+    """Whether a value, or any of its values by row, is above 0."""
+    return bool(np.any(value > 0)) if isinstance(value, np.ndarray) else value > 0
 
 
 def sigmoid(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
@@ -110,26 +131,26 @@ def attitude(
     w: DecisionWeights,
 ) -> np.ndarray:
     """Expected life in Japan versus the North, in log-odds: pushes minus what holds people."""
-    deportation_risk = (
+    f32 = as_float32
+    deportation_risk = f32(
         policy.enforcement
         * (1.0 - policy.special_status)
         * (1.0 - policy.third_country_for_deportees)
-        * (deportation_exposure + convict * policy.convict_expulsion)
-    )
+    ) * (deportation_exposure + convict * f32(policy.convict_expulsion))
     return (
-        w.welfare_cut * welfare_cut
-        + (w.unemployment + w.welfare_exclusion * policy.welfare_exclusion) * jobless
-        + w.deportation * deportation_risk
-        - w.family_ties * family_ties
-        - w.japanese_spouse * japanese_spouse
-        - w.secure_residence * policy.secure_residence_kankoku * kankoku
-        - w.one_way * (1.0 - policy.right_of_return)
+        f32(w.welfare_cut) * welfare_cut
+        + f32(w.unemployment + w.welfare_exclusion * policy.welfare_exclusion) * jobless
+        + f32(w.deportation) * deportation_risk
+        - f32(w.family_ties) * family_ties
+        - f32(w.japanese_spouse) * japanese_spouse
+        - f32(w.secure_residence * policy.secure_residence_kankoku) * kankoku
+        - f32(w.one_way * (1.0 - policy.right_of_return))
     )
 
 
 def soren_norm(soren_tie: np.ndarray, policy: Policy, w: DecisionWeights) -> np.ndarray:
     """The organised part of the social norm: Soren pressure felt through one's tie."""
-    return w.soren * policy.soren_pressure * soren_tie
+    return as_float32(w.soren * policy.soren_pressure) * soren_tie
 
 
 def updated_belief(
@@ -150,14 +171,15 @@ def updated_belief(
     however many letters come; propaganda holds it where its pull balances the letters' (and
     restores it if fewer letters tell of hardship).
     """
-    exposure = p.media_exposure + (1.0 - p.media_exposure) * soren_tie
-    gain = p.propaganda_learning * policy.propaganda * exposure  # share of disbelief won over
+    f32 = as_float32
+    exposure = f32(p.media_exposure) + f32(1.0 - p.media_exposure) * soren_tie
+    gain = f32(p.propaganda_learning * policy.propaganda) * exposure  # share of disbelief won
     loss = p.publication_learning * policy.letters_published * policy.bad_news  # of belief lost
     # belief + gain (1 - belief) - loss belief, rearranged so that it can be written into `out`
-    out = np.multiply(belief, 1.0 - gain - loss, out=out)
+    out = np.multiply(belief, 1.0 - gain - f32(loss), out=out)
     out += gain
     if letters is not None:
-        kept = np.multiply(letters, -p.letter_learning)
+        kept = np.multiply(letters, f32(-p.letter_learning))
         out *= np.exp(kept, out=kept) if isinstance(kept, np.ndarray) else np.exp(kept)
     return out
 
@@ -172,22 +194,24 @@ def letters_received(
     that tell of hardship) of one letter from each neighbour who left, weighted by how much it is
     still remembered (``letter_sources``), and of those ``heard`` second-hand
     (``hearsay_letters``); times the household's ``trust`` in them (``letter_trust``; None: all)."""
-    letters = np.float32(bad_news) * (letter_sources + heard)
+    share = np.float32(bad_news) if np.ndim(bad_news) == 0 else as_float32(bad_news)
+    letters = share * (letter_sources + heard)
     return letters if trust is None else letters * trust
 
 
 def letter_retention(p: Process) -> np.float32:
     """What remains each month of the weight of a departed neighbour's letters (1: they never
     fade; the engines multiply ``letter_sources`` by it at the start of every month)."""
-    return np.float32(1.0 - p.letter_fading)
+    kept = 1.0 - p.letter_fading
+    return np.float32(kept) if np.ndim(kept) == 0 else as_float32(kept)
 
 
 def letter_trust(soren_tie: np.ndarray, p: Process) -> np.ndarray | None:
     """How much of the letters of hardship a household takes in: 1 - letter_discount x its Soren
     tie, so the committed core discounts them (None when nobody does: all are taken in)."""
-    if p.letter_discount <= 0:
+    if not any_positive(p.letter_discount):
         return None
-    return 1.0 - p.letter_discount * soren_tie
+    return 1.0 - as_float32(p.letter_discount) * soren_tie
 
 
 def household_logit(
@@ -198,7 +222,8 @@ def household_logit(
     w: DecisionWeights,
 ) -> np.ndarray:
     """Per-household log-odds of intending to leave this month, before network effects."""
-    return w.intercept + attitude_term + norm_term + w.belief * belief
+    f32 = as_float32
+    return f32(w.intercept) + attitude_term + norm_term + f32(w.belief) * belief
 
 
 @dataclass(frozen=True)
@@ -237,7 +262,7 @@ def population_logit(
     f: Features, belief: np.ndarray, policy: Policy, w: DecisionWeights
 ) -> np.ndarray:
     """``household_logit`` for every household of a population (float32 when belief is)."""
-    welfare_cut = f.on_welfare * (f.welfare_cut_rank < policy.welfare_cut_share)
+    welfare_cut = f.on_welfare * (f.welfare_cut_rank < as_float32(policy.welfare_cut_share))
     att = attitude(
         welfare_cut=welfare_cut,
         jobless=f.jobless,
@@ -295,7 +320,7 @@ def intend_probability(logit: np.ndarray, out: np.ndarray | None = None) -> np.n
 def doubt(logit: np.ndarray, threshold: float) -> np.ndarray:
     """How much a household that meant to leave doubts it now (0..1): high when propensity is
     low."""
-    return sigmoid(threshold - logit)
+    return sigmoid(as_float32(threshold) - logit)
 
 
 def registers(u: np.ndarray, policy: Policy, p: Process, impoverished: np.ndarray) -> np.ndarray:
@@ -305,18 +330,17 @@ def registers(u: np.ndarray, policy: Policy, p: Process, impoverished: np.ndarra
     ``register_rate`` while the programme is open; under the "impoverished only" plan, only if it
     is on welfare or jobless. Never together with ``reverts`` (register_rate + revert_rate <= 1).
     """
-    if not policy.programme_open:
-        return np.zeros_like(u, dtype=bool)
-    register = u < p.register_rate
-    if policy.impoverished_only:
-        register = register & impoverished
-    return register
+    register = (u < as_float32(p.register_rate)) & is_on(policy.programme_open)
+    only = is_on(policy.impoverished_only)
+    if isinstance(only, np.ndarray):  # by row
+        return register & (impoverished | ~only)
+    return register & impoverished if only else register
 
 
 def reverts(u: np.ndarray, doubt_level: np.ndarray, p: Process) -> np.ndarray:
     """Whether an intending household gives up the idea this month: chance revert_rate x doubt,
     taken from the top of the same uniform draw as ``registers`` so the two never overlap."""
-    return u > 1.0 - p.revert_rate * doubt_level
+    return u > 1.0 - as_float32(p.revert_rate) * doubt_level
 
 
 def cancels(
@@ -330,10 +354,12 @@ def cancels(
     ``doubt_when_registered``): the more anchored, the more cancelling answers a change of mind
     since registering (the letters of hardship, say), and the less a doubt the family already
     had when it registered, pushed out of Japan rather than pulled to the North."""
-    if doubt_when_registered is None or p.cancel_anchor <= 0:
-        return u < p.cancel_rate * doubt_level
-    change = np.maximum(doubt_level - p.cancel_anchor * doubt_when_registered, 0.0)
-    return u < p.cancel_rate * change
+    f32 = as_float32
+    if doubt_when_registered is None or not any_positive(p.cancel_anchor):
+        return u < f32(p.cancel_rate) * doubt_level
+    # A row whose cancel_anchor is 0 gets max(doubt - 0, 0) = doubt: its numbers as unanchored.
+    change = np.maximum(doubt_level - f32(p.cancel_anchor) * doubt_when_registered, 0.0)
+    return u < f32(p.cancel_rate) * change
 
 
 def ready_at_registration(u: np.ndarray, p: Process) -> np.ndarray:
@@ -346,32 +372,32 @@ def ready_at_registration(u: np.ndarray, p: Process) -> np.ndarray:
     documents give no reason, but their figures imply that about 13,000 registered persons, beyond
     all who sailed from 1971, had not sailed when the project lapsed in 1967 (the derived
     figure ``waiting_at_lapse_1967``)."""
-    return u < p.register_rate * p.ready_share
+    return u < as_float32(p.register_rate * p.ready_share)
 
 
 def becomes_ready(u: np.ndarray, p: Process) -> np.ndarray:
     """Whether a registered family not yet ready has settled its affairs this month: chance
     ready_rate, from the top of the household's draw, so never together with ``cancels``
     (cancel_rate + ready_rate <= 1)."""
-    return u >= 1.0 - p.ready_rate
+    return u >= as_float32(1.0 - p.ready_rate)
 
 
 def reconsiders(u: np.ndarray, p: Process) -> np.ndarray:
     """Whether a household that cancelled is settled again this month, free to come to intend
     leaving and register another time: chance reconsider_rate."""
-    return u < p.reconsider_rate
+    return u < as_float32(p.reconsider_rate)
 
 
 def defers(u: np.ndarray, doubt_level: np.ndarray, p: Process) -> np.ndarray:
     """Whether a registered family offered a place on this month's ship defers to a later one
     (002: "choosing to leave on a later repatriation ship"): chance defer_rate x doubt. It stays
     registered, in its place in the queue, and the place goes to the next ready family."""
-    return u < p.defer_rate * doubt_level
+    return u < as_float32(p.defer_rate) * doubt_level
 
 
 def withdrawal_probability(doubt_level: np.ndarray, privacy: float, p: Process) -> np.ndarray:
     """Chance that a family withdraws at the confirmation of free will at Niigata."""
-    return p.confirmation_withdrawal * privacy * doubt_level
+    return as_float32(p.confirmation_withdrawal * privacy) * doubt_level
 
 
 def deportation_probability(policy: Policy, p: Process) -> float:

@@ -19,6 +19,10 @@ Replication k draws from its own stream, ``SeedSequence(seed).spawn`` child k of
 branch, so its results do not depend on how many replications run or how they are grouped. The
 population is drawn once per run from the population branch of the same seed, so every
 replication (and every scenario compared with the same seed) sees the same households.
+
+``simulate_batch`` runs several scenarios that share the population and the months (they differ
+in decision weights, process rates or levers) in the same arrays, one block of rows per scenario
+(``rows.py``); each row gets the numbers it would get alone. ``simulate`` is a batch of one.
 """
 
 from __future__ import annotations
@@ -43,12 +47,22 @@ from .result import (
     STOCK_METRICS,
     RunResult,
 )
+from .rows import ByRow, as_policy, check_shared_population, monthly_levers
+from .sailing import run_starts, sail
 from .schema import Scenario
 from .streams import population_stream, replication_streams
 
 # Bytes a run holds per household and replication, and per household for the population, rounded
 # up from the engine benchmark (docs/generated/benchmarks/engine.md: 47 and 67 at 20 replications).
 RUN_BYTES_PER_HOUSEHOLD, POPULATION_BYTES_PER_HOUSEHOLD = 64, 80
+
+
+# Rows x households of one pass of ``simulate_batch``: a larger batch runs in passes of this size,
+# one after another (the same numbers). At scale 0.05 on one core (CPU time), 64 sets x 4
+# replications ran about 100 M household-months a second in one pass and 137 M in passes of
+# 16 sets, as the arrays of a large pass spill out of the core's cache; passes of 4 sets (2**17)
+# measured as fast or faster. See docs/generated/benchmarks/batch.md.
+PASS_SIZE = 2**17
 
 
 def memory_needed(scenario: Scenario, replications: int, scale: float) -> int:
@@ -75,14 +89,49 @@ def simulate(
     ``check_invariants`` recounts every state from scratch each month and compares it with the
     running stocks (slow; for tests).
     """
+    return simulate_batch(
+        [scenario], seed, replications, scale, population, progress, check_invariants
+    )[0]
+
+
+def simulate_batch(
+    scenarios: Sequence[Scenario],
+    seed: int,
+    replications: int | Sequence[int],
+    scale: float = 1.0,
+    population: Population | None = None,
+    progress: bool = False,
+    check_invariants: bool = False,
+    pass_size: int = PASS_SIZE,
+) -> list[RunResult]:
+    """Run replications of several scenarios in the same arrays: one ``RunResult`` per scenario,
+    bit-for-bit ``simulate(scenarios[k], seed, replications, scale)``.
+
+    The scenarios must share the population section and the months (ValueError otherwise):
+    they may differ in decision weights, process rates and levers. Runs in passes of at most
+    ``pass_size`` rows x households (at least one scenario a pass).
+    """
+    check_shared_population(scenarios)
     reps = list(range(replications)) if isinstance(replications, int) else list(replications)
     if population is None:
-        population = generate_population(scenario.population, scale, population_stream(seed))
-    result = RunResult.empty(scenario.months, reps, population.households, population.people)
-    engine = _Engine(scenario, population, replication_streams(seed, reps), scale, result.metrics)
+        population = generate_population(scenarios[0].population, scale, population_stream(seed))
+    per_pass = max(1, pass_size // max(1, len(reps) * population.households))
+    results = []
+    for first in range(0, len(scenarios), per_pass):
+        batch = scenarios[first : first + per_pass]
+        results += _run(batch, seed, reps, scale, population, progress, check_invariants)
+    return results
+
+
+def _run(scenarios, seed, reps, scale, population, progress, check_invariants) -> list[RunResult]:
+    """One pass of ``simulate_batch``: its scenarios' rows in the same arrays."""
+    months = scenarios[0].months
+    rows = RunResult.empty(months, reps * len(scenarios), population.households, population.people)
+    streams = [stream for _ in scenarios for stream in replication_streams(seed, reps)]
+    engine = _Engine(scenarios, population, streams, scale, rows.metrics)
     for t in tqdm(
-        range(len(result.months)),
-        desc=scenario.name,
+        range(len(months)),
+        desc=scenarios[0].name if len(scenarios) == 1 else f"{len(scenarios)} scenarios",
         unit="month",
         disable=not progress,
         leave=False,
@@ -90,86 +139,131 @@ def simulate(
         engine.step(t)
         if check_invariants:
             engine.check_stocks()
-    return result
+    R = len(reps)
+    return [
+        RunResult(
+            rows.months,
+            np.array(reps),
+            {name: values[k * R : (k + 1) * R].copy() for name, values in rows.metrics.items()},
+            rows.households,
+            rows.people,
+        )
+        for k in range(len(scenarios))
+    ]
 
 
 class _Engine:
-    """Monthly state of R replications; ``step(t)`` advances all of them by one month.
+    """Monthly state of N rows (K scenarios x R replications); ``step(t)`` advances all of them.
 
-    The hot loop touches every household of every replication a few times a month: the logit,
-    the intend probability and the draw. Everything else works on index lists of the few
-    households that are intending, registered, or moving this month.
+    The hot loop touches every household of every row a few times a month: the logit, the intend
+    probability and the draw. Everything else works on index lists of the few households that
+    are intending, registered, or moving this month. Arrays are (N, households); ``_by_scenario``
+    views them (K, R, households) where per-scenario values broadcast over them.
     """
 
     def __init__(
         self,
-        scenario: Scenario,
+        scenarios: Sequence[Scenario],
         pop: Population,
         streams: list[np.random.Generator],
         scale: float,
         recorded: dict[str, np.ndarray],
     ):
-        """``recorded``: the metrics to fill in, (replications, months) each (RunResult.empty)."""
-        self.scenario, self.pop, self.streams, self.scale = scenario, pop, streams, scale
-        self.w, self.p = scenario.decision, scenario.process
-        self.timeline = scenario.timeline()
-        R, H = len(streams), pop.households
-        self.R, self.H = R, H
+        """``recorded``: the metrics to fill in, (rows, months) each (RunResult.empty)."""
+        self.pop, self.streams, self.scale = pop, streams, scale
+        self.levers = monthly_levers(scenarios)
+        self.processes = [s.process for s in scenarios]  # each row's own, in its loops
+        self.process = process = ByRow.of_sections(self.processes)
+        self.w = ByRow.of_sections([s.decision for s in scenarios]).per_scenario()
+        self.p = process.per_scenario()
+        N, H, K = len(streams), pop.households, len(scenarios)
+        self.N, self.H, self.K, self.R = N, H, K, N // K
+        self.scenario_of = np.repeat(np.arange(K), self.R)  # the scenario of each row
 
-        self.state = np.full((R, H), SETTLED, dtype=np.int8)
-        self.registered_month = np.zeros((R, H), dtype=np.int16)
+        self.state = np.full((N, H), SETTLED, dtype=np.int8)
+        self.registered_month = np.zeros((N, H), dtype=np.int16)
         # Kept only where a mechanism needs them: whether a registered family is ready to sail,
-        # and how much it doubted when it registered.
-        self.ready = np.ones((R, H), dtype=bool) if self.p.ready_share < 1 else None
-        anchored = self.p.cancel_anchor > 0
-        self.doubt_when_registered = np.zeros((R, H), dtype=np.float32) if anchored else None
+        # and how much it doubted when it registered. A row without the mechanism keeps them too
+        # when another row has it, with no effect on its numbers (see decision.cancels and
+        # decision.ready_at_registration).
+        not_all_ready = bool(np.any(np.asarray(self.p.ready_share) < 1))
+        self.ready = np.ones((N, H), dtype=bool) if not_all_ready else None
+        anchored = process.any_positive("cancel_anchor")
+        self.doubt_when_registered = np.zeros((N, H), dtype=np.float32) if anchored else None
         # Neighbour counts are float32 (exact for whole numbers) to enter the logit (engaged) and
         # the letters without a cast. Letter sources are departed neighbours, each weighted by
         # how much its letters are still remembered (whole numbers while letters never fade).
-        self.engaged_neighbours = np.zeros((R, H), dtype=np.float32)
-        self.letter_sources = np.zeros((R, H), dtype=np.float32)
-        self.logit = np.empty((R, H), dtype=np.float32)
-        self.chance = np.empty((R, H), dtype=np.float32)
-        self.draws = np.empty((R, H), dtype=np.float32)
-        self.belief = pop.belief_prior.astype(np.float32)
+        self.engaged_neighbours = np.zeros((N, H), dtype=np.float32)
+        self.letter_sources = np.zeros((N, H), dtype=np.float32)
+        self.logit = np.empty((N, H), dtype=np.float32)
+        self.chance = np.empty((N, H), dtype=np.float32)
+        self.draws = np.empty((N, H), dtype=np.float32)
+        # One row per scenario, shared by its replications until letters come.
+        self.belief = np.repeat(pop.belief_prior.astype(np.float32)[np.newaxis, np.newaxis], K, 0)
 
         self.size = pop.size.astype(np.int64)
         self.per_neighbour = decision.peer_weight(pop.degree, self.w)
         self.deportable = np.flatnonzero(pop.legal_status != RESIDENT)
         self.impoverished = pop.impoverished
-        self.features = decision.Features.of(pop, scenario.population.destitution_deportation_fear)
+        self.features = decision.Features.of(
+            pop, scenarios[0].population.destitution_deportation_fear
+        )
         self.retention = decision.letter_retention(self.p)
+        self.fading = bool(np.any(self.retention < 1))
         self.trust = decision.letter_trust(self.features.soren_tie, self.p)
 
-        self.stocks = np.zeros((R, len(STATE_NAMES)), dtype=np.int64)
+        self.stocks = np.zeros((N, len(STATE_NAMES)), dtype=np.int64)
         self.stocks[:, SETTLED] = pop.people
         self.recorded = recorded
-        self.groups = pop.departure_groups()
+        # What each household adds to the DEPARTING metrics when it sails.
+        self.departing = np.column_stack(
+            [
+                np.ones(H, dtype=np.int64),
+                pop.deportees,
+                pop.legal_status == DETAINEE,
+                pop.japanese_spouse,
+                pop.japanese_nationals,
+                pop.departure_groups(),
+            ]
+        ).astype(np.int64)
+
+    def _by_scenario(self, rows: np.ndarray) -> np.ndarray:
+        """A view (K, R, ...) of an array (N, ...)."""
+        return rows.reshape(self.K, self.R, *rows.shape[1:])
+
+    def _for(self, section: ByRow, rows: np.ndarray):
+        """The values of a section for each household of an index list (``rows``: its rows)."""
+        return section.per_household(rows // self.R)
 
     # -- one month --------------------------------------------------------------------------
 
     def step(self, t: int) -> None:
-        policy = Policy.at(self.timeline, t)
-        w, p, state = self.w, self.p, self.state
+        month = self.levers[t]
+        policy = as_policy(month.per_scenario())
+        if month.varying:
+            policies = [as_policy(month.of_scenario(k)) for k in range(self.K)]
+        else:  # the levers agree this month: one policy for every scenario
+            policies = [policy] * self.K
+        w, p, state, view = self.w, self.p, self.state, self._by_scenario
         rec = {name: values[:, t] for name, values in self.recorded.items()}
 
-        if self.retention < 1:
-            self.letter_sources *= self.retention
+        if self.fading:
+            view(self.letter_sources)[:] *= self.retention
         letters = None
-        if policy.bad_news > 0:
-            heard = decision.hearsay_letters(self.letter_sources, p.hearsay)  # (R, 1)
+        if month.any_positive("bad_news"):
+            heard = decision.hearsay_letters(view(self.letter_sources), p.hearsay)  # (K, R, 1)
             letters = decision.letters_received(
-                self.letter_sources, policy.bad_news, heard, self.trust
+                view(self.letter_sources), policy.bad_news, heard, self.trust
             )
-            if self.belief.ndim == 1:  # one row shared by the replications until letters come
-                self.belief = np.repeat(self.belief[np.newaxis], self.R, axis=0)
+            if self.belief.shape[1] == 1:  # one row per scenario until letters come
+                self.belief = np.repeat(self.belief, self.R, axis=1)
         self.belief = decision.updated_belief(
             self.belief, self.features.soren_tie, policy, p, letters, out=self.belief
         )
         base = decision.population_logit(self.features, self.belief, policy, w)
         logit = decision.network_logit(
-            base, self.engaged_neighbours, self.per_neighbour, out=self.logit
-        )
+            base, view(self.engaged_neighbours), self.per_neighbour, out=view(self.logit)
+        ).reshape(self.N, self.H)
         for r, stream in enumerate(self.streams):
             stream.random(dtype=np.float32, out=self.draws[r])
         u = self.draws
@@ -177,20 +271,33 @@ class _Engine:
         # Settled households: the bulk, decided over the whole array.
         chance = decision.intend_probability(logit, out=self.chance)
         new_intending = self._where((u < chance) & (state == SETTLED))
-        # Intending and registered households: few, decided on their index lists.
+        # Intending and registered households: few, decided on their index lists, each with
+        # its row's values.
         intending = self._where(state == INTENDING)
         registered = self._where(state == REGISTERED)
-        doubt_intending = decision.doubt(logit[intending], p.doubt_threshold)
-        doubt_registered = decision.doubt(logit[registered], p.doubt_threshold)
+        p_intending = self._for(self.process, intending[0])
+        p_registered = self._for(self.process, registered[0])
+        doubt_intending = decision.doubt(logit[intending], p_intending.doubt_threshold)
+        doubt_registered = decision.doubt(logit[registered], p_registered.doubt_threshold)
         u_intending = u[intending]
-        revert = decision.reverts(u_intending, doubt_intending, p)
-        register = decision.registers(u_intending, policy, p, self.impoverished[intending[1]])
+        revert = decision.reverts(u_intending, doubt_intending, p_intending)
+        register = decision.registers(
+            u_intending,
+            self._for(month, intending[0]),
+            p_intending,
+            self.impoverished[intending[1]],
+        )
         anchor = self.doubt_when_registered
         cancel = decision.cancels(
-            u[registered], doubt_registered, p, None if anchor is None else anchor[registered]
+            u[registered],
+            doubt_registered,
+            p_registered,
+            None if anchor is None else anchor[registered],
         )
-        if p.reconsider_rate > 0:
-            reconsider = self._where(decision.reconsiders(u, p) & (state == CANCELLED))
+        reconsidering = self.process.any_positive("reconsider_rate")
+        if reconsidering:
+            reconsider = decision.reconsiders(view(u), p) & view(state == CANCELLED)
+            reconsider = self._where(reconsider)
 
         self._move(new_intending, SETTLED, INTENDING, rec["new_intending"])
         self._move(_pick(intending, revert), INTENDING, SETTLED)
@@ -199,19 +306,24 @@ class _Engine:
         if anchor is not None:
             anchor[joined] = doubt_intending[register]
         if self.ready is not None:
-            self.ready[registered] |= decision.becomes_ready(u[registered], p)
-            self.ready[joined] = decision.ready_at_registration(u_intending[register], p)
+            self.ready[registered] |= decision.becomes_ready(u[registered], p_registered)
+            ready = decision.ready_at_registration(u_intending, p_intending)
+            self.ready[joined] = ready[register]
         self._spread(self.engaged_neighbours, joined, +1.0)
         quit_ = self._move(_pick(registered, cancel), REGISTERED, CANCELLED, rec["cancellations"])
         self._spread(self.engaged_neighbours, quit_, -1.0)
-        if p.reconsider_rate > 0:
+        if reconsidering:
             self._move(reconsider, CANCELLED, SETTLED)
 
-        self._deport(policy, rec)
-        if policy.programme_open and policy.ship_capacity > 0:
+        self._deport(policies, rec)
+        sailing = [k for k, pk in enumerate(policies) if pk.programme_open and pk.ship_capacity > 0]
+        if sailing:
             # Those registered before this month who neither cancelled nor were deported.
             still = state[registered] == REGISTERED
-            self._sail(t, policy, _pick(registered, still), doubt_registered[still], rec)
+            if len(sailing) < self.K:  # and whose scenario sails this month
+                still &= np.isin(self.scenario_of[registered[0]], sailing)
+            waiting = _pick(registered, still)
+            self._sail(policies, sailing, waiting, doubt_registered[still], month, rec)
         for i, name in enumerate(STOCK_METRICS):
             rec[name][:] = self.stocks[:, i]
 
@@ -226,7 +338,7 @@ class _Engine:
         if len(rows) == 0:
             return rows, cols
         self.state[rows, cols] = target
-        persons = np.bincount(rows, weights=self.size[cols], minlength=self.R).astype(np.int64)
+        persons = np.bincount(rows, weights=self.size[cols], minlength=self.N).astype(np.int64)
         self.stocks[:, source] -= persons
         self.stocks[:, target] += persons
         if flow is not None:
@@ -246,12 +358,16 @@ class _Engine:
         flat = np.repeat(rows, degree).astype(np.int64) * self.H + neighbours
         np.add.at(counts.reshape(-1), flat, delta)
 
-    def _deport(self, policy: Policy, rec: dict) -> None:
-        chance = decision.deportation_probability(policy, self.p)
-        if chance <= 0 or len(self.deportable) == 0:
+    def _deport(self, policies: list[Policy], rec: dict) -> None:
+        if len(self.deportable) == 0:
             return
         h = self.deportable
         for r, stream in enumerate(self.streams):
+            chance = decision.deportation_probability(
+                policies[r // self.R], self.processes[r // self.R]
+            )
+            if chance <= 0:
+                continue
             hit = h[(self.state[r, h] <= REGISTERED) & (stream.random(len(h)) < chance)]
             for source in (SETTLED, INTENDING, REGISTERED):
                 of_source = hit[self.state[r, hit] == source]
@@ -261,67 +377,42 @@ class _Engine:
                 if source == REGISTERED:
                     self._spread(self.engaged_neighbours, moved, -1.0)
 
-    def _sail(self, t: int, policy: Policy, waiting, doubt_waiting: np.ndarray, rec: dict) -> None:
-        capacity = int(round(policy.ship_capacity * self.scale))
-        rec["capacity"][:] = capacity
-        rows, cols = waiting
-        bounds = np.searchsorted(rows, np.arange(self.R + 1))
-        for r, stream in enumerate(self.streams):
-            mine = slice(bounds[r], bounds[r + 1])
-            households, doubts = cols[mine], doubt_waiting[mine]
-            if len(households) == 0:
-                continue
-            # First come, first served; a random order among those who registered the same month.
-            order = np.lexsort(
-                (stream.random(len(households)), self.registered_month[r, households])
-            )
-            boarding, deferred = self._board(r, stream, households[order], doubts[order], capacity)
-            boarding = order[boarding]
-            rec["deferrals"][r] += self.size[households[order[deferred]]].sum()
-            withdraw = stream.random(len(boarding)) < decision.withdrawal_probability(
-                doubts[boarding], policy.confirmation_privacy, self.p
-            )
-            withdrawn, gone = households[boarding[withdraw]], households[boarding[~withdraw]]
+    def _sail(self, policies: list[Policy], sailing: list[int], waiting, doubts, month, rec):
+        """The month's sailings (``sailing.py``), for the rows of the ``sailing`` scenarios."""
+        capacity = np.zeros(self.N, dtype=np.int64)
+        for k in sailing:
+            capacity[k * self.R : (k + 1) * self.R] = round(policies[k].ship_capacity * self.scale)
+            rec["capacity"][k * self.R : (k + 1) * self.R] = capacity[k * self.R]
+        ships = sail(
+            self.streams,
+            waiting,
+            doubts,
+            self.registered_month,
+            self.ready,
+            self.size,
+            capacity,
+            self.process,
+            month,
+            self.scenario_of,
+        )
+        rows, cols = ships.deferred
+        rec["deferrals"] += self._count(rows, self.size[cols])
+        withdrawn = self._move(ships.withdrawn, REGISTERED, CANCELLED, rec["cancellations"])
+        rec["confirmation_withdrawals"] += self._count(withdrawn[0], self.size[withdrawn[1]])
+        self._spread(self.engaged_neighbours, withdrawn, -1.0)
 
-            moved = self._move(
-                (np.full(len(withdrawn), r), withdrawn), REGISTERED, CANCELLED, rec["cancellations"]
-            )
-            rec["confirmation_withdrawals"][r] += self.size[withdrawn].sum()
-            self._spread(self.engaged_neighbours, moved, -1.0)
+        rows, gone = self._move(ships.gone, REGISTERED, DEPARTED, rec["departures"])
+        if len(rows):
+            # rows ascending: the sums of each row's run of households, all columns at once
+            starts = run_starts(rows)
+            sums = np.add.reduceat(self.departing[gone], starts, axis=0)
+            for i, name in enumerate(DEPARTING):
+                rec[name][rows[starts]] += sums[:, i]
+        self._spread(self.letter_sources, (rows, gone), 1.0)
 
-            moved = self._move(
-                (np.full(len(gone), r), gone), REGISTERED, DEPARTED, rec["departures"]
-            )
-            rec["departing_households"][r] += len(gone)
-            rec["deportee_departures"][r] += self.pop.deportees[gone].sum()
-            rec["detainee_departures"][r] += (self.pop.legal_status[gone] == DETAINEE).sum()
-            rec["japanese_spouse_departures"][r] += self.pop.japanese_spouse[gone].sum()
-            rec["japanese_national_departures"][r] += self.pop.japanese_nationals[gone].sum()
-            for name, persons in zip(GROUP_METRICS, self.groups[gone].sum(axis=0)):
-                rec[name][r] += persons
-            self._spread(self.letter_sources, moved, 1.0)
-
-    def _board(
-        self,
-        r: int,
-        stream: np.random.Generator,
-        queue: np.ndarray,
-        doubts: np.ndarray,
-        capacity: int,
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """(boarding, deferring): masks over the queue. Places go in queue order to the families
-        that are ready and take them, while they fit; a family not ready is passed over without
-        being offered one; a family that defers while places are left (its turn came) lets its
-        place go to the next."""
-        sizes = self.size[queue]
-        taking = np.ones(len(queue), dtype=bool) if self.ready is None else self.ready[r, queue]
-        defer = np.zeros(len(queue), dtype=bool)
-        if self.p.defer_rate > 0:
-            defer = decision.defers(stream.random(len(queue)), doubts, self.p) & taking
-            taking = taking & ~defer
-        taken = np.cumsum(np.where(taking, sizes, 0))
-        before = taken - np.where(taking, sizes, 0)  # places taken before the family's turn
-        return taking & (taken <= capacity), defer & (before < capacity)
+    def _count(self, rows: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+        """Entries (or their weights, whole numbers) per row: exact in float64 below 2**53."""
+        return np.bincount(rows, weights=weights, minlength=self.N).astype(np.int64)
 
     def check_stocks(self) -> None:
         """Recount persons in every state from scratch; they must equal the running stocks."""
@@ -331,6 +422,16 @@ class _Engine:
                 raise AssertionError(
                     f"stock of {STATE_NAMES[s]} drifted: {recount} vs {self.stocks[:, s]}"
                 )
+
+
+DEPARTING = (
+    "departing_households",
+    "deportee_departures",
+    "detainee_departures",
+    "japanese_spouse_departures",
+    "japanese_national_departures",
+    *GROUP_METRICS,
+)
 
 
 def _pick(

@@ -419,3 +419,32 @@ def test_a_folder_that_is_not_a_sweep_is_never_written_to(sweep_file, tmp_path):
     with pytest.raises(FileExistsError, match="not a sweep folder"):
         SweepStore(tmp_path).open(load_sweep(sweep_file))
     assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
+
+
+def test_a_chunk_runs_its_points_in_batches_that_share_a_population(historical, monkeypatch):
+    """Points of one population run as one batch, another population's apart, a batch holds at
+    most BATCH_BYTES of engine state; every point gives what it gives alone."""
+    from analysis.sweeps import runner
+
+    values = [
+        {"decision.peers": 1.0},
+        {"population.welfare_share": 0.3},
+        {"process.cancel_rate": 0.2},
+        {"decision.peers": 2.0, "population.welfare_share": 0.3},
+    ]
+    scenarios = [with_parameters(historical, v) for v in values]
+    assert runner.point_batches(scenarios, 2, 0.01) == [[0, 2], [1, 3]]
+    one_point = runner.memory_needed(historical, 2, 0.01)
+    monkeypatch.setattr(runner, "BATCH_BYTES", one_point)
+    assert runner.point_batches(scenarios, 2, 0.01) == [[0], [2], [1], [3]]
+    monkeypatch.undo()
+
+    points = [(f"hash{i}", v) for i, v in enumerate(values)]
+    columns = runner.run_points(historical, points, 5, 2, 0.01)
+    assert columns["point_hash"] == [digest for digest, _ in points for _ in range(2)]
+    for i, scenario in enumerate(scenarios):
+        alone = simulate(scenario, 5, 2, scale=0.01)
+        for name, outcome in outcomes().items():
+            mine = np.asarray(columns[name][2 * i : 2 * i + 2])
+            expected = np.asarray(outcome.measure(alone), dtype=float)
+            assert np.array_equal(expected, mine, equal_nan=True), name

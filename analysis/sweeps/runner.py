@@ -3,8 +3,10 @@
 ``run_sweep`` runs the points on a Dask distributed cluster: a ``LocalCluster`` of worker
 processes by default (one per core), or an existing scheduler given by address. Every point runs
 the base scenario with its parameter values and the sweep seed (common random numbers across
-points), so its results depend only on its inputs. The driver streams results to the sweep's
-store (``store.py``) as chunks finish; a killed sweep loses at most one chunk per worker.
+points), so its results depend only on its inputs. A worker runs the points of a chunk that
+share a population as one batch of the engine, which gives each point the numbers it gives
+alone. The driver streams results to the sweep's store (``store.py``) as chunks finish; a
+killed sweep loses at most one chunk per worker.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.engine_numpy import simulate
+from sim.engine_numpy import memory_needed, simulate_batch
 from sim.outcomes import outcomes
 from sim.population import generate_population
 from sim.scenario import with_parameters
@@ -49,33 +51,63 @@ def _population_for(scenario: Scenario, seed: int, scale: float):
     return _POPULATIONS[key]
 
 
+# At most this many bytes of engine state per batch of points run in the same arrays
+# (``memory_needed``): a chunk of small points runs as one batch, a full-scale point alone.
+BATCH_BYTES = 256 * 2**20
+
+
 def run_points(
     base: Scenario, points: list[tuple[str, dict]], seed: int, replications: int, scale: float
 ) -> dict[str, list]:
     """Run each (point_hash, values) and measure every output per replication.
 
-    Returns columns: point_hash, replication, one column per output, and the seconds each point
-    took (for the benchmark of the sweep's own overhead).
+    Points that share the population and the months run as one batch (``simulate_batch``),
+    each bit-for-bit what it gives alone, so a point's results do not depend on the chunk it
+    came in. Returns columns: point_hash, replication, one column per output, and the seconds
+    each point took (its batch's time shared evenly; for the benchmark of the sweep's own
+    overhead).
     """
     columns: dict[str, list] = {"point_hash": [], "replication": [], **{k: [] for k in outcomes()}}
-    seconds = []
-    for digest, values in points:
+    scenarios = [
+        with_parameters(base, values, source=f"point {digest[:12]}") for digest, values in points
+    ]
+    results, seconds = [None] * len(points), [0.0] * len(points)
+    for batch in point_batches(scenarios, replications, scale):
         started = time.perf_counter()
-        scenario = with_parameters(base, values, source=f"point {digest[:12]}")
-        result = simulate(
-            scenario,
-            seed,
-            replications,
-            scale=scale,
-            population=_population_for(scenario, seed, scale),
-        )
+        first = scenarios[batch[0]]
+        for i, result in zip(
+            batch,
+            simulate_batch(
+                [scenarios[i] for i in batch],
+                seed,
+                replications,
+                scale=scale,
+                population=_population_for(first, seed, scale),
+            ),
+        ):
+            results[i] = result
+        elapsed = time.perf_counter() - started
+        for i in batch:
+            seconds[i] = elapsed / len(batch)
+    for (digest, _), result in zip(points, results):
         columns["point_hash"] += [digest] * replications
         columns["replication"] += result.replications.tolist()
         for name, outcome in outcomes().items():
             columns[name] += np.asarray(outcome.measure(result), dtype=float).tolist()
-        seconds.append(time.perf_counter() - started)
     columns["__seconds__"] = seconds
     return columns
+
+
+def point_batches(scenarios: list[Scenario], replications: int, scale: float) -> list[list[int]]:
+    """The points (indices) grouped into batches that share the population and the months, in
+    order of first appearance, each at most ``BATCH_BYTES`` of engine state."""
+    groups: dict[str, list[int]] = {}
+    for i, scenario in enumerate(scenarios):
+        key = scenario.population.model_dump_json() + scenario.simulation.model_dump_json()
+        groups.setdefault(key, []).append(i)
+    per_point = memory_needed(scenarios[0], replications, scale) if scenarios else 1
+    size = max(1, BATCH_BYTES // max(per_point, 1))
+    return [group[i : i + size] for group in groups.values() for i in range(0, len(group), size)]
 
 
 def _worker_version() -> str:
