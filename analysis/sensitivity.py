@@ -284,6 +284,45 @@ def _markdown(table: pd.DataFrame) -> str:
     return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in cells])
 
 
+# A Sobol index whose 95% bootstrap interval is wider than this either way, or whose value from
+# half the base samples differs from the whole by more, has not settled; a Morris mu* whose
+# interval is wider than this share of itself is uncertain; seed noise above this share of the
+# mean's variance hides the smaller indices.
+UNSETTLED, UNCERTAIN_MU, NOISY = 0.1, 0.5, 0.1
+
+
+def unreliable(table: pd.DataFrame, noise: pd.DataFrame, method: str) -> dict[str, list[str]]:
+    """For each output, one line per kind of number that should not be read as it stands."""
+    out: dict[str, list[str]] = {}
+    shares = dict(zip(noise["output"], noise["noise_share_of_mean"]))
+    for output, rows in table.groupby("output", sort=False):
+        lines = []
+        if method == "sobol":
+            wide = rows[
+                (rows["ST_conf"] > UNSETTLED) | ((rows["ST_half_N"] - rows["ST"]).abs() > UNSETTLED)
+            ]
+            if len(wide):
+                lines.append(
+                    f"not settled (interval wider than +-{UNSETTLED:g}, or half the samples "
+                    f"differ by more): {', '.join(wide['parameter'])}; use a larger N"
+                )
+        else:
+            wide = rows[rows["mu_star_conf"] > UNCERTAIN_MU * rows["mu_star"].abs()]
+            if len(wide):
+                lines.append(
+                    f"uncertain (mu* interval wider than {UNCERTAIN_MU:.0%} of mu*): "
+                    f"{', '.join(wide['parameter'])}; use more trajectories"
+                )
+        share = shares.get(output, float("nan"))
+        if share > NOISY:
+            lines.append(
+                f"seed noise is {share:.0%} of the variance of the mean: indices below about "
+                f"{share:.2g} cannot be told from it; use more replications"
+            )
+        out[output] = lines
+    return out
+
+
 def render(manifest: dict, table: pd.DataFrame, noise: pd.DataFrame, method: str) -> str:
     """The Markdown report (``templates/sensitivity.md.j2``): what varied, then one table per
     output, sorted by total index (Sobol) or mu* (Morris), and the seed noise beside it."""
@@ -305,4 +344,5 @@ def render(manifest: dict, table: pd.DataFrame, noise: pd.DataFrame, method: str
         posterior=manifest.get("posterior"),
         tables=tables,
         noise=noise_by_output,
+        warnings=unreliable(table, noise, method),
     ).rstrip("\n")

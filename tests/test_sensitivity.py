@@ -107,3 +107,34 @@ def test_the_command_writes_a_table_and_a_plot(sobol_sweep, tmp_path, capsys):
 def test_an_unfinished_sweep_is_refused(tmp_path, capsys):
     assert main(["sensitivity", str(tmp_path)]) == 2
     assert "no results.parquet" in capsys.readouterr().err
+
+
+def test_numbers_that_should_not_be_read_as_they_stand_carry_a_warning():
+    from analysis.sensitivity import unreliable
+
+    sobol = pd.DataFrame(
+        {
+            "output": ["total", "total", "total"],
+            "parameter": ["settled", "wide", "half_differs"],
+            "ST": [0.5, 0.5, 0.5],
+            "ST_conf": [0.02, 0.3, 0.02],
+            "ST_half_N": [0.51, 0.5, 0.8],
+        }
+    )
+    noise = pd.DataFrame({"output": ["total"], "noise_share_of_mean": [0.25]})
+    (settling, noisy) = unreliable(sobol, noise, "sobol")["total"]
+    assert "wide, half_differs" in settling and "settled," not in settling
+    assert "25%" in noisy
+    quiet = pd.DataFrame({"output": ["total"], "noise_share_of_mean": [0.01]})
+    assert unreliable(sobol.iloc[:1], quiet, "sobol") == {"total": []}
+    morris = pd.DataFrame(
+        {
+            "output": ["total"] * 2,
+            "parameter": ["sure", "unsure"],
+            "mu_star": [10.0, 10.0],
+            "mu_star_conf": [1.0, 8.0],
+        }
+    )
+    assert unreliable(morris, quiet, "morris") == {
+        "total": ["uncertain (mu* interval wider than 50% of mu*): unsure; use more trajectories"]
+    }
