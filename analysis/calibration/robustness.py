@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.engine_numpy import simulate
+from sim.engine_numpy import simulate_batch
 from sim.paired import shared_population
 from sim.scenario import load_scenario, with_parameters
 from sim.schema import DecisionWeights, Scenario
@@ -72,22 +72,18 @@ def screen(
     noise = np.zeros(len(scenarios))  # standard error of one point's effect, at the first point
     for i, row in enumerate(design):
         values = dict(zip(names, (float(v) for v in row)))
-        base = simulate(
-            with_parameters(baseline, values, source="robustness"),
-            seed,
-            reps,
-            scale=scale,
-            population=population,
-        )
-        for j, scenario in enumerate(scenarios):
-            own = {k: v for k, v in values.items() if _same(scenario, baseline, k)}
-            run = simulate(
-                with_parameters(scenario, own, source="robustness"),
-                seed,
-                reps,
-                scale=scale,
-                population=population,
+        # The baseline and every scenario at this point, in one pass of the engine: they share
+        # the households, so each row is what it would be run alone.
+        variants = [with_parameters(baseline, values, source="robustness")] + [
+            with_parameters(
+                scenario,
+                {k: v for k, v in values.items() if _same(scenario, baseline, k)},
+                source="robustness",
             )
+            for scenario in scenarios
+        ]
+        base, *runs = simulate_batch(variants, seed, reps, scale, population)
+        for j, run in enumerate(runs):
             per_rep = departures_effects(base, run, scale)
             effects[i, j] = float(np.mean(per_rep))
             if i == 0 and reps > 1:
