@@ -24,6 +24,8 @@ branch of the seed.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import networkx as nx
 import numpy as np
 from mesa import DataCollector, Model
@@ -47,6 +49,7 @@ from .result import (
     STOCK_METRICS,
     RunResult,
 )
+from .scenario import load_scenario, with_parameters
 from .schema import Scenario
 from .streams import mesa_seed, population_stream, replication_streams
 
@@ -180,14 +183,25 @@ class RepatriationModel(Model):
 
     def __init__(
         self,
-        scenario: Scenario,
-        seed: int = 1959,
+        scenario: Scenario | str | Path = "historical",
+        seed: int | None = 1959,
         replication: int = 0,
         scale: float = 0.01,
         population: Population | None = None,
         layout=None,
         household_type: type[Household] = Household,
+        **parameters: float,
     ):
+        """``scenario``: a Scenario, or a scenario's name or file. ``parameters``: scenario keys
+        as plain keyword arguments, a double underscore for each dot (``decision__peers=2.0``),
+        so that ``mesa.batch_run`` and SolaraViz can set them. ``seed`` None (what
+        ``batch_run`` passes without ``rng``) is the default seed, 1959."""
+        if not isinstance(scenario, Scenario):
+            scenario = load_scenario(scenario)
+        if parameters:
+            values = {key.replace("__", "."): value for key, value in parameters.items()}
+            scenario = with_parameters(scenario, values, source="model keyword arguments")
+        seed = 1959 if seed is None else int(seed)
         super().__init__(rng=mesa_seed(seed, replication))
         # (Mesa's Model reserves the name `scenario` for its own Scenario objects.)
         self.spec, self.scale, self.replication = scenario, scale, replication

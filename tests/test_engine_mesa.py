@@ -9,6 +9,7 @@ from sim.engine_mesa import Household, RepatriationModel, simulate_mesa
 from sim.engine_numpy import simulate
 from sim.population import generate_population
 from sim.result import STATE_NAMES, STOCK_METRICS
+from sim.scenario import ScenarioError
 from sim.streams import population_stream
 
 SCALE = 0.003  # about 450 households: a few seconds a replication for Mesa
@@ -121,3 +122,31 @@ def test_engines_agree_in_distribution_and_a_wrong_engine_is_caught(historical):
         historical, 201, reps, population=population, scale=scale, household_type=LettersSignFlipped
     )
     assert not compare_runs(numpy_runs, buggy).ok
+
+
+def test_mesa_batch_run_drives_the_model_with_plain_keyword_arguments():
+    """A scenario by name and its keys as keyword arguments (a double underscore per dot)."""
+    import multiprocessing
+
+    from mesa.batchrunner import batch_run
+
+    method = multiprocessing.get_start_method(allow_none=True)
+    try:  # batch_run sets the process-wide start method to spawn
+        results = batch_run(
+            RepatriationModel,
+            {"scenario": "historical", "scale": 0.002, "decision__peers": [0.0, 3.0]},
+            rng=[7],
+            max_steps=3,
+            number_processes=1,
+            display_progress=False,
+        )
+    finally:
+        multiprocessing.set_start_method(method, force=True)
+    # One row per household at the last step (the model's agent reporter), per parameter set.
+    assert {r["decision__peers"] for r in results} == {0.0, 3.0}
+    assert {r["Step"] for r in results} == {3} and "departures" in results[0]
+    assert all(r["scenario"] == "historical" and r["seed"] == 7 for r in results)
+    alone = RepatriationModel("historical", seed=7, scale=0.002, decision__peers=3.0)
+    assert alone.w.peers == 3.0
+    with pytest.raises(ScenarioError, match=r"decision\.nope"):
+        RepatriationModel("historical", scale=0.002, decision__nope=1.0)
