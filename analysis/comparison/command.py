@@ -16,9 +16,10 @@ from sim.scenario import ScenarioError, load_scenario, posterior_file, scenario_
 from sim.version import __version__
 
 from ..calibration.posterior import read_posterior
+from ..progress import Progress
 from ..runs import writable_or_none
-from .attribution import attribute
-from .paired import Comparison, compare, numpy_runner, posterior_runner
+from .attribution import CHANNELS, attribute
+from .paired import Comparison, compare, follows_aftermath, numpy_runner, posterior_runner
 from .report import write_report
 
 
@@ -51,8 +52,11 @@ def compare_command(args: argparse.Namespace) -> int:
             )
             return 2
         runner = posterior_runner(read_posterior(posterior_path))
-    say = (
-        (lambda text: print(f"  running {text}", file=sys.stderr)) if sys.stderr.isatty() else None
+    # One step per run: the baseline, each scenario, the after-arrival stage, and the 16
+    # switched-off baselines of the attribution.
+    follows = bool(args.aftermath) or follows_aftermath(scenarios)
+    say = Progress.on_terminal(
+        1 + len(scenarios) + follows + (0 if args.no_attribution else 2 ** len(CHANNELS))
     )
     started = time.perf_counter()
     try:
