@@ -1,8 +1,8 @@
 """The figure every run writes: departures per year, with their band and the documented record.
 
-The y axis is logarithmic when the years differ by more than ``LOG_RATIO`` (the rush of 1960 and
-the trickle of the 1970s then both show), linear otherwise; the one yearly documented figure
-(over 49,000 in 1960, 002) is drawn as its band.
+The y axis is logarithmic when the years differ by more than ``figures.LOG_RATIO`` (the rush of
+1960 and the trickle of the 1970s then both show), linear otherwise; the one yearly documented
+figure (over 49,000 in 1960, 002) is drawn as its band.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.record import figures, stated
+from sim.record import stated
 from sim.result import RunResult
 
 from .figures import (
@@ -19,16 +19,17 @@ from .figures import (
     departures_by_year,
     documented_point,
     matplotlib_pyplot,
+    thousands,
+    wants_log_axis,
+    yearly_departure_figures,
     years_with_ships,
 )
 
-LOG_RATIO = 30  # largest over smallest year with departures above which the axis is logarithmic
 FILE = "departures.png"
 
 
 def departures_figure(result: RunResult, scale: float, title: str, path: Path) -> None:
     plt = matplotlib_pyplot()
-    from matplotlib.ticker import FuncFormatter
 
     years, persons = departures_by_year(result, scale)
     keep = years >= 1959
@@ -36,8 +37,7 @@ def departures_figure(result: RunResult, scale: float, title: str, path: Path) -
     median = np.median(persons, axis=0)
     low, high = np.quantile(persons, [0.05, 0.95], axis=0)
     fig, ax = plt.subplots(figsize=(9, 4.8))
-    sailed = median > 0
-    log = sailed.any() and median[sailed].max() > LOG_RATIO * median[sailed].min()
+    log = wants_log_axis(median)
     ax.fill_between(
         years,
         low,
@@ -59,30 +59,21 @@ def departures_figure(result: RunResult, scale: float, title: str, path: Path) -
             lw=0,
             label="no ships (the programme closed)" if i == 0 else None,
         )
-    for figure in figures():
-        first, last = figure.period
-        if (
-            figure.unit == "persons"
-            and figure.metric == "departures"
-            and first[:4] == last[:4]
-            and first[5:] == "01"
-            and last[5:] == "12"
-        ):
-            year = int(first[:4])
-            documented_point(
-                ax,
-                year,
-                figure.centre,
-                figure.low,
-                figure.high,
-                fmt="D",
-                label=f"documented: {stated(figure.qualifier, figure.documented)} "
-                f"in {year} ({figure.source})",
-            )
+    for year, figure in yearly_departure_figures():
+        documented_point(
+            ax,
+            year,
+            figure.centre,
+            figure.low,
+            figure.high,
+            fmt="D",
+            label=f"documented: {stated(figure.qualifier, figure.documented)} "
+            f"in {year} ({figure.source})",
+        )
     if log:
         ax.set_yscale("log")
         ax.set_ylim(bottom=max(1.0, low[low > 0].min() / 2) if (low > 0).any() else 1.0)
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    thousands(ax)
     ax.set_xlim(years[0] - 0.5, years[-1] + 0.5)
     ax.set_xlabel("year")
     ax.set_ylabel("departures (persons" + (", log scale)" if log else ")"))

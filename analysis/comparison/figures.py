@@ -7,7 +7,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..figures import OKABE_ITO, matplotlib_pyplot
+from ..figures import (
+    OKABE_ITO,
+    documented_point,
+    matplotlib_pyplot,
+    thousands,
+    wants_log_axis,
+    yearly_departure_figures,
+    years_with_ships,
+)
 from .attribution import Attribution
 from .paired import Comparison, annual
 
@@ -23,33 +31,62 @@ def _band_by_year(run, scale):
 
 
 def fan_charts(comparison: Comparison, path: Path) -> None:
+    """Departures per year of each scenario beside the baseline (medians and 90% bands).
+
+    The axis is logarithmic when the baseline's years differ by more than ``LOG_RATIO``, so
+    that 1962-1984 shows beside the rush of 1960; years with no departures leave a gap, years
+    with no ships are shaded, and the documented yearly figures are drawn with their bands.
+    """
     plt = matplotlib_pyplot()
 
     names = list(comparison.scenarios)
-    cols = 2
+    cols = 1 if len(names) == 1 else 2
     rows = (len(names) + cols - 1) // cols
-    fig, axes = plt.subplots(rows, cols, figsize=(11, 2.6 * rows), sharex=True, squeeze=False)
+    height = 2.8 * rows + 0.6  # the legend's strip at the top, above every panel
+    fig, axes = plt.subplots(
+        rows, cols, figsize=(5.5 * cols + 0.5, height), sharex=True, sharey=True, squeeze=False
+    )
     years, low, mid, high = _band_by_year(comparison.baseline, comparison.scale)
+    log = wants_log_axis(mid)
+    closed = [y for y, sailed in years_with_ships(comparison.baseline).items() if not sailed]
     for ax, name in zip(axes.flat, names):
-        ax.fill_between(years, low, high, color="#999999", alpha=0.35, linewidth=0)
-        ax.plot(years, mid, color="#555555", linewidth=1.5, label="historical baseline")
+        for year in closed:
+            ax.axvspan(year - 0.5, year + 0.5, color="grey", alpha=0.12, lw=0)
+        _fan(ax, years, low, mid, high, "#555555", "-", log)
         y, lo, md, hi = _band_by_year(comparison.scenarios[name], comparison.scale)
-        ax.fill_between(y, lo, hi, color=OKABE_ITO[0], alpha=0.3, linewidth=0)
-        ax.plot(y, md, color=OKABE_ITO[0], linewidth=1.5, linestyle="--", label=name)
+        _fan(ax, y, lo, md, hi, OKABE_ITO[0], "--", log)
+        for year, figure in yearly_departure_figures():
+            documented_point(ax, year, figure.centre, figure.low, figure.high, fmt="D", ms=4)
         ax.set_title(name.replace("_", " "), fontsize=10)
-        ax.set_xlim(1958, 1985)
-        ax.set_ylabel("departures / year")
+        ax.set_xlim(1958.5, 1984.5)
+        if log:
+            ax.set_yscale("log")
+            ax.set_ylim(bottom=50)
+        thousands(ax)
         ax.grid(alpha=0.3)
-    for ax in list(axes.flat)[len(names) :]:
-        ax.axis("off")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("departures / year" + (" (log)" if log else ""))
+    for index in range(len(names), rows * cols):
+        axes.flat[index].axis("off")
+        axes.flat[index - cols].xaxis.set_tick_params(labelbottom=True)  # the panel above it
     handles = [
         plt.Line2D([], [], color="#555555", label="historical baseline (median, 90% band)"),
         plt.Line2D([], [], color=OKABE_ITO[0], linestyle="--", label="scenario (median, 90% band)"),
+        plt.Line2D([], [], color="black", marker="D", linestyle="", label="documented (band)"),
+        plt.Rectangle((0, 0), 1, 1, color="grey", alpha=0.12, label="no ships"),
     ]
-    fig.legend(handles=handles, loc="upper center", ncol=2, frameon=False)
-    fig.tight_layout(rect=(0, 0, 1, 0.97))
+    fig.legend(handles=handles, loc="upper center", ncol=2 if cols == 1 else 4, frameon=False)
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.55 / height))
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def _fan(ax, years, low, mid, high, color, style, log) -> None:
+    """A median line and its band; on a log axis, years with no departures leave a gap."""
+    if log:
+        low, mid, high = (np.where(v > 0, v, np.nan) for v in (low, mid, high))
+    ax.fill_between(years, low, high, color=color, alpha=0.3, linewidth=0)
+    ax.plot(years, mid, color=color, linewidth=1.5, linestyle=style)
 
 
 def aftermath_fan_charts(
