@@ -83,15 +83,24 @@ UNEVEN = 0.25
 
 
 def few_parameter_sets(posterior: dict) -> str:
-    """What the bands need said when the posterior's weights are uneven ("" when they are not)."""
+    """What the bands need said when the posterior's weights are uneven, or when the calibration
+    that made it did not converge ("" when neither)."""
     weights = posterior["sample"]["weight"]
     ess = effective_sample_size(weights)
-    if ess >= UNEVEN * len(weights):
-        return ""
-    return (
-        f" (but the posterior's effective sample size is {ess:.1f} of {len(weights)}: the draws "
-        "repeat a few parameter sets, so the bands understate the parameter uncertainty)"
-    )
+    said = ""
+    if ess < UNEVEN * len(weights):
+        said += (
+            f" (but the posterior's effective sample size is {ess:.1f} of {len(weights)}: the "
+            "draws repeat a few parameter sets, so the bands understate the parameter "
+            "uncertainty)"
+        )
+    stop = posterior.get("run", {}).get("stop", {})
+    if stop.get("converged") is False:
+        said += (
+            f" (and the calibration did not converge: {stop.get('reason', 'no reason recorded')}; "
+            "read its parameters as provisional)"
+        )
+    return said
 
 
 def validate_command(args) -> int:

@@ -238,3 +238,7 @@ def test_bands_over_a_posterior_with_uneven_weights_say_so():
     assert few_parameter_sets(even) == ""
     uneven = {"sample": {"weight": [1.0] + [1e-9] * 399}}
     assert "effective sample size is 1.0 of 400" in few_parameter_sets(uneven)
+    capped = {**even, "run": {"stop": {"converged": False, "reason": "cap: 10 waves"}}}
+    assert "did not converge: cap: 10 waves" in few_parameter_sets(capped)
+    converged = {**even, "run": {"stop": {"converged": True, "reason": "wave 9 fit no better"}}}
+    assert few_parameter_sets(converged) == ""
