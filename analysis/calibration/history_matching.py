@@ -103,8 +103,9 @@ class Wave:
         }
 
 
-def fit_emulator(key: str, x: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> Emulator:
-    """A Gaussian process of ``y`` over ``x``, checked on a held-out fifth of the runs.
+def fit_emulator(key: str, x: np.ndarray, y: np.ndarray, order: np.ndarray) -> Emulator:
+    """A Gaussian process of ``y`` over ``x``, checked on the runs held out of its fit: the
+    first fifth of ``order`` (a permutation of the runs).
 
     Kernel: a constant times an RBF with one length scale per parameter (what matters little
     gets a long one), plus white noise for the run's own randomness.
@@ -117,7 +118,6 @@ def fit_emulator(key: str, x: np.ndarray, y: np.ndarray, rng: np.random.Generato
     kernel = ConstantKernel(1.0, (1e-3, 1e3)) * RBF(np.full(dims, 0.5), (1e-2, 1e3)) + WhiteKernel(
         1e-2, (1e-8, 1e1)
     )
-    order = rng.permutation(len(x))
     held = order[: int(round(HELD_OUT * len(x)))]
     train = order[len(held) :]
     if np.ptp(y) == 0:  # a figure that no run moves (a constraint met everywhere)
@@ -136,6 +136,12 @@ def fit_emulator(key: str, x: np.ndarray, y: np.ndarray, rng: np.random.Generato
     final.fit(x, y)
     valid = outside <= MAX_OUTSIDE
     return Emulator(key, final if valid else None, valid, outside, r2)
+
+
+def fit_task(task: tuple[str, np.ndarray, np.ndarray, np.ndarray]) -> Emulator:
+    """``fit_emulator`` on one thread, for a worker process (picklable, top level)."""
+    with one_thread():
+        return fit_emulator(*task)
 
 
 def implausibility(wave: Wave, x: np.ndarray) -> np.ndarray:
@@ -259,6 +265,7 @@ def history_match(
     max_candidates: int = 400_000,
     log: Callable[[str], None] = print,
     on_wave: Callable[[Wave], None] = lambda wave: None,
+    map_: Callable = map,
 ) -> Matching:
     """Waves of design, simulation, emulation and ruling out, until the space stops shrinking.
 
@@ -274,8 +281,11 @@ def history_match(
         )
         terms = evaluate(design)
         wave = Wave(number, design, terms, searched=searched)
+        # The emulators are fitted over ``map_`` (the workers: fitting costs more than the
+        # wave's simulations), each on its own split, drawn here in figure order.
+        tasks = [(k, design, terms[:, j], rng.permutation(len(design))) for j, k in enumerate(keys)]
+        wave.emulators = list(map_(fit_task, tasks))
         with one_thread():
-            wave.emulators = [fit_emulator(k, design, terms[:, j], rng) for j, k in enumerate(keys)]
             wave.kept_share = float(np.mean(implausibility(wave, design) <= cutoff))
         waves.append(wave)
         on_wave(wave)

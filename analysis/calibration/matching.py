@@ -82,6 +82,7 @@ def calibrate_by_matching(settings: Settings, log=print) -> Path:
             max_candidates=MAX_CANDIDATES,
             log=log,
             on_wave=lambda wave: record_wave(inputs, wave),
+            map_=map_,
         )
         rng = np.random.default_rng(np.random.SeedSequence([settings.seed, 0]))
         drawn, searched = draw_not_ruled_out(

@@ -161,6 +161,10 @@ def mapper(settings: Settings) -> Iterator[Callable]:
 
         with multiprocessing.get_context("spawn").Pool(settings.workers) as pool:
             yield pool.imap
+            # Let the workers exit on their own (a terminated worker leaves the semaphores of
+            # the libraries it imported for the resource tracker to warn about).
+            pool.close()
+            pool.join()
     else:
         yield map
 
