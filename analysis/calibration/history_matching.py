@@ -25,8 +25,9 @@ import numpy as np
 # Held out of each emulator's fit to check it: an emulator whose held-out runs fall more than 3
 # predictive standard deviations away more often than ``MAX_OUTSIDE`` rules nothing out.
 HELD_OUT, MAX_OUTSIDE = 0.2, 0.1
-# Candidates examined at a time when drawing from the space not ruled out.
-BATCH = 20_000
+# Candidates examined at a time when drawing from the space not ruled out, and in all before
+# random walks take over from rejection.
+BATCH, MAX_CANDIDATES = 20_000, 400_000
 
 
 def one_thread():
@@ -47,10 +48,6 @@ class Emulator:
     valid: bool
     outside_share: float  # held-out runs more than 3 predictive sd from their prediction
     held_out_r2: float
-
-    def predict(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        mean, sd = self.gp.predict(x, return_std=True)
-        return mean, sd
 
     def rules_out(self, x: np.ndarray, cutoff: float) -> np.ndarray:
         """Where the implausibility exceeds ``cutoff``. The predictive sd costs far more than
@@ -131,27 +128,18 @@ def fit_emulator(key: str, x: np.ndarray, y: np.ndarray, order: np.ndarray) -> E
     r2 = 1.0 - float(
         np.sum((y[held] - mean) ** 2) / max(np.sum((y[held] - y[held].mean()) ** 2), 1e-300)
     )
+    if outside > MAX_OUTSIDE:
+        return Emulator(key, None, False, outside, r2)
     # The check passed: keep its hyperparameters and condition on every run of the wave.
     final = GaussianProcessRegressor(gp.kernel_, normalize_y=True, optimizer=None)
     final.fit(x, y)
-    valid = outside <= MAX_OUTSIDE
-    return Emulator(key, final if valid else None, valid, outside, r2)
+    return Emulator(key, final, True, outside, r2)
 
 
 def fit_task(task: tuple[str, np.ndarray, np.ndarray, np.ndarray]) -> Emulator:
     """``fit_emulator`` on one thread, for a worker process (picklable, top level)."""
     with one_thread():
         return fit_emulator(*task)
-
-
-def implausibility(wave: Wave, x: np.ndarray) -> np.ndarray:
-    """The largest implausibility over the wave's validated emulators, at each row of ``x``."""
-    worst = np.zeros(len(x))
-    for emulator in wave.emulators:
-        if emulator.valid and emulator.gp is not None:
-            mean, sd = emulator.predict(x)
-            worst = np.maximum(worst, np.abs(mean) / np.sqrt(sd**2 + 1.0))
-    return worst
 
 
 def not_ruled_out(waves: list[Wave], x: np.ndarray, cutoff: float) -> np.ndarray:
@@ -262,7 +250,7 @@ def history_match(
     stop_share: float = 0.2,
     min_gain: float = 0.05,
     max_waves: int = 10,
-    max_candidates: int = 400_000,
+    max_candidates: int = MAX_CANDIDATES,
     log: Callable[[str], None] = print,
     on_wave: Callable[[Wave], None] = lambda wave: None,
     map_: Callable = map,
@@ -286,7 +274,7 @@ def history_match(
         tasks = [(k, design, terms[:, j], rng.permutation(len(design))) for j, k in enumerate(keys)]
         wave.emulators = list(map_(fit_task, tasks))
         with one_thread():
-            wave.kept_share = float(np.mean(implausibility(wave, design) <= cutoff))
+            wave.kept_share = float(np.mean(not_ruled_out([wave], design, cutoff)))
         waves.append(wave)
         on_wave(wave)
         valid = sum(e.valid for e in wave.emulators)

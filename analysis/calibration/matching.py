@@ -15,14 +15,13 @@ any ``mapper``, so one process, several, or a Dask cluster give the same posteri
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from .history_matching import draw_not_ruled_out, history_match, not_ruled_out
+from .history_matching import MAX_CANDIDATES, draw_not_ruled_out, history_match, not_ruled_out
 from .model import Simulator, ToleranceDistance
 from .posterior import FULL_SCALE_POINT_REPS, POINT_CANDIDATES, choose_point, write_sample
 from .priors import Prior
@@ -31,7 +30,6 @@ from .setup import mapper, prepare
 
 MIN_ACCEPTED = 100
 TASK = 8  # runs per task handed to a worker
-MAX_CANDIDATES = 400_000
 
 
 @dataclass
@@ -79,7 +77,6 @@ def calibrate_by_matching(settings: Settings, log=print) -> Path:
             settings.runs_per_wave,
             settings.cutoff,
             max_waves=settings.max_waves,
-            max_candidates=MAX_CANDIDATES,
             log=log,
             on_wave=lambda wave: record_wave(inputs, wave),
             map_=map_,
@@ -96,7 +93,7 @@ def calibrate_by_matching(settings: Settings, log=print) -> Path:
     points = np.concatenate([drawn, earlier[inside]])
     terms = np.concatenate([drawn_terms, earlier_terms[inside]])
     distances = np.sqrt((terms**2).sum(axis=1))
-    min_epsilon = settings.min_epsilon or math.sqrt(len(figures))
+    min_epsilon = settings.tolerance(len(figures))
     epsilon = min_epsilon
     if np.sum(distances <= epsilon) < MIN_ACCEPTED:
         epsilon = float(np.sort(distances)[min(MIN_ACCEPTED, len(distances)) - 1])
@@ -107,8 +104,7 @@ def calibrate_by_matching(settings: Settings, log=print) -> Path:
     )
     simulations = sum(len(w.design) for w in waves) + len(drawn)
     meta.update(
-        generations=len(waves),
-        waves=[w.record() for w in waves],
+        generations=len(waves),  # meta["waves"] holds each as it ended (``record_wave``)
         total_simulations=simulations,
         effective_sample_sizes=[float(accepted.sum())],
         acceptance_rates=[float(accepted.mean())],
@@ -125,8 +121,11 @@ def calibrate_by_matching(settings: Settings, log=print) -> Path:
         point_simulations=POINT_CANDIDATES * FULL_SCALE_POINT_REPS,
         point_scale=settings.point_scale,
     )
-    session = {"started_generations": 0, "workers": settings.workers}
-    session["scheduler"] = settings.scheduler
+    session = {
+        "started_generations": 0,
+        "workers": settings.workers,
+        "scheduler": settings.scheduler,
+    }
     meta["sessions"].append(session)
     sample = sample_of(priors, points[accepted])
     nearest = np.argsort(distances[accepted], kind="stable")[:POINT_CANDIDATES]
@@ -154,7 +153,7 @@ def calibrate_by_matching(settings: Settings, log=print) -> Path:
             "generations": [
                 {
                     "t": w.number - 1,
-                    "epsilon": w.record()["median_distance"],
+                    "epsilon": w.median_distance(),
                     "simulations": len(w.design),
                 }
                 for w in waves

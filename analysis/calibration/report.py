@@ -39,7 +39,7 @@ from sim.staging import atomic_write_text
 from sim.streams import population_stream
 
 from ..reporting import render
-from .matching import MAX_CANDIDATES
+from .history_matching import MAX_CANDIDATES
 from .model import ToleranceDistance, base_scenario, figures_of, fitted_figures, widths_of
 from .posterior import effective_sample_sizes, read_posterior, simulate_posterior
 from .priors import load_priors

@@ -121,8 +121,9 @@ def screen(
 def screen_beside(
     calibrated: Scenario, scenario_path: Path, keys: Sequence[str], seed: int, trajectories: int
 ) -> dict:
-    """The Morris screening of the hand-set weights (``robustness.py``) over the counterfactual
-    scenarios beside the calibrated scenario that act before 1985 and keep its households."""
+    """``screen`` over the counterfactual scenarios in the calibrated scenario's folder that keep
+    its households; those with no effect on departures anywhere in the design are listed in
+    ``no_effect`` rather than ranked."""
     scenarios = []
     for path in sorted(scenario_path.parent.glob("*.toml")):
         if path.resolve() == scenario_path.resolve():

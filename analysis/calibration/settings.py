@@ -6,6 +6,7 @@ standard library.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,3 +63,8 @@ class Settings:
     # acceptance rate. A kernel narrower than the shrinking acceptance region makes the proposal
     # density, and so the weights prior / proposal, vary by orders of magnitude in 16 dimensions.
     kernel_scaling: float = 2.5
+
+    def tolerance(self, figures: int) -> float:
+        """The distance the calibration aims at: ``min_epsilon``, or by default the square root
+        of the number of fitted figures (every figure at its width on average)."""
+        return self.min_epsilon or math.sqrt(figures)

@@ -20,7 +20,6 @@ several, or a Dask cluster (``--scheduler``).
 
 from __future__ import annotations
 
-import math
 import random
 import time
 from pathlib import Path
@@ -83,7 +82,7 @@ def calibrate(settings: Settings, log=print) -> Path:
         abc.new(db, observed)
         done = 0
     remaining = settings.generations - done
-    min_epsilon = settings.min_epsilon or math.sqrt(len(figures))
+    min_epsilon = settings.tolerance(len(figures))
     session_start = time.perf_counter()
     spent = sum(s["wall_seconds"] for s in meta["sessions"])  # by the earlier sessions
     failure = None
