@@ -66,6 +66,8 @@ class Policy:
     right_of_return: float
     convict_expulsion: float
     impoverished_only: float
+    kankoku_switching: float
+    job_scarcity: float
 
     @classmethod
     def at(cls, timeline: dict[str, np.ndarray], month: int) -> Policy:
@@ -139,7 +141,10 @@ def attitude(
     ) * (deportation_exposure + convict * f32(policy.convict_expulsion))
     return (
         f32(w.welfare_cut) * welfare_cut
-        + f32(w.unemployment + w.welfare_exclusion * policy.welfare_exclusion) * jobless
+        + f32(
+            (w.unemployment + w.welfare_exclusion * policy.welfare_exclusion) * policy.job_scarcity
+        )
+        * jobless
         + f32(w.deportation) * deportation_risk
         - f32(w.family_ties) * family_ties
         - f32(w.japanese_spouse) * japanese_spouse
@@ -297,19 +302,59 @@ def network_logit(
     return out
 
 
-def hearsay_letters(letter_sources: np.ndarray, hearsay: float) -> np.ndarray:
-    """Letters a household hears of from beyond its own neighbours, the same for every household.
+def hearsay_letters(
+    letter_sources: np.ndarray, hearsay: float, along_ties: float = 0.0
+) -> np.ndarray:
+    """Letters a household hears of from the whole community, the same for every household.
 
     Word of the returnees' letters is taken to spread through family and Soren networks, not
-    only to the returnees' neighbours (a modelling assumption: no document says how far). Each
-    household hears ``hearsay`` times the letters that an average household of its replication
-    gets directly, i.e. the mean of ``letter_sources`` (departed neighbours, weighted by how much
-    their letters are still remembered) over the last axis (households), summed in float64.
-    Shape: the input's, with a last axis of length 1; float32.
+    only to the returnees' neighbours (a modelling assumption: no document says how far; 002:
+    word spread "through family and Soren networks"). Each household hears ``hearsay`` times
+    the letters that an average household of its replication gets directly, i.e. the mean of
+    ``letter_sources`` (departed neighbours, weighted by how much their letters are still
+    remembered) over the last axis (households), summed in float64; of that, the share
+    ``along_ties`` comes along ties instead (``heard_along_ties``). Shape: the input's, with a
+    last axis of length 1; float32.
     """
     counts = np.asarray(letter_sources)
     mean = np.sum(counts, axis=-1, dtype=np.float64, keepdims=True) / counts.shape[-1]
-    return (hearsay * mean).astype(np.float32)
+    return ((hearsay * (1.0 - along_ties)) * mean).astype(np.float32)
+
+
+def heard_along_ties(
+    heard: np.ndarray, second_hand: np.ndarray, degree: np.ndarray, p: Process
+) -> np.ndarray:
+    """``heard`` (from the whole community) plus the letters that come along ties: the share
+    ``hearsay_along_ties`` of ``hearsay`` times the letters one's neighbours got directly, per
+    neighbour (``second_hand``: the departed neighbours of one's neighbours, weighted by how much
+    their letters are still remembered, over one's ``degree``, float32). A household whose
+    neighbours' neighbours left hears more; one in a community nobody left hears less."""
+    along = as_float32(p.hearsay * p.hearsay_along_ties)
+    return heard + second_hand * along / degree
+
+
+def kin_logit(logit: np.ndarray, kin_departed: np.ndarray, w: DecisionWeights, out=None):
+    """The propensity plus the pull of relatives in the North: ``kin`` once any kin tie of the
+    household has left (``kin_departed``: kin who left, float32). 002: the project divided
+    "hundreds of thousands of their relatives both in North Korea and in Japan"; a family with
+    kin there is pulled to join them as well as told by their letters. Written into ``out``
+    if given (it may be ``logit`` itself)."""
+    pull = np.minimum(kin_departed, np.float32(1)) * as_float32(w.kin)
+    return np.add(logit, pull, out=out)
+
+
+def switched_logit(logit: np.ndarray, switched: np.ndarray, policy: Policy, w: DecisionWeights):
+    """The propensity of a household that switched its registration from Chosen to Kankoku
+    (``switches_registration``): it holds the secure residence Kankoku registrants hold, as the
+    ``kankoku`` term of ``attitude`` says (0 for a household that has not switched)."""
+    return logit - as_float32(w.secure_residence * policy.secure_residence_kankoku) * switched
+
+
+def switches_registration(u: np.ndarray, policy: Policy) -> np.ndarray:
+    """Whether a settled Chosen household registers as Kankoku this month: chance
+    ``kankoku_switching``, from the top of the household's draw (a settled household that
+    comes to intend leaving in the same month, from its bottom, does not switch)."""
+    return u >= as_float32(1.0 - policy.kankoku_switching)
 
 
 def intend_probability(logit: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:

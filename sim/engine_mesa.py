@@ -80,6 +80,12 @@ class Household(FixedAgent):
         self.engaged_neighbours = np.float32(0)  # neighbours registered or gone
         # Neighbours who left, each weighted by how much its letters are still remembered.
         self.letter_sources = np.float32(0)
+        self.second_hand = np.float32(0)  # departed neighbours of one's neighbours, likewise
+        self.kin_departed = np.float32(0)  # kin who left
+        self.chosen = not bool(pop.kankoku[index])
+        self.switched = False  # registered as Kankoku since the start (kankoku_switching)
+        self.degree = np.float32(max(pop.degree[index], 1))
+        self.kin = [int(j) for j in pop.kin_of(index)]
         self.trust = decision.letter_trust(features.soren_tie, model.p)
         self.logit = np.float32(0)
         self.next_state = SETTLED
@@ -96,12 +102,16 @@ class Household(FixedAgent):
             self.belief, self.features.soren_tie, policy, p, self.letters_received()
         )
         base = decision.population_logit(self.features, self.belief, policy, w)
+        if model.switching:
+            base = decision.switched_logit(base, np.float32(self.switched), policy, w)
         self.logit = self.propensity(base)
         u = model.draws[self.index]
         self.next_state = self.state
         if self.state == SETTLED:
             if u < decision.intend_probability(self.logit):
                 self.next_state = INTENDING
+            elif self.chosen and decision.switches_registration(u, policy):
+                self.switched = True
         elif self.state == INTENDING:
             doubt = decision.doubt(self.logit, p.doubt_threshold)
             if decision.registers(u, policy, p, self.impoverished):
@@ -125,13 +135,17 @@ class Household(FixedAgent):
         bad_news = self.model.policy.bad_news
         if bad_news <= 0:
             return None
-        return decision.letters_received(
-            self.letter_sources, bad_news, self.model.heard, self.trust
-        )
+        heard = self.model.heard
+        if self.model.p.hearsay_along_ties > 0:
+            heard = decision.heard_along_ties(heard, self.second_hand, self.degree, self.model.p)
+        return decision.letters_received(self.letter_sources, bad_news, heard, self.trust)
 
     def propensity(self, base: np.float32) -> np.float32:
-        """Log-odds of leaving: own situation and belief, plus peers."""
-        return decision.network_logit(base, self.engaged_neighbours, self.per_neighbour)
+        """Log-odds of leaving: own situation and belief, plus peers and kin who left."""
+        logit = decision.network_logit(base, self.engaged_neighbours, self.per_neighbour)
+        if self.model.w.kin > 0:
+            logit = decision.kin_logit(logit, self.kin_departed, self.model.w)
+        return logit
 
     def advance(self) -> None:
         if self.next_state == self.state:
@@ -172,6 +186,11 @@ class Household(FixedAgent):
         for name, persons in zip(GROUP_METRICS, self.model.groups[self.index]):
             self.model.count(name, int(persons))
         self.tell_neighbours("letter_sources", +1)
+        if self.model.p.hearsay_along_ties > 0:  # word reaches the neighbours' neighbours
+            for neighbour in self.cell.neighborhood.agents:
+                neighbour.tell_neighbours("second_hand", +1)
+        for relative in self.kin:
+            self.model.households[relative].kin_departed += np.float32(1)
 
     def tell_neighbours(self, counter: str, delta: int) -> None:
         for neighbour in self.cell.neighborhood.agents:
@@ -228,6 +247,7 @@ class RepatriationModel(Model):
         self.policy = Policy.at(self.timeline, 0)
         self.heard = np.float32(0)
         self.retention = decision.letter_retention(self.p)
+        self.switching = bool(np.any(self.timeline["kankoku_switching"] > 0))
         self.draws = np.empty(0, dtype=np.float32)
         self.flows = dict.fromkeys(FLOW_METRICS + GROUP_METRICS, 0)
         self.groups = pop.departure_groups()
@@ -257,10 +277,12 @@ class RepatriationModel(Model):
         if self.retention < 1:  # the letters of those who left weigh less every month
             for household in self.households:
                 household.letter_sources = household.letter_sources * self.retention
-        if policy.bad_news > 0:  # letters heard of second-hand: the same for every household
+                household.second_hand = household.second_hand * self.retention
+        if policy.bad_news > 0:  # letters heard of from the whole community: the same for all
             self.heard = decision.hearsay_letters(
                 np.array([h.letter_sources for h in self.households], dtype=np.float32),
                 self.p.hearsay,
+                self.p.hearsay_along_ties,
             )[0]
         self.draws = self.draw_stream.random(len(self.households), dtype=np.float32)
 

@@ -195,6 +195,18 @@ class _Engine:
         # how much its letters are still remembered (whole numbers while letters never fade).
         self.engaged_neighbours = np.zeros((N, H), dtype=np.float32)
         self.letter_sources = np.zeros((N, H), dtype=np.float32)
+        # Kept only where a mechanism needs them (with no effect on the numbers of a row without
+        # it): the departed neighbours of one's neighbours (hearsay along ties), the kin who
+        # left, and whether a Chosen household has switched to Kankoku.
+        self.along_ties = process.any_positive("hearsay_along_ties")
+        self.second_hand = np.zeros((N, H), dtype=np.float32) if self.along_ties else None
+        self.degree = np.maximum(pop.degree, 1).astype(np.float32)
+        self.kin = bool(np.any(np.asarray(self.w.kin) > 0))
+        self.kin_departed = np.zeros((N, H), dtype=np.float32) if self.kin else None
+        self.kin_start, self.kin_neighbours = _kin_lists(pop)
+        switching = any(np.any(s.timeline()["kankoku_switching"] > 0) for s in scenarios)
+        self.switched = np.zeros((N, H), dtype=bool) if switching else None
+        self.chosen = ~pop.kankoku
         self.logit = np.empty((N, H), dtype=np.float32)
         self.chance = np.empty((N, H), dtype=np.float32)
         self.draws = np.empty((N, H), dtype=np.float32)
@@ -249,9 +261,15 @@ class _Engine:
 
         if self.fading:
             view(self.letter_sources)[:] *= self.retention
+            if self.along_ties:
+                view(self.second_hand)[:] *= self.retention
         letters = None
         if month.any_positive("bad_news"):
-            heard = decision.hearsay_letters(view(self.letter_sources), p.hearsay)  # (K, R, 1)
+            heard = decision.hearsay_letters(  # (K, R, 1)
+                view(self.letter_sources), p.hearsay, p.hearsay_along_ties
+            )
+            if self.along_ties:
+                heard = decision.heard_along_ties(heard, view(self.second_hand), self.degree, p)
             letters = decision.letters_received(
                 view(self.letter_sources), policy.bad_news, heard, self.trust
             )
@@ -261,9 +279,14 @@ class _Engine:
             self.belief, self.features.soren_tie, policy, p, letters, out=self.belief
         )
         base = decision.population_logit(self.features, self.belief, policy, w)
+        if self.switched is not None:
+            base = decision.switched_logit(base, view(self.switched), policy, w)
         logit = decision.network_logit(
             base, view(self.engaged_neighbours), self.per_neighbour, out=view(self.logit)
-        ).reshape(self.N, self.H)
+        )
+        if self.kin:
+            decision.kin_logit(logit, view(self.kin_departed), w, out=logit)
+        logit = logit.reshape(self.N, self.H)
         for r, stream in enumerate(self.streams):
             stream.random(dtype=np.float32, out=self.draws[r])
         u = self.draws
@@ -271,6 +294,10 @@ class _Engine:
         # Settled households: the bulk, decided over the whole array.
         chance = decision.intend_probability(logit, out=self.chance)
         new_intending = self._where((u < chance) & (state == SETTLED))
+        if self.switched is not None and month.any_positive("kankoku_switching"):
+            switching = decision.switches_registration(view(u), policy)
+            switching &= view((u >= chance) & (state == SETTLED)) & self.chosen
+            view(self.switched)[switching] = True
         # Intending and registered households: few, decided on their index lists, each with
         # its row's values.
         intending = self._where(state == INTENDING)
@@ -345,18 +372,21 @@ class _Engine:
             flow += persons
         return rows, cols
 
-    def _spread(self, counts: np.ndarray, moved, delta: float) -> None:
-        """Tell every network neighbour of the moved households: counts[r, neighbour] += delta."""
-        rows, cols = moved
-        if len(rows) == 0:
-            return
-        start = self.pop.neighbour_start
+    def _spread(self, counts: np.ndarray, moved, delta: float, start=None, ties=None) -> None:
+        """Tell every network neighbour (or every tie of ``start``/``ties``, CSR) of the moved
+        households: counts[r, neighbour] += delta."""
+        rows, neighbours = self._neighbours(moved, start, ties)
+        if len(rows):
+            np.add.at(counts.reshape(-1), rows.astype(np.int64) * self.H + neighbours, delta)
+
+    def _neighbours(self, households, start=None, ties=None):
+        """(rows, neighbours) of households (rows, cols): each household's ties in CSR order."""
+        rows, cols = households
+        if start is None:
+            start, ties = self.pop.neighbour_start, self.pop.neighbours
         degree = start[cols + 1] - start[cols]
-        total = int(degree.sum())
         first = np.repeat(start[cols] - np.cumsum(degree) + degree, degree)
-        neighbours = self.pop.neighbours[first + np.arange(total)]
-        flat = np.repeat(rows, degree).astype(np.int64) * self.H + neighbours
-        np.add.at(counts.reshape(-1), flat, delta)
+        return np.repeat(rows, degree), ties[first + np.arange(int(degree.sum()))]
 
     def _deport(self, policies: list[Policy], rec: dict) -> None:
         if len(self.deportable) == 0:
@@ -409,6 +439,10 @@ class _Engine:
             for i, name in enumerate(DEPARTING):
                 rec[name][rows[starts]] += sums[:, i]
         self._spread(self.letter_sources, (rows, gone), 1.0)
+        if self.along_ties:  # tell the neighbours of every neighbour
+            self._spread(self.second_hand, self._neighbours((rows, gone)), 1.0)
+        if self.kin:
+            self._spread(self.kin_departed, (rows, gone), 1.0, self.kin_start, self.kin_neighbours)
 
     def _count(self, rows: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
         """Entries (or their weights, whole numbers) per row: exact in float64 below 2**53."""
@@ -432,6 +466,14 @@ DEPARTING = (
     "japanese_national_departures",
     *GROUP_METRICS,
 )
+
+
+def _kin_lists(pop: Population) -> tuple[np.ndarray, np.ndarray]:
+    """The kin ties of a population as CSR arrays (row pointer, neighbours)."""
+    start = np.zeros(pop.households + 1, dtype=np.int64)
+    owner = np.repeat(np.arange(pop.households), pop.degree)
+    np.cumsum(np.bincount(owner[pop.kin], minlength=pop.households), out=start[1:])
+    return start, pop.neighbours[pop.kin]
 
 
 def _pick(

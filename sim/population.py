@@ -5,7 +5,7 @@ Each household gets its attributes from the documented shares and the scenario's
 receipt, work, legal status (settled, parolee, Omura detainee, long-sentence convict), Japanese
 spouse and the number of Japanese nationals, Soren tie strength, family ties, initial belief
 about the North, and its neighbours in a small-world social network (communities on a ring, a few
-ties rewired at random).
+ties rewired at random), some of them kin.
 All attributes are fixed for the run; what changes month by month lives in the engines.
 """
 
@@ -50,6 +50,7 @@ class Population:
     belief_prior: np.ndarray  # float32 in [0, 1]
     neighbour_start: np.ndarray  # int64, CSR row pointer (households + 1)
     neighbours: np.ndarray  # int32, CSR column indices
+    kin: np.ndarray  # bool, one per entry of ``neighbours``: the tie is kin (both ways alike)
 
     @property
     def households(self) -> int:
@@ -71,6 +72,10 @@ class Population:
         return self.neighbours[
             self.neighbour_start[household] : self.neighbour_start[household + 1]
         ]
+
+    def kin_of(self, household: int) -> np.ndarray:
+        start, end = self.neighbour_start[household], self.neighbour_start[household + 1]
+        return self.neighbours[start:end][self.kin[start:end]]
 
     def adjacency(self) -> sp.csr_array:
         n = self.households
@@ -151,6 +156,11 @@ def generate_population(
     n_convicts = min(int(round(params.long_sentence_convicts * scale)), len(residents))
     legal_status[rng.choice(residents, size=n_convicts, replace=False)] = CONVICT
     deportees = (legal_status != RESIDENT).astype(np.int16)
+    kin = kin_ties(start, nbrs, params.kin_share, rng)
+    if params.mixed_household_size > 0:
+        size, japanese_nationals = mixed_households(
+            size, japanese_spouse, japanese_nationals, params, rng
+        )
     return Population(
         size=size.astype(np.int16),
         japanese_nationals=japanese_nationals.astype(np.int16),
@@ -166,7 +176,45 @@ def generate_population(
         belief_prior=belief_prior.astype(np.float32),
         neighbour_start=start,
         neighbours=nbrs,
+        kin=kin,
     )
+
+
+# Drawn after every other attribute (as the convicts are), so that a population drawn with the
+# defaults (no kin, mixed households like any other) is the one drawn before they existed.
+
+
+def kin_ties(
+    start: np.ndarray, neighbours: np.ndarray, share: float, rng: np.random.Generator
+) -> np.ndarray:
+    """Which ties are kin: each tie, with chance ``share``, the same both ways; one bool per
+    entry of the CSR ``neighbours``."""
+    n = len(start) - 1
+    rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(start))
+    cols = neighbours.astype(np.int64)
+    ties, entry_tie = np.unique(
+        np.minimum(rows, cols) * n + np.maximum(rows, cols), return_inverse=True
+    )
+    return (rng.random(len(ties)) < share)[entry_tie]
+
+
+def mixed_households(
+    size: np.ndarray,
+    japanese_spouse: np.ndarray,
+    japanese_nationals: np.ndarray,
+    params: PopulationParameters,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Households with a Japanese spouse drawn again with their own mean size
+    (``mixed_household_size``): the couple and Poisson children, each child Japanese with
+    chance ``japanese_child_share``. Returns the new sizes and numbers of Japanese nationals."""
+    mixed = np.flatnonzero(japanese_spouse)
+    children = rng.poisson(max(params.mixed_household_size - 2, 0.0), len(mixed))
+    children = np.minimum(children, MAX_HOUSEHOLD_SIZE - 2)
+    size, japanese_nationals = size.copy(), japanese_nationals.copy()
+    size[mixed] = 2 + children
+    japanese_nationals[mixed] = 1 + rng.binomial(children, params.japanese_child_share)
+    return size, japanese_nationals
 
 
 def small_world(

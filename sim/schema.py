@@ -92,6 +92,19 @@ class Levers(Strict):
     impoverished_only: Schedule = lever(
         0, 1, "0 or 1", "only impoverished households (on welfare or jobless) may register"
     )
+    kankoku_switching: Schedule = lever(
+        0,
+        1,
+        "per month",
+        "chance a settled household registered as Chosen registers as Kankoku this month",
+    )
+    job_scarcity: Schedule = lever(
+        0,
+        1,
+        "0..1",
+        "how hard work is to find for a jobless Korean: scales the push of having no work "
+        "(1: the 1950s; lower as the economy grows)",
+    )
 
     @model_validator(mode="after")
     def _check_schedules(self) -> Levers:
@@ -146,6 +159,19 @@ class PopulationParameters(Strict):
     belief_prior_mean: float = param(
         0, 1, "0..1", "mean initial belief that life in the North is good"
     )
+    # The defaults of the two keys below are the population without them: no tie is kin, and a
+    # household with a Japanese spouse is drawn like any other.
+    kin_share: float = param(
+        0, 1, "share", "share of a household's network ties that are kin", default=0.0
+    )
+    mixed_household_size: float = param(
+        0,
+        12,
+        "persons",
+        "mean persons in a household with a Japanese spouse, at least 2 (0: drawn like any "
+        "other household)",
+        default=0.0,
+    )
 
     @model_validator(mode="after")
     def _even_degree(self) -> PopulationParameters:
@@ -174,6 +200,9 @@ class DecisionWeights(Strict):
     soren: float = param(0, 20, "logit", "Soren pressure x tie strength")
     peers: float = param(0, 20, "logit", "share of network neighbours registered or gone")
     belief: float = param(0, 20, "logit", "belief that life in the North is good")
+    kin: float = param(
+        0, 20, "logit", "pull of having relatives among those who left (kin ties)", default=0.0
+    )
 
 
 class Process(Strict):
@@ -198,9 +227,10 @@ class Process(Strict):
         "share",
         "letters heard of second-hand, as a share of those an average household gets directly",
     )
-    # The defaults of the seven keys below are the rule without these mechanisms: letters weigh
-    # for ever, everyone believes them alike, nobody defers a place, every registered family is
-    # ready to sail, cancelling follows doubt, a cancellation is final.
+    # The defaults of the eight keys below are the rule without these mechanisms: letters weigh
+    # for ever, everyone believes them alike, hearsay reaches everyone alike, nobody defers a
+    # place, every registered family is ready to sail, cancelling follows doubt, a cancellation
+    # is final.
     letter_fading: float = param(
         0,
         1,
@@ -215,6 +245,14 @@ class Process(Strict):
         "0..1",
         "how far a household discounts letters of hardship, x its Soren tie (1: a fully tied "
         "household ignores them)",
+        default=0.0,
+    )
+    hearsay_along_ties: float = param(
+        0,
+        1,
+        "share",
+        "share of the letters heard second-hand that come along ties (the letters of one's "
+        "neighbours' neighbours who left) rather than evenly from the whole community",
         default=0.0,
     )
     defer_rate: float = param(

@@ -1,0 +1,158 @@
+"""Kin in the North, hearsay along ties, registrations switching to Kankoku, work getting easier
+to find and larger mixed families: each does what it says, is off by default, and keeps the two
+engines identical. The tests start from the baseline with all of them off (``plain``)."""
+
+import numpy as np
+import pytest
+
+from sim import decision
+from sim.engine_mesa import simulate_mesa
+from sim.engine_numpy import simulate, simulate_batch
+from sim.outcomes import total
+from sim.population import generate_population
+from sim.scenario import with_parameters
+from sim.schema import DecisionWeights, PopulationParameters, Process
+from sim.streams import population_stream
+
+SCALE, SEED = 0.01, 4
+FROM_1966 = [{"from": "1955-01", "value": 0}, {"from": "1966-01", "value": 0.02}]
+ALL_ON = {
+    "population.kin_share": 0.3,
+    "population.mixed_household_size": 5.0,
+    "decision.kin": 2.0,
+    "process.hearsay": 0.5,
+    "process.hearsay_along_ties": 0.6,
+    "levers.kankoku_switching": FROM_1966,
+    "levers.job_scarcity": [{"from": "1955-01", "value": 1}, {"from": "1965-01", "value": 0.5}],
+}
+OFF = {
+    "population.kin_share": 0.0,
+    "population.mixed_household_size": 0.0,
+    "decision.kin": 0.0,
+    "process.hearsay_along_ties": 0.0,
+    "levers.kankoku_switching": [{"from": "1955-01", "value": 0}],
+    "levers.job_scarcity": [{"from": "1955-01", "value": 1}],
+}
+
+
+@pytest.fixture(scope="module")
+def plain(historical):
+    return with_parameters(historical, OFF)
+
+
+def run(scenario, changes=None, reps=2, seed=SEED):
+    changed = with_parameters(scenario, changes) if changes else scenario
+    return simulate(changed, seed, reps, scale=SCALE)
+
+
+def test_the_new_keys_default_to_the_model_without_them():
+    assert PopulationParameters.model_fields["kin_share"].default == 0
+    assert PopulationParameters.model_fields["mixed_household_size"].default == 0
+    assert DecisionWeights.model_fields["kin"].default == 0
+    assert Process.model_fields["hearsay_along_ties"].default == 0
+
+
+def test_kin_ties_are_a_share_of_the_network_and_the_same_both_ways(plain):
+    params = with_parameters(plain, {"population.kin_share": 0.25}).population
+    pop = generate_population(params, 0.02, np.random.default_rng(1))
+    assert 0.2 < pop.kin.mean() < 0.3
+    adjacency = pop.adjacency().toarray().astype(bool)
+    kin = np.zeros_like(adjacency)
+    for h in range(pop.households):
+        kin[h, pop.kin_of(h)] = True
+    assert (kin == kin.T).all() and not (kin & ~adjacency).any()
+
+
+def test_drawing_kin_and_mixed_families_leaves_every_other_attribute_as_it_was(plain):
+    def draw(changes):
+        params = with_parameters(plain, changes).population
+        return generate_population(params, 0.02, np.random.default_rng(1))
+
+    before = draw({})
+    after = draw({"population.kin_share": 0.3, "population.mixed_household_size": 6.0})
+    assert np.array_equal(before.soren_tie, after.soren_tie)
+    assert np.array_equal(before.legal_status, after.legal_status)
+    mixed = before.japanese_spouse
+    assert np.array_equal(before.size[~mixed], after.size[~mixed])
+    assert after.size[mixed].mean() > before.size[mixed].mean() + 1
+    # Japanese nationals: the spouse and some of the children, never more than the family
+    assert (after.japanese_nationals[mixed] >= 1).all()
+    assert (after.japanese_nationals <= after.size).all()
+
+
+def test_relatives_in_the_north_pull_a_family_once_one_of_them_has_left():
+    w = DecisionWeights.model_construct(kin=1.5)
+    logit = np.zeros(3, dtype=np.float32)
+    pulled = decision.kin_logit(logit, np.array([0, 1, 4], dtype=np.float32), w)
+    assert pulled.tolist() == [0.0, 1.5, 1.5]
+
+
+def test_kin_who_left_draw_more_families_after_them(plain):
+    kin = {"population.kin_share": 0.5}
+    pulled = run(plain, {**kin, "decision.kin": 3.0})
+    unpulled = run(plain, kin)
+    after = total("departures", "1962-01", "1984-12")
+    assert (after(pulled) > after(unpulled)).all()
+
+
+def test_hearsay_along_ties_reaches_the_neighbours_of_those_who_left_first():
+    p = Process.model_construct(hearsay=0.5, hearsay_along_ties=1.0)
+    community = decision.hearsay_letters(np.array([2.0, 0.0, 0.0, 0.0]), 0.5, along_ties=1.0)
+    assert community[0] == 0  # all of it travels along ties
+    second_hand = np.array([3.0, 0.0, 1.0, 0.0], dtype=np.float32)
+    heard = decision.heard_along_ties(community, second_hand, np.float32(2.0), p)
+    assert heard.tolist() == [0.75, 0.0, 0.25, 0.0]
+
+
+def test_hearsay_along_ties_changes_who_hears_not_only_how_much(plain):
+    even = run(plain, {"process.hearsay": 0.5})
+    along = run(plain, {"process.hearsay": 0.5, "process.hearsay_along_ties": 1.0})
+    assert not np.array_equal(even.metrics["new_intending"], along.metrics["new_intending"])
+
+
+def test_a_family_that_switched_to_kankoku_holds_its_secure_residence():
+    w = DecisionWeights.model_construct(secure_residence=1.5)
+    policy = type("P", (), {"secure_residence_kankoku": 1.0})()
+    switched = np.array([False, True])
+    logit = decision.switched_logit(np.zeros(2, dtype=np.float32), switched, policy, w)
+    assert logit.tolist() == [0.0, -1.5]
+    policy.kankoku_switching = 0.1
+    u = np.array([0.05, 0.5, 0.89, 0.91], dtype=np.float32)
+    assert decision.switches_registration(u, policy).tolist() == [False, False, False, True]
+
+
+def test_switching_to_kankoku_after_1965_lowers_later_departures(plain):
+    switching = run(plain, {"levers.kankoku_switching": FROM_1966})
+    after = total("departures", "1971-01", "1984-12")
+    assert (after(switching) < after(run(plain))).all()
+
+
+def test_work_easier_to_find_weakens_the_push_of_having_none(plain):
+    growth = [{"from": "1955-01", "value": 1}, {"from": "1962-01", "value": 0.3}]
+    grown = run(plain, {"levers.job_scarcity": growth})
+    intending = total("new_intending", "1962-01", "1984-12")
+    assert (intending(grown) < intending(run(plain))).all()
+    before = total("new_intending", "1955-01", "1961-12")
+    assert np.array_equal(before(grown), before(run(plain)))
+
+
+@pytest.mark.parametrize("replication", [0, 3])
+def test_both_engines_stay_identical_with_kin_hearsay_along_ties_and_switching(plain, replication):
+    scenario = with_parameters(plain, ALL_ON)
+    scale = 0.003
+    population = generate_population(scenario.population, scale, population_stream(21))
+    numpy_run = simulate(scenario, 21, [replication], population=population, scale=scale)
+    mesa_run = simulate_mesa(scenario, 21, [replication], population=population, scale=scale)
+    assert numpy_run.metrics["departures"].sum() > 0
+    for name in numpy_run.metrics:
+        assert np.array_equal(mesa_run.metrics[name], numpy_run.metrics[name]), name
+
+
+def test_rows_with_and_without_the_mechanisms_share_a_batch_bit_for_bit(plain):
+    on = with_parameters(plain, {key: v for key, v in ALL_ON.items() if "population" not in key})
+    population = generate_population(on.population, 0.005, population_stream(9))
+    batch = simulate_batch([on, plain], 9, 2, scale=0.005, population=population)
+    for scenario, result in zip([on, plain], batch):
+        alone = simulate(scenario, 9, 2, scale=0.005, population=population)
+        for name in alone.metrics:
+            assert np.array_equal(alone.metrics[name], result.metrics[name]), name
