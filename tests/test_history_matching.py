@@ -94,6 +94,18 @@ def test_history_matching_recovers_known_parameters_from_synthetic_data(matched)
     assert np.quantile(intercept, 0.95) - np.quantile(intercept, 0.05) < 0.5 * 4.0
 
 
+def test_every_run_is_kept_in_a_reference_table_for_the_validation_checks(matched):
+    settings, posterior = matched
+    table = np.load(settings.out / "runs.npz")
+    waves = table["wave"]
+    assert sorted(set(waves)) == list(range(len(posterior["run"]["waves"]) + 1))
+    assert (waves == 0).sum() == settings.population_size  # drawn for the posterior
+    assert table["points"].shape == (len(waves), len(table["parameters"]))
+    assert table["terms"].shape == (len(waves), len(table["figures"]))
+    assert table["inside"][waves == 0].all()
+    assert ((table["points"] >= 0) & (table["points"] <= 1)).all()
+
+
 def test_history_matching_is_the_same_on_one_process_or_two(tmp_path):
     posteriors = []
     for workers in (1, 2):

@@ -29,6 +29,7 @@ from .settings import Settings
 from .setup import mapper, prepare
 
 MIN_ACCEPTED = 100
+REFERENCE_TABLE = "runs.npz"
 TASK = 8  # runs per task handed to a worker
 
 
@@ -163,11 +164,35 @@ def calibrate_by_matching(settings: Settings, log=print) -> Path:
         },
         (rule, candidates),
     )
+    write_reference_table(
+        inputs.out / REFERENCE_TABLE,
+        np.concatenate([earlier, drawn]),
+        np.concatenate([earlier_terms, drawn_terms]),
+        np.concatenate([[w.number for w in waves for _ in w.design], np.zeros(len(drawn), int)]),
+        np.concatenate([inside, np.ones(len(drawn), bool)]),
+        keys,
+        priors,
+    )
     session["wall_seconds"] = round(time.perf_counter() - started, 1)
     inputs.save_meta()
     seconds = session["wall_seconds"]
     log(f"wrote {path}: {len(waves)} waves, {simulations} simulations, {seconds:.0f} s")
     return path
+
+
+def write_reference_table(path, points, terms, wave, inside, keys, priors) -> None:
+    """Every run of the calibration: its place in the unit cube of the priors, its terms of the
+    distance, its wave (0: drawn for the posterior) and whether it lies in the space left; what
+    the validation checks (``validation.py``) refit from without simulating again."""
+    np.savez_compressed(
+        path,
+        points=points.astype(np.float32),
+        terms=terms.astype(np.float32),
+        wave=wave.astype(np.int16),
+        inside=inside,
+        figures=np.array(keys),
+        parameters=np.array([p.key for p in priors]),
+    )
 
 
 def record_wave(inputs, wave) -> None:
