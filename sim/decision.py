@@ -3,16 +3,16 @@
 A household's propensity to leave is a log-odds sum of three parts:
 
 * attitude -- pushes out of Japan (welfare cut x dependency, exclusion from the welfare system,
-  no work, deportation risk x legal status x enforcement) minus what holds it there (family
-  ties, a Japanese spouse, a secure residence status, the irreversibility of a one-way trip);
-* social norm -- Soren pressure x tie strength, and the share of network neighbours who have
-  registered or gone;
-* belief about the North (0..1) -- raised by propaganda (exposure x intensity), lowered by
-  published bad news and, per household, by the letters of hardship it receives from neighbours
-  who left (and hears of second-hand), each weighing less as time passes (``letter_retention``)
-  and taken in less by households tied to Soren (``letter_trust``). Letters act on belief, not on
-  the log-odds directly, so they can take away at most what belief adds: the pushes out of Japan
-  still act on a household that has stopped believing in the North.
+  no work x how scarce work is, deportation risk x legal status x enforcement) minus what holds
+  it there (family ties, a Japanese spouse, a secure residence status -- held by Kankoku
+  registrants, including those who switched from Chosen (``switched_logit``) -- and the
+  irreversibility of a one-way trip);
+* social norm -- Soren pressure x tie strength, the share of network neighbours who have
+  registered or gone, and the pull of kin who left (``kin_logit``);
+* belief about the North (0..1) -- raised by propaganda, lowered by published bad news and by
+  the letters of hardship from those who left (``letters.py``, imported here). Letters act on
+  belief, not on the log-odds directly, so they can take away at most what belief adds: the
+  pushes out of Japan still act on a household that has stopped believing in the North.
 
 From the propensity follow the month's moves, each decided by the household's one uniform draw:
 a settled household comes to intend leaving (``intend_probability``); an intending one
@@ -41,8 +41,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .letters import (  # noqa: F401 (the news part of the rule, read from here with the rest)
+    heard_along_ties,
+    hearsay_letters,
+    letter_retention,
+    letter_trust,
+    letters_received,
+    updated_belief,
+)
 from .population import CONVICT, DETAINEE, PAROLEE, Population
 from .schema import DecisionWeights, Process
+from .values import any_positive, as_float32, is_on
 
 
 @dataclass(frozen=True)
@@ -73,23 +82,6 @@ class Policy:
     def at(cls, timeline: dict[str, np.ndarray], month: int) -> Policy:
         """The policy in the ``month``-th simulated month of a scenario timeline."""
         return cls(**{name: float(values[month]) for name, values in timeline.items()})
-
-
-def as_float32(value):
-    """A parameter as it meets the float32 arrays of households: a float is left as it is (numpy
-    converts it to float32 then), an array of values by row is converted here (as float64 it
-    would turn the households' arrays into float64, and change their numbers)."""
-    return value.astype(np.float32) if isinstance(value, np.ndarray) else value
-
-
-def is_on(value):
-    """Whether a lever or a rate is on (not 0): one bool, or an array of one per row."""
-    return value != 0
-
-
-def any_positive(value) -> bool:
-    """Whether a value, or any of its values by row, is above 0."""
-    return bool(np.any(value > 0)) if isinstance(value, np.ndarray) else value > 0
 
 
 def sigmoid(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
@@ -156,67 +148,6 @@ def attitude(
 def soren_norm(soren_tie: np.ndarray, policy: Policy, w: DecisionWeights) -> np.ndarray:
     """The organised part of the social norm: Soren pressure felt through one's tie."""
     return as_float32(w.soren * policy.soren_pressure) * soren_tie
-
-
-def updated_belief(
-    belief: np.ndarray,
-    soren_tie: np.ndarray,
-    policy: Policy,
-    p: Process,
-    letters: np.ndarray | None = None,
-    out: np.ndarray | None = None,
-) -> np.ndarray:
-    """Belief that life in the North is good (0..1) after a month of propaganda, publication and
-    letters; written into ``out`` if given (it may be ``belief`` itself).
-
-    Propaganda pulls belief towards 1 in proportion to exposure (media for everyone, more through
-    Soren ties); published bad news pulls it towards 0 for everyone; each of the ``letters`` of
-    hardship the household received this month (``letters_received``; None while no letter
-    tells of hardship) keeps a share exp(-letter_learning) of it. Belief stays within 0..1
-    however many letters come; propaganda holds it where its pull balances the letters' (and
-    restores it if fewer letters tell of hardship).
-    """
-    f32 = as_float32
-    exposure = f32(p.media_exposure) + f32(1.0 - p.media_exposure) * soren_tie
-    gain = f32(p.propaganda_learning * policy.propaganda) * exposure  # share of disbelief won
-    loss = p.publication_learning * policy.letters_published * policy.bad_news  # of belief lost
-    # belief + gain (1 - belief) - loss belief, rearranged so that it can be written into `out`
-    out = np.multiply(belief, 1.0 - gain - f32(loss), out=out)
-    out += gain
-    if letters is not None:
-        kept = np.multiply(letters, f32(-p.letter_learning))
-        out *= np.exp(kept, out=kept) if isinstance(kept, np.ndarray) else np.exp(kept)
-    return out
-
-
-def letters_received(
-    letter_sources: np.ndarray,
-    bad_news: float,
-    heard: np.ndarray | float = 0.0,
-    trust: np.ndarray | None = None,
-) -> np.ndarray:
-    """Letters of hardship a household takes in this month: ``bad_news`` (the share of letters
-    that tell of hardship) of one letter from each neighbour who left, weighted by how much it is
-    still remembered (``letter_sources``), and of those ``heard`` second-hand
-    (``hearsay_letters``); times the household's ``trust`` in them (``letter_trust``; None: all)."""
-    share = np.float32(bad_news) if np.ndim(bad_news) == 0 else as_float32(bad_news)
-    letters = share * (letter_sources + heard)
-    return letters if trust is None else letters * trust
-
-
-def letter_retention(p: Process) -> np.float32:
-    """What remains each month of the weight of a departed neighbour's letters (1: they never
-    fade; the engines multiply ``letter_sources`` by it at the start of every month)."""
-    kept = 1.0 - p.letter_fading
-    return np.float32(kept) if np.ndim(kept) == 0 else as_float32(kept)
-
-
-def letter_trust(soren_tie: np.ndarray, p: Process) -> np.ndarray | None:
-    """How much of the letters of hardship a household takes in: 1 - letter_discount x its Soren
-    tie, so the committed core discounts them (None when nobody does: all are taken in)."""
-    if not any_positive(p.letter_discount):
-        return None
-    return 1.0 - as_float32(p.letter_discount) * soren_tie
 
 
 def household_logit(
@@ -300,37 +231,6 @@ def network_logit(
     out = np.multiply(engaged_neighbours, per_neighbour, out=out)
     out += base
     return out
-
-
-def hearsay_letters(
-    letter_sources: np.ndarray, hearsay: float, along_ties: float = 0.0
-) -> np.ndarray:
-    """Letters a household hears of from the whole community, the same for every household.
-
-    Word of the returnees' letters is taken to spread through family and Soren networks, not
-    only to the returnees' neighbours (a modelling assumption: no document says how far; 002:
-    word spread "through family and Soren networks"). Each household hears ``hearsay`` times
-    the letters that an average household of its replication gets directly, i.e. the mean of
-    ``letter_sources`` (departed neighbours, weighted by how much their letters are still
-    remembered) over the last axis (households), summed in float64; of that, the share
-    ``along_ties`` comes along ties instead (``heard_along_ties``). Shape: the input's, with a
-    last axis of length 1; float32.
-    """
-    counts = np.asarray(letter_sources)
-    mean = np.sum(counts, axis=-1, dtype=np.float64, keepdims=True) / counts.shape[-1]
-    return ((hearsay * (1.0 - along_ties)) * mean).astype(np.float32)
-
-
-def heard_along_ties(
-    heard: np.ndarray, second_hand: np.ndarray, degree: np.ndarray, p: Process
-) -> np.ndarray:
-    """``heard`` (from the whole community) plus the letters that come along ties: the share
-    ``hearsay_along_ties`` of ``hearsay`` times the letters one's neighbours got directly, per
-    neighbour (``second_hand``: the departed neighbours of one's neighbours, weighted by how much
-    their letters are still remembered, over one's ``degree``, float32). A household whose
-    neighbours' neighbours left hears more; one in a community nobody left hears less."""
-    along = as_float32(p.hearsay * p.hearsay_along_ties)
-    return heard + second_hand * along / degree
 
 
 def kin_logit(logit: np.ndarray, kin_departed: np.ndarray, w: DecisionWeights, out=None):

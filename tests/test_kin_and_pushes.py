@@ -2,6 +2,8 @@
 to find and larger mixed families: each does what it says, is off by default, and keeps the two
 engines identical. The tests start from the baseline with all of them off (``plain``)."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -128,11 +130,33 @@ def test_switching_to_kankoku_after_1965_lowers_later_departures(plain):
 
 
 def test_work_easier_to_find_weakens_the_push_of_having_none(plain):
-    growth = [{"from": "1955-01", "value": 1}, {"from": "1962-01", "value": 0.3}]
-    grown = run(plain, {"levers.job_scarcity": growth})
-    intending = total("new_intending", "1962-01", "1984-12")
+    w = plain.decision
+    policy = decision.Policy(**dict.fromkeys(decision.Policy.__dataclass_fields__, 0.0))
+
+    def push(scarcity, jobless):
+        """The attitude of a household whose only push is having no work (or having it)."""
+        at = dataclasses.replace(policy, welfare_exclusion=1.0, job_scarcity=scarcity)
+        zero = np.float32(0)
+        return decision.attitude(
+            welfare_cut=zero,
+            jobless=np.float32(jobless),
+            deportation_exposure=zero,
+            convict=zero,
+            family_ties=zero,
+            japanese_spouse=zero,
+            kankoku=zero,
+            policy=at,
+            w=w,
+        )
+
+    assert push(1.0, 1) - push(1.0, 0) == np.float32(w.unemployment + w.welfare_exclusion)
+    assert push(0.5, 1) - push(0.5, 0) == np.float32((w.unemployment + w.welfare_exclusion) / 2)
+    assert push(0.5, 0) == push(1.0, 0)  # nothing changes for a household with work
+    scarce_until_1957 = [{"from": "1955-01", "value": 1}, {"from": "1957-01", "value": 0.0}]
+    grown = run(plain, {"levers.job_scarcity": scarce_until_1957})
+    intending = total("new_intending", "1957-01", "1984-12")
     assert (intending(grown) < intending(run(plain))).all()
-    before = total("new_intending", "1955-01", "1961-12")
+    before = total("new_intending", "1955-01", "1956-12")
     assert np.array_equal(before(grown), before(run(plain)))
 
 

@@ -135,3 +135,27 @@ def test_the_aftermath_report_explains_each_missed_figure_and_only_those():
 
 def test_a_paragraph_block_becomes_one_line():
     assert paragraph("  One long\nsentence,   wrapped.\n") == "One long sentence, wrapped.\n"
+
+
+def test_the_calibration_report_shows_the_validation_checks_when_the_runs_were_kept(
+    calibration_data,
+):
+    from test_validation import synthetic_table
+
+    from analysis.calibration.validation import coverage, leave_one_out
+
+    table = synthetic_table(noise=1.0)
+    widths = {"a": 1.0, "b": 1.0, "total": 100.0}
+    bands = {"a": (-1, 1), "b": (-1, 1), "total": (900, 1100)}
+    data = copy.deepcopy(calibration_data)
+    data["validation"] = {
+        "runs": 3000,
+        "inside": 3000,
+        "leave_one_out": leave_one_out(table, widths, bands, 100, keys=("total",)),
+        "coverage": coverage(table, 50, 100, np.random.default_rng(0)),
+    }
+    text = _markdown(data)
+    assert "### Leave-one-out" in text and "| total | 900 to 1,100 |" in text
+    assert "| `p` |" in text and "not available" not in text.lower()
+    data["validation"] = None
+    assert "Not available for this calibration" in _markdown(data)

@@ -46,12 +46,14 @@ from .priors import load_priors
 from .report_figures import plot_departures, plot_fit, plot_marginals
 from .robustness import screen_beside
 from .settings import HISTORICAL, PRIORS_FILE
+from .validation import checks
 
 ROOT = Path(__file__).resolve().parents[2]
 # The side run on the letters of hardship: each letter takes this many times the point's belief.
 LETTERS_FACTOR = 4
 # Thresholds of the report's conditional sentences (see ``_facts``).
 SHIFT_LIMIT = 3  # standard errors: a scale shift beyond this is systematic, not noise
+COVERAGE_TRUTHS = 200  # runs of the space left taken as the truth in turn
 NOISY = 2  # noise at the calibration scale, in half-widths, beyond which the fit barely sees it
 EVEN_WEIGHTS = 0.25  # effective sample size, as a share of the particles, of "even" weights
 AT_CAPACITY = 0.98  # departures this close to the ships' places are bound by them
@@ -257,6 +259,9 @@ def write_report(
         "queue": _queue(run_point, run_letters, run_no_hearsay, point_figs, calibrated, seed),
         "ess": _effective_sample_sizes(calibration, posterior, run_meta),
         "robustness": robustness,
+        "validation": checks(
+            calibration, fitted, widths, len(posterior["sample"]["weight"]), seed, COVERAGE_TRUTHS
+        ),
     }
     atomic_write_text(out / "report_data.json", json.dumps(data, indent=1, default=float))
     path = out / "report.md"
