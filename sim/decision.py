@@ -187,7 +187,7 @@ class Features:
                 deportation_exposure(pop.legal_status, pop.on_welfare, destitution_fear)
             ),
             convict=f32(pop.legal_status == CONVICT),
-            family_ties=f32(pop.family_ties),
+            family_ties=np.array(pop.family_ties, dtype=np.float32),  # its own: see turnovers
             japanese_spouse=f32(pop.japanese_spouse),
             kankoku=f32(pop.kankoku),
             soren_tie=f32(pop.soren_tie),

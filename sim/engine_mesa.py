@@ -24,6 +24,7 @@ branch of the seed.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import networkx as nx
@@ -89,6 +90,12 @@ class Household(FixedAgent):
         self.trust = decision.letter_trust(features.soren_tie, model.p)
         self.logit = np.float32(0)
         self.next_state = SETTLED
+
+    def pass_to_next_generation(self) -> None:
+        """The young head, born in Japan, brings the next generation's belief and ties."""
+        pop, i = self.model.population, self.index
+        self.features = dataclasses.replace(self.features, family_ties=pop.young_family_ties[i])
+        self.belief = pop.young_belief_prior[i]
 
     @property
     def state_name(self) -> str:
@@ -247,6 +254,7 @@ class RepatriationModel(Model):
         self.policy = Policy.at(self.timeline, 0)
         self.heard = np.float32(0)
         self.retention = decision.letter_retention(self.p)
+        self.turnovers = pop.turnovers(len(self.months))
         self.switching = bool(np.any(self.timeline["kankoku_switching"] > 0))
         self.draws = np.empty(0, dtype=np.float32)
         self.flows = dict.fromkeys(FLOW_METRICS + GROUP_METRICS, 0)
@@ -274,6 +282,8 @@ class RepatriationModel(Model):
         self.month = int(self.months[self.t])
         self.policy = policy = Policy.at(self.timeline, self.t)
         self.flows = dict.fromkeys(FLOW_METRICS + GROUP_METRICS, 0)
+        for index in self.turnovers.get(self.t, ()):
+            self.households[index].pass_to_next_generation()
         if self.retention < 1:  # the letters of those who left weigh less every month
             for household in self.households:
                 household.letter_sources = household.letter_sources * self.retention

@@ -207,6 +207,7 @@ class _Engine:
         switching = any(np.any(s.timeline()["kankoku_switching"] > 0) for s in scenarios)
         self.switched = np.zeros((N, H), dtype=bool) if switching else None
         self.chosen = ~pop.kankoku
+        self.turnovers = pop.turnovers(len(scenarios[0].months))
         self.logit = np.empty((N, H), dtype=np.float32)
         self.chance = np.empty((N, H), dtype=np.float32)
         self.draws = np.empty((N, H), dtype=np.float32)
@@ -259,6 +260,10 @@ class _Engine:
         w, p, state, view = self.w, self.p, self.state, self._by_scenario
         rec = {name: values[:, t] for name, values in self.recorded.items()}
 
+        if t in self.turnovers:  # households passing to their next generation, in every row
+            passing = self.turnovers[t]
+            self.features.family_ties[passing] = self.pop.young_family_ties[passing]
+            self.belief[..., passing] = self.pop.young_belief_prior[passing]
         if self.fading:
             view(self.letter_sources)[:] *= self.retention
             if self.along_ties:

@@ -19,6 +19,7 @@ import scipy.sparse as sp
 from .schema import PopulationParameters
 
 RESIDENT, PAROLEE, DETAINEE, CONVICT = 0, 1, 2, 3
+NEVER = np.iinfo(np.int32).max  # the turnover month of a household that keeps its generation
 MAX_HOUSEHOLD_SIZE = 12
 
 # Who the persons of a household are, for the after-arrival stage: every person is in exactly
@@ -51,6 +52,11 @@ class Population:
     neighbour_start: np.ndarray  # int64, CSR row pointer (households + 1)
     neighbours: np.ndarray  # int32, CSR column indices
     kin: np.ndarray  # bool, one per entry of ``neighbours``: the tie is kin (both ways alike)
+    # The next generation (``generation``): the month after the start at which the household
+    # passes to it (NEVER: not in any run), and its belief and family ties.
+    turnover_month: np.ndarray  # int32
+    young_belief_prior: np.ndarray  # float32
+    young_family_ties: np.ndarray  # float32
 
     @property
     def households(self) -> int:
@@ -72,6 +78,18 @@ class Population:
         return self.neighbours[
             self.neighbour_start[household] : self.neighbour_start[household + 1]
         ]
+
+    def turnovers(self, months: int) -> dict[int, np.ndarray]:
+        """The households passing to their next generation in each month of a run of
+        ``months`` months, {month index: households}: at that month the engines give them the
+        young generation's belief and family ties."""
+        passing = np.flatnonzero(self.turnover_month < months)
+        if len(passing) == 0:
+            return {}
+        order = passing[np.argsort(self.turnover_month[passing], kind="stable")]
+        months_of = self.turnover_month[order]
+        starts = np.flatnonzero(np.r_[True, months_of[1:] != months_of[:-1]])
+        return {int(months_of[i]): group for i, group in zip(starts, np.split(order, starts[1:]))}
 
     def kin_of(self, household: int) -> np.ndarray:
         start, end = self.neighbour_start[household], self.neighbour_start[household + 1]
@@ -161,6 +179,7 @@ def generate_population(
         size, japanese_nationals = mixed_households(
             size, japanese_spouse, japanese_nationals, params, rng
         )
+    turnover, young_belief, young_ties = next_generation(n, family_ties, belief_prior, params, rng)
     return Population(
         size=size.astype(np.int16),
         japanese_nationals=japanese_nationals.astype(np.int16),
@@ -177,6 +196,9 @@ def generate_population(
         neighbour_start=start,
         neighbours=nbrs,
         kin=kin,
+        turnover_month=turnover,
+        young_belief_prior=young_belief,
+        young_family_ties=young_ties,
     )
 
 
@@ -237,3 +259,32 @@ def small_world(
     graph.sum_duplicates()
     graph.sort_indices()
     return graph.indptr.astype(np.int64), graph.indices.astype(np.int32)
+
+
+def next_generation(
+    n: int,
+    family_ties: np.ndarray,
+    belief_prior: np.ndarray,
+    params: PopulationParameters,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """When each household passes to its next generation, and what that generation believes
+    and how tied it is in Japan (``generation_years``; 0: never, and the same attributes).
+
+    The heads of 1955 are taken to be of evenly spread ages, so each household passes once at
+    a month drawn uniformly within ``generation_years``: the young head, born in Japan, brings
+    beliefs and family ties drawn like the first generation's, with the young generation's
+    means (ASSUMPTION: the rates and means are not in the documents). A household passes only
+    once in a run, and the number of households does not change (new households formed by the
+    young are not modelled).
+    """
+    if params.generation_years <= 0:
+        same = belief_prior.astype(np.float32), family_ties.astype(np.float32)
+        return np.full(n, NEVER, dtype=np.int32), *same
+    months = params.generation_years * 12
+    turnover = np.floor(rng.random(n) * months).astype(np.int32)
+    young = params.young_belief_prior_mean
+    belief = rng.beta(4 * young + 1e-9, 4 * (1 - young) + 1e-9, n).astype(np.float32)
+    ties = params.young_family_ties_mean
+    family = rng.beta(2 * ties + 1e-9, 2 * (1 - ties) + 1e-9, n).astype(np.float32)
+    return turnover, belief, family

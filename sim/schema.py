@@ -159,8 +159,9 @@ class PopulationParameters(Strict):
     belief_prior_mean: float = param(
         0, 1, "0..1", "mean initial belief that life in the North is good"
     )
-    # The defaults of the two keys below are the population without them: no tie is kin, and a
-    # household with a Japanese spouse is drawn like any other.
+    # The defaults of the keys below are the population without them: no tie is kin, a
+    # household with a Japanese spouse is drawn like any other, no household passes to the
+    # next generation.
     kin_share: float = param(
         0, 1, "share", "share of a household's network ties that are kin", default=0.0
     )
@@ -171,6 +172,20 @@ class PopulationParameters(Strict):
         "mean persons in a household with a Japanese spouse, at least 2 (0: drawn like any "
         "other household)",
         default=0.0,
+    )
+    generation_years: float = param(
+        0,
+        100,
+        "years",
+        "a household passes to its next generation (born in Japan) once, at a month drawn "
+        "uniformly within this many years of the start (0: none does)",
+        default=0.0,
+    )
+    young_belief_prior_mean: float = param(
+        0, 1, "0..1", "mean belief in the North of a household's next generation", default=0.15
+    )
+    young_family_ties_mean: float = param(
+        0, 1, "0..1", "mean strength of family ties in Japan of the next generation", default=0.5
     )
 
     @model_validator(mode="after")

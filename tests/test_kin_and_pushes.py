@@ -1,6 +1,7 @@
 """Kin in the North, hearsay along ties, registrations switching to Kankoku, work getting easier
-to find and larger mixed families: each does what it says, is off by default, and keeps the two
-engines identical. The tests start from the baseline with all of them off (``plain``)."""
+to find, larger mixed families and households passing to their next generation: each does what
+it says, is off by default, and keeps the two engines identical. The tests start from the
+baseline with all of them off (``plain``)."""
 
 import dataclasses
 
@@ -19,6 +20,9 @@ from sim.streams import population_stream
 SCALE, SEED = 0.01, 4
 FROM_1966 = [{"from": "1955-01", "value": 0}, {"from": "1966-01", "value": 0.02}]
 ALL_ON = {
+    "population.generation_years": 30.0,
+    "population.young_belief_prior_mean": 0.05,
+    "population.young_family_ties_mean": 0.8,
     "population.kin_share": 0.3,
     "population.mixed_household_size": 5.0,
     "decision.kin": 2.0,
@@ -28,6 +32,7 @@ ALL_ON = {
     "levers.job_scarcity": [{"from": "1955-01", "value": 1}, {"from": "1965-01", "value": 0.5}],
 }
 OFF = {
+    "population.generation_years": 0.0,
     "population.kin_share": 0.0,
     "population.mixed_household_size": 0.0,
     "decision.kin": 0.0,
@@ -52,6 +57,7 @@ def test_the_new_keys_default_to_the_model_without_them():
     assert PopulationParameters.model_fields["mixed_household_size"].default == 0
     assert DecisionWeights.model_fields["kin"].default == 0
     assert Process.model_fields["hearsay_along_ties"].default == 0
+    assert PopulationParameters.model_fields["generation_years"].default == 0
 
 
 def test_kin_ties_are_a_share_of_the_network_and_the_same_both_ways(plain):
@@ -80,6 +86,34 @@ def test_drawing_kin_and_mixed_families_leaves_every_other_attribute_as_it_was(p
     # Japanese nationals: the spouse and some of the children, never more than the family
     assert (after.japanese_nationals[mixed] >= 1).all()
     assert (after.japanese_nationals <= after.size).all()
+
+
+def test_each_household_passes_to_its_next_generation_once_within_the_generation(plain):
+    young = {
+        "population.generation_years": 25.0,
+        "population.young_belief_prior_mean": 0.05,
+        "population.young_family_ties_mean": 0.8,
+    }
+    pop = generate_population(
+        with_parameters(plain, young).population, 0.02, np.random.default_rng(3)
+    )
+    assert pop.turnover_month.min() >= 0 and pop.turnover_month.max() < 25 * 12
+    by_month = pop.turnovers(360)
+    passing = np.concatenate(list(by_month.values()))
+    assert np.array_equal(np.sort(passing), np.arange(pop.households))  # each once
+    assert all((pop.turnover_month[h] == t).all() for t, h in by_month.items())
+    assert pop.young_belief_prior.mean() < pop.belief_prior.mean()
+    assert pop.young_family_ties.mean() > pop.family_ties.mean() + 0.2
+    assert (
+        generate_population(plain.population, 0.02, np.random.default_rng(3)).turnovers(360) == {}
+    )
+
+
+def test_a_young_generation_rooted_in_japan_leaves_less(plain):
+    young = {"population.generation_years": 30.0, "population.young_family_ties_mean": 0.9}
+    rooted = run(plain, young)
+    departures = total("departures", "1955-01", "1984-12")
+    assert (departures(rooted) < 0.95 * departures(run(plain))).all()
 
 
 def test_relatives_in_the_north_pull_a_family_once_one_of_them_has_left():
