@@ -206,6 +206,7 @@ class _Engine:
         self.kin_start, self.kin_neighbours = _kin_lists(pop)
         switching = any(np.any(s.timeline()["kankoku_switching"] > 0) for s in scenarios)
         self.switched = np.zeros((N, H), dtype=bool) if switching else None
+        self.any_switched = False
         self.chosen = ~pop.kankoku
         self.turnovers = pop.turnovers(len(scenarios[0].months))
         self.logit = np.empty((N, H), dtype=np.float32)
@@ -284,7 +285,7 @@ class _Engine:
             self.belief, self.features.soren_tie, policy, p, letters, out=self.belief
         )
         base = decision.population_logit(self.features, self.belief, policy, w)
-        if self.switched is not None:
+        if self.any_switched:  # (before any has, every logit less 0 is itself)
             base = decision.switched_logit(base, view(self.switched), policy, w)
         logit = decision.network_logit(
             base, view(self.engaged_neighbours), self.per_neighbour, out=view(self.logit)
@@ -303,6 +304,7 @@ class _Engine:
             switching = decision.switches_registration(view(u), policy)
             switching &= view((u >= chance) & (state == SETTLED)) & self.chosen
             view(self.switched)[switching] = True
+            self.any_switched |= bool(switching.any())
         # Intending and registered households: few, decided on their index lists, each with
         # its row's values.
         intending = self._where(state == INTENDING)
