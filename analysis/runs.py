@@ -28,6 +28,7 @@ from .calibration.posterior import (
     simulate_posterior,
 )
 from .figures import years_with_ships
+from .progress import Progress
 from .run_figure import FILE as FIGURE
 from .run_figure import departures_figure
 
@@ -143,9 +144,12 @@ def run_command(args) -> int:
     if draws:
         posterior_path = posterior_file(args.scenario)
         posterior = read_posterior(posterior_path)
+        say = Progress(args.reps, one_line=True) if progress else None
         result, drawn = simulate_posterior(
-            scenario, posterior, args.seed, args.reps, 1, args.scale, progress
+            scenario, posterior, args.seed, args.reps, 1, args.scale, say
         )
+        if say:
+            say.end()
     else:
         result = engine(scenario, args.seed, args.reps, scale=args.scale, progress=progress)
     aftermath = simulate_aftermath(scenario, result, args.seed) if follow else None

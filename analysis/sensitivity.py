@@ -18,6 +18,7 @@ from __future__ import annotations
 import io
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +27,7 @@ import pandas as pd
 from sim.staging import atomic_write_bytes, atomic_write_text
 
 from .figures import matplotlib_pyplot
+from .progress import Progress
 from .reporting import render as report_template
 
 
@@ -107,8 +109,10 @@ def sobol_table(
     resamples: int = 1000,
     conf_level: float = 0.95,
     seed: int = 0,
+    progress: Callable[[str], None] | None = None,
 ) -> pd.DataFrame:
-    """First-order and total Sobol indices with bootstrap intervals, per output and parameter."""
+    """First-order and total Sobol indices with bootstrap intervals, per output and parameter
+    (``progress`` is told each output as its analysis starts)."""
     from SALib.analyze import sobol
 
     manifest, _, results = _read(sweep_dir)
@@ -124,6 +128,8 @@ def sobol_table(
     block = 2 * d + 2 if second else d + 2
     rows = []
     for output in outputs:
+        if progress:
+            progress(output)
         y = _means(results, output)
         full = sobol.analyze(
             problem,
@@ -167,10 +173,12 @@ def morris_table(
     resamples: int = 1000,
     conf_level: float = 0.95,
     seed: int = 0,
+    progress: Callable[[str], None] | None = None,
 ) -> pd.DataFrame:
     """Morris screening: mu, mu* with its bootstrap interval, and sigma, per output and parameter.
 
     Effects are in the output's units per full range of the parameter (the design's unit cube).
+    ``progress`` is told each output as its analysis starts.
     """
     from SALib.analyze import morris
 
@@ -186,6 +194,8 @@ def morris_table(
     x = design.sort_values("point")[[f"unit:{k}" for k in problem["names"]]].to_numpy()
     rows = []
     for output in outputs:
+        if progress:
+            progress(output)
         y = _means(results, output)
         found = morris.analyze(
             problem,
@@ -257,7 +267,8 @@ def sensitivity_command(args) -> int:
                 "sweep for a sensitivity analysis"
             )
         analyse = sobol_table if method == "sobol" else morris_table
-        table = analyse(args.sweep_dir, args.outputs, resamples=args.resamples)
+        say = Progress.on_terminal(len(_check_outputs(manifest, args.outputs)))
+        table = analyse(args.sweep_dir, args.outputs, resamples=args.resamples, progress=say)
         noise = noise_table(args.sweep_dir, args.outputs)
     except (SensitivityError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)

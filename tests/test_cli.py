@@ -1,10 +1,11 @@
 """The command line: a run writes its four files atomically, with a manifest of what was run."""
 
+import contextlib
 import json
 
 import pandas as pd
 import pytest
-from conftest import HISTORICAL
+from conftest import HISTORICAL, Terminal
 
 from analysis.cli import main
 
@@ -242,3 +243,15 @@ def test_bands_over_a_posterior_with_uneven_weights_say_so():
     assert "did not converge: cap: 10 waves" in few_parameter_sets(capped)
     converged = {**even, "run": {"stop": {"converged": True, "reason": "wave 9 fit no better"}}}
     assert few_parameter_sets(converged) == ""
+
+
+def test_run_posterior_shows_each_draw_and_the_time_left_on_a_terminal_only(tmp_path, capsys):
+    args = ["run-posterior", str(HISTORICAL), "--draws", "2", "--seed", "5", "--scale", "0.005"]
+    terminal = Terminal()
+    with contextlib.redirect_stderr(terminal):
+        assert main(args + ["--out", str(tmp_path / "terminal")]) == 0
+    shown = terminal.getvalue()
+    assert "\r  [1/2] posterior draw 1" in shown and "\r  [2/2] posterior draw 2, " in shown
+    assert shown.endswith("\n")  # the line it rewrote is closed before the summary
+    assert main(args + ["--out", str(tmp_path / "log")]) == 0
+    assert capsys.readouterr().err == ""

@@ -6,10 +6,12 @@ sees the same random draws, so its indices must be exactly zero, while the pull 
 must show.
 """
 
+import contextlib
+
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import HISTORICAL
+from conftest import HISTORICAL, Terminal
 
 from analysis.cli import main
 from analysis.sensitivity import SensitivityError, morris_table, noise_table, sobol_table
@@ -88,6 +90,7 @@ def test_the_command_writes_a_table_and_a_plot(sobol_sweep, tmp_path, capsys):
     assert main(["sensitivity", str(sobol_sweep), "--resamples", "50", "--out", str(tmp_path)]) == 0
     printed = capsys.readouterr().out
     assert "## departures_total" in printed and "Seed noise:" in printed
+    assert capsys.readouterr().err == ""  # no progress off a terminal
     # What varied, and over what, as the sweep recorded it.
     assert "| decision.peers | uniform 0.7..2.8 |" in printed
     assert "| process.cancel_rate | uniform 0.1..0.5 |" in printed
@@ -102,6 +105,15 @@ def test_the_command_writes_a_table_and_a_plot(sobol_sweep, tmp_path, capsys):
         "process.cancel_rate",
         NO_EFFECT,
     }
+
+
+def test_on_a_terminal_the_analysis_says_each_output_as_it_starts(morris_sweep, tmp_path):
+    terminal = Terminal()
+    with contextlib.redirect_stderr(terminal):
+        assert main(["sensitivity", str(morris_sweep), "--out", str(tmp_path)]) == 0
+    lines = terminal.getvalue().splitlines()
+    assert lines[0] == "  [1/2] departures_total"
+    assert lines[1].startswith("  [2/2] departures_1960, ") and lines[1].endswith(" left")
 
 
 def test_an_unfinished_sweep_is_refused(tmp_path, capsys):

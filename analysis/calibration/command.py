@@ -11,6 +11,7 @@ from sim.rundir import manifest, write_run
 from sim.scenario import ScenarioError, posterior_file
 from sim.tables import summary
 
+from ..progress import Progress
 from ..runs import render_summary, scenario_or_none, writable_or_none
 from .matching import calibrate_by_matching
 from .posterior import draws_record, read_posterior, simulate_posterior
@@ -98,15 +99,12 @@ def posterior_command(args) -> int:
     posterior_path = posterior_file(args.scenario)
     posterior = read_posterior(posterior_path)
     started = time.perf_counter()
+    say = None if args.quiet else Progress.on_terminal(args.draws, one_line=True)
     result, drawn = simulate_posterior(
-        scenario,
-        posterior,
-        args.seed,
-        args.draws,
-        args.reps_per_draw,
-        args.scale,
-        progress=not args.quiet and sys.stderr.isatty(),
+        scenario, posterior, args.seed, args.draws, args.reps_per_draw, args.scale, say
     )
+    if say:
+        say.end()
     wall = time.perf_counter() - started
     run_manifest = manifest(scenario, args.scenario, args.seed, result, args.scale, "numpy", wall)
     run_manifest["posterior_draws"] = draws_record(
