@@ -102,6 +102,15 @@ def _version() -> str:
         return "unknown"
 
 
+def _format(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--format",
+        choices=("parquet", "csv", "netcdf"),
+        default="parquet",
+        help="file format of the tables (default parquet; netcdf through xarray, with units)",
+    )
+
+
 def _command(commands, name: str, handler: str, **kwargs) -> argparse.ArgumentParser:
     parser = commands.add_parser(name, **kwargs)
     parser.set_defaults(handler=handler)
@@ -160,6 +169,7 @@ def build_parser() -> argparse.ArgumentParser:
         "runs posterior draw k, so the bands include parameter uncertainty)",
     )
     run.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
+    _format(run)
 
     validate = _command(
         commands,
@@ -505,6 +515,7 @@ def _calibration_commands(commands, scenario_help: str) -> None:
         help="run directory (default results/<scenario name>_posterior)",
     )
     post.add_argument("--quiet", action="store_true")
+    _format(post)
 
 
 def main(argv: list[str] | None = None) -> int:

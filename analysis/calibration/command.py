@@ -7,12 +7,13 @@ import time
 from pathlib import Path
 
 from sim.record import TargetsError
-from sim.rundir import manifest, write_run
+from sim.rundir import manifest
 from sim.scenario import ScenarioError, posterior_file
 from sim.tables import summary
 
 from ..progress import Progress
-from ..runs import render_summary, scenario_or_none, writable_or_none
+from ..runs import format_or_none, render_summary, scenario_or_none, writable_or_none
+from ..tables import write_run
 from .matching import calibrate_by_matching
 from .posterior import draws_record, read_posterior, simulate_posterior
 from .priors import PriorsError
@@ -88,7 +89,7 @@ def report_command(args) -> int:
 
 def posterior_command(args) -> int:
     scenario = scenario_or_none(args.scenario)
-    if scenario is None:
+    if scenario is None or format_or_none(args.format) is None:
         return 2
     if scenario.calibration is None:
         print(f"error: {args.scenario}: no [calibration] posterior to draw from", file=sys.stderr)
@@ -111,7 +112,7 @@ def posterior_command(args) -> int:
         posterior_path, args.draws, args.reps_per_draw, drawn
     )
     run_summary = summary(result, args.scale)
-    write_run(out, result, run_manifest, run_summary)
+    write_run(out, result, run_manifest, run_summary, args.scale, args.format)
     if not args.quiet:
         print(
             render_summary(
