@@ -232,6 +232,7 @@ def build_parser() -> argparse.ArgumentParser:
         "stage to 2025 (done by itself when a scenario's [aftermath] says "
         "enabled = true)",
     )
+    _format(compare)
 
     demo = _command(
         commands,
