@@ -287,8 +287,8 @@ def build_parser() -> argparse.ArgumentParser:
         "analysis.sensitivity:sensitivity_command",
         help="Sobol indices or Morris screening of a finished sweep (SALib)",
         description="Analyse a sweep folder written by `repatriation sweep`: Sobol indices for a "
-        "sobol design, Morris screening for a morris design. Writes a table (CSV and "
-        "Markdown) and a plot.",
+        "sobol design, Morris screening for a morris design. Writes a table (Parquet, CSV "
+        "or NetCDF, and Markdown) and a plot.",
     )
     sensitivity.add_argument(
         "sweep_dir", type=Path, help="sweep folder, e.g. results/sweeps/sobol_8"
@@ -311,6 +311,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="folder for the table and plot (default SWEEP_DIR/sensitivity)",
     )
+    _format(sensitivity)
 
     _calibration_commands(commands, scenario_help)
 

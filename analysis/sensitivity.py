@@ -24,11 +24,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sim.outcomes import outcomes
 from sim.staging import atomic_write_bytes, atomic_write_text
 
 from .figures import matplotlib_pyplot
 from .progress import Progress
 from .reporting import render as report_template
+from .tables import FormatError, check_format, output_column, outputs_in_persons, write_table
 
 
 class SensitivityError(ValueError):
@@ -44,7 +46,15 @@ def _read(sweep_dir: Path) -> tuple[dict, pd.DataFrame, pd.DataFrame]:
             "with `repatriation sweep`"
         )
     manifest = json.loads((sweep_dir / "sweep.json").read_text())
-    return manifest, pd.read_parquet(sweep_dir / "design.parquet"), pd.read_parquet(results)
+    table = pd.read_parquet(results)
+    # Counts of a sweep assembled before they were full-population persons.
+    raw = [
+        key
+        for key in manifest["definition"]["outputs"]
+        if key in table.columns and output_column(key) != key
+    ]
+    table = outputs_in_persons(table, raw, manifest["definition"]["scale"])
+    return manifest, pd.read_parquet(sweep_dir / "design.parquet"), table
 
 
 def _problem(manifest: dict) -> dict:
@@ -67,7 +77,7 @@ def _check_outputs(manifest: dict, outputs: list[str] | None) -> list[str]:
 
 def _means(results: pd.DataFrame, output: str) -> np.ndarray:
     """The replication mean of ``output`` per design point, in design order."""
-    values = results.groupby("point", sort=True)[output].mean().to_numpy()
+    values = results.groupby("point", sort=True)[output_column(output)].mean().to_numpy()
     if np.isnan(values).any():
         raise SensitivityError(
             f"output {output} is undefined (NaN) at {np.isnan(values).sum()} "
@@ -83,13 +93,13 @@ def noise_table(sweep_dir: Path, outputs: list[str] | None = None) -> pd.DataFra
     reps = manifest["definition"]["replications"]
     rows = []
     for output in outputs:
-        per_point = results.groupby("point")[output]
+        per_point = results.groupby("point")[output_column(output)]
         within = per_point.var(ddof=1).mean() if reps > 1 else np.nan
         rows.append(
             {
                 "output": output,
                 "replications": reps,
-                "noise_share_single_run": within / results[output].var(ddof=1),
+                "noise_share_single_run": within / results[output_column(output)].var(ddof=1),
                 "noise_share_of_mean": (within / reps) / per_point.mean().var(ddof=1),
             }
         )
@@ -177,7 +187,8 @@ def morris_table(
 ) -> pd.DataFrame:
     """Morris screening: mu, mu* with its bootstrap interval, and sigma, per output and parameter.
 
-    Effects are in the output's units per full range of the parameter (the design's unit cube).
+    Effects are in the output's unit (``unit``: full-population persons, or a share) per full
+    range of the parameter (the design's unit cube).
     ``progress`` is told each output as its analysis starts.
     """
     from SALib.analyze import morris
@@ -210,6 +221,7 @@ def morris_table(
             rows.append(
                 {
                     "output": output,
+                    "unit": outcomes()[output].unit,
                     "parameter": name,
                     "mu": found["mu"][i],
                     "mu_star": found["mu_star"][i],
@@ -259,6 +271,7 @@ def plot(table: pd.DataFrame, noise: pd.DataFrame, method: str, path: Path) -> N
 
 def sensitivity_command(args) -> int:
     try:
+        check_format(args.format)
         manifest, _, _ = _read(args.sweep_dir)
         method = manifest["definition"]["design"]["method"]
         if method not in ("sobol", "morris"):
@@ -270,29 +283,22 @@ def sensitivity_command(args) -> int:
         say = Progress.on_terminal(len(_check_outputs(manifest, args.outputs)))
         table = analyse(args.sweep_dir, args.outputs, resamples=args.resamples, progress=say)
         noise = noise_table(args.sweep_dir, args.outputs)
-    except (SensitivityError, FileNotFoundError) as exc:
+    except (SensitivityError, FormatError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     out = args.out or Path(args.sweep_dir) / "sensitivity"
     out.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(out / f"{method}.csv", table.to_csv(index=False, float_format="%.6g"))
-    atomic_write_text(out / "seed_noise.csv", noise.to_csv(index=False, float_format="%.6g"))
+    attrs = {"sweep": manifest["name"], "method": method}
+    written = [
+        write_table(table, out, method, args.format, ["output", "parameter"], attrs).name,
+        write_table(noise, out, "seed_noise", args.format, ["output"], attrs).name,
+    ]
     plot(table, noise, method, out / f"{method}.png")
     text = render(manifest, table, noise, method)
     atomic_write_text(out / f"{method}.md", text + "\n")
     print(text)
-    print(f"\nWritten to {out}/ ({method}.csv, {method}.md, {method}.png, seed_noise.csv)")
+    print(f"\nWritten to {out}/ ({', '.join([*written, f'{method}.md', f'{method}.png'])})")
     return 0
-
-
-def _markdown(table: pd.DataFrame) -> str:
-    """A Markdown table, numbers to 3 significant digits."""
-    cells = [
-        [f"{v:.3g}" if isinstance(v, (float, np.floating)) else str(v) for v in row]
-        for row in table.itertuples(index=False)
-    ]
-    lines = ["| " + " | ".join(table.columns) + " |", "|" + "---|" * len(table.columns)]
-    return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in cells])
 
 
 # A Sobol index whose 95% bootstrap interval is wider than this either way, or whose value from
@@ -339,7 +345,12 @@ def render(manifest: dict, table: pd.DataFrame, noise: pd.DataFrame, method: str
     output, sorted by total index (Sobol) or mu* (Morris), and the seed noise beside it."""
     order = "ST" if method == "sobol" else "mu_star"
     tables = [
-        (output, _markdown(rows.drop(columns="output").sort_values(order, ascending=False)))
+        (
+            output,
+            rows.drop(columns=["output", "unit"], errors="ignore")
+            .sort_values(order, ascending=False)
+            .to_markdown(index=False, floatfmt=".3g"),
+        )
         for output, rows in table.groupby("output", sort=False)
     ]
     noise_by_output = {
@@ -356,4 +367,5 @@ def render(manifest: dict, table: pd.DataFrame, noise: pd.DataFrame, method: str
         tables=tables,
         noise=noise_by_output,
         warnings=unreliable(table, noise, method),
+        units={key: outcomes()[key].unit for key in noise["output"]},
     ).rstrip("\n")

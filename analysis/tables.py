@@ -23,6 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 from sim.aftermath import AftermathResult
+from sim.outcomes import outcomes
 from sim.result import METRICS, RunResult
 from sim.staging import atomic_write_bytes, staged_directory
 from sim.tables import aftermath_table, annual_table, monthly_table
@@ -98,6 +99,26 @@ def aftermath(result: AftermathResult, scale: float) -> pd.DataFrame:
     """One row per year of the after-arrival stage: each series' mean and 90% band in
     full-population persons, then the simulated means."""
     return per_year_in_persons(aftermath_table(result), scale)
+
+
+def output_column(key: str) -> str:
+    """The column of a sweep's output: ``<key>_persons`` for a count (full population), the key
+    itself for a share."""
+    return f"{key}_persons" if outcomes()[key].unit == "persons" else key
+
+
+def outputs_in_persons(table: pd.DataFrame, keys: Sequence[str], scale: float) -> pd.DataFrame:
+    """A table with one column per output of ``keys`` (measured on a run at ``scale``): each
+    count as ``<key>_persons`` (full population) and ``<key>_simulated_persons`` beside it, each
+    share as it is."""
+    out = table.drop(columns=list(keys))
+    for key in keys:
+        if outcomes()[key].unit == "persons":
+            out[f"{key}_persons"] = table[key] / scale
+            out[f"{key}_simulated_persons"] = table[key]
+        else:
+            out[key] = table[key]
+    return out
 
 
 def unit_of(column: str) -> str | None:

@@ -241,10 +241,15 @@ def test_results_hold_every_point_and_replication_once(uninterrupted):
         "process.cancel_rate",
         "process.letter_learning",
         "replication",
-        "departures_total",
-        "departures_1960",
+        "departures_total_persons",
+        "departures_total_simulated_persons",
+        "departures_1960_persons",
+        "departures_1960_simulated_persons",
         "deportee_share",
     ]
+    # Counts in full-population persons (the sweep ran at 1% scale), shares as they are.
+    simulated = results["departures_total_simulated_persons"]
+    assert (results["departures_total_persons"] == simulated / 0.01).all()
 
 
 def test_a_point_gives_what_the_engine_gives_when_called_directly(sweep_file, uninterrupted):
@@ -257,8 +262,12 @@ def test_a_point_gives_what_the_engine_gives_when_called_directly(sweep_file, un
         scale=0.01,
     )
     mine = results[results["point"] == 5]
-    for name in ("departures_total", "departures_1960", "deportee_share"):
-        assert np.array_equal(outcomes()[name].measure(direct), mine[name].to_numpy()), name
+    for name, column in (
+        ("departures_total", "departures_total_simulated_persons"),
+        ("departures_1960", "departures_1960_simulated_persons"),
+        ("deportee_share", "deportee_share"),
+    ):
+        assert np.array_equal(outcomes()[name].measure(direct), mine[column].to_numpy()), name
 
 
 def test_two_workers_give_the_same_results_as_one(sweep_file, uninterrupted, tmp_path):

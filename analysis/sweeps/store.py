@@ -21,6 +21,7 @@ from sim.rundir import git_commit
 from sim.staging import atomic_write_bytes
 from sim.version import __version__
 
+from ..tables import outputs_in_persons
 from .design import code_digest
 from .spec import Sweep
 
@@ -65,7 +66,9 @@ class SweepStore:
     ``chunks/``      Parquet chunks of results, each written atomically
     ``index.jsonl``  one line per chunk: file name, sha256, rows and point hashes; appended and
                      fsynced after its chunk is in place, so a listed chunk was complete
-    ``results.parquet`` one row per (point, replication), written when every point is done
+    ``results.parquet`` one row per (point, replication), written when every point is done:
+                     each count output in full-population persons (``<key>_persons``) and
+                     simulated persons (``<key>_simulated_persons``), each share as it is
 
     A chunk counts only if it is listed and its bytes, row count and point hashes match the
     index; anything else is reported and its points are computed again.
@@ -263,6 +266,9 @@ class SweepStore:
         results = results.sort_values(["point", "replication"], kind="stable").reset_index(
             drop=True
         )
+        # Counts in full-population persons, the simulated count beside them (the chunks keep
+        # what the model measured).
+        results = outputs_in_persons(results, sweep.spec.outputs, sweep.spec.scale)
         if len(results) != len(design) * sweep.spec.replications:
             raise AssertionError("assembled results do not cover every point and replication")
         atomic_write_bytes(
