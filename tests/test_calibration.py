@@ -167,7 +167,11 @@ def test_the_point_estimate_is_the_densest_particle():
     points = np.vstack([stragglers, cluster])
     index = highest_density(points, np.ones(len(points)))
     assert index >= 10 and np.all(np.abs(points[index] - 0.3) < 0.05)
-    assert highest_density(points[:3], np.ones(3)) in range(3)  # fewer points than dimensions
+    # Fewer points than dimensions, or a parameter that does not vary: no density, the heaviest.
+    assert highest_density(points[:3], np.array([1.0, 3.0, 2.0])) == 1
+    assert highest_density(points[:2], np.array([1.0, 3.0])) == 1
+    flat = np.column_stack([points[:, :2], np.full(len(points), 0.5)])
+    assert highest_density(flat, np.arange(1.0, len(points) + 1)) == len(points) - 1
 
 
 # ----------------------------------------------------------------------------------------------

@@ -191,21 +191,21 @@ def effective_sample_sizes(history) -> list[float]:
 
 
 def kernel_density(points: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Weighted Gaussian kernel density of the sample at each of its points.
+    """Weighted Gaussian kernel density of the sample at each of its points
+    (``scipy.stats.gaussian_kde``, Scott's bandwidth on the effective sample size).
 
-    One bandwidth per dimension (Scott's rule on the weighted standard deviation and the
-    effective sample size), so it works for any number of points, even fewer than dimensions.
+    Where no density can be formed, because the points span fewer dimensions than they have
+    (fewer points than parameters, or a parameter that does not vary), the weights stand for it:
+    the heaviest points are then the densest.
     """
+    from scipy.stats import gaussian_kde
+
     points = np.asarray(points, dtype=float)
     weights = np.asarray(weights, dtype=float) / np.sum(weights)
-    dims = points.shape[1]
-    mean = weights @ points
-    sd = np.sqrt(weights @ (points - mean) ** 2)
-    ess = 1.0 / np.sum(weights**2)
-    bandwidth = np.where(sd > 0, sd, 1.0) * ess ** (-1.0 / (dims + 4))
-    scaled = points / bandwidth
-    squared = ((scaled[:, None, :] - scaled[None, :, :]) ** 2).sum(axis=2)
-    return np.exp(-0.5 * squared) @ weights
+    try:
+        return gaussian_kde(points.T, bw_method="scott", weights=weights)(points.T)
+    except ValueError:  # numpy's LinAlgError (a singular covariance) is one
+        return weights
 
 
 def highest_density(points: np.ndarray, weights: np.ndarray) -> int:
