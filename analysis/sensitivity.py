@@ -15,7 +15,6 @@ A parameter whose index is below that noise share cannot be told apart from the 
 
 from __future__ import annotations
 
-import io
 import json
 import sys
 from collections.abc import Callable
@@ -25,11 +24,11 @@ import numpy as np
 import pandas as pd
 
 from sim.outcomes import outcomes
-from sim.staging import atomic_write_bytes, atomic_write_text
+from sim.staging import atomic_write_text
 
-from .figures import matplotlib_pyplot
 from .progress import Progress
 from .reporting import render as report_template
+from .sensitivity_plot import plot
 from .tables import FormatError, check_format, output_column, outputs_in_persons, write_table
 
 
@@ -230,43 +229,6 @@ def morris_table(
                 }
             )
     return pd.DataFrame(rows)
-
-
-def plot(table: pd.DataFrame, noise: pd.DataFrame, method: str, path: Path) -> None:
-    plt = matplotlib_pyplot()
-
-    outputs = list(dict.fromkeys(table["output"]))
-    fig, axes = plt.subplots(1, len(outputs), figsize=(4.2 * len(outputs), 4.2), squeeze=False)
-    for ax, output in zip(axes[0], outputs):
-        rows = table[table["output"] == output]
-        share = noise.set_index("output").loc[output, "noise_share_of_mean"]
-        if method == "sobol":
-            at = np.arange(len(rows))
-            ax.barh(at - 0.2, rows["S1"], 0.4, xerr=rows["S1_conf"], label="first order")
-            ax.barh(at + 0.2, rows["ST"], 0.4, xerr=rows["ST_conf"], label="total")
-            if np.isfinite(share):
-                ax.axvline(share, color="grey", ls="--", lw=1, label="seed noise share")
-            ax.set_yticks(at, rows["parameter"])
-            ax.set_xlabel("Sobol index")
-        else:
-            ax.errorbar(rows["mu_star"], rows["sigma"], xerr=rows["mu_star_conf"], fmt="o")
-            for r in rows.itertuples():
-                ax.annotate(
-                    r.parameter,
-                    (r.mu_star, r.sigma),
-                    fontsize=7,
-                    xytext=(3, 3),
-                    textcoords="offset points",
-                )
-            ax.set_xlabel("mu* (per full range)")
-            ax.set_ylabel("sigma")
-        ax.set_title(output, fontsize=9)
-    axes[0][0].legend(fontsize=7) if method == "sobol" else None
-    fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format=path.suffix.lstrip("."), dpi=120)
-    plt.close(fig)
-    atomic_write_bytes(path, buffer.getvalue())
 
 
 def sensitivity_command(args) -> int:
