@@ -280,6 +280,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="validate the sweep file and print its size, run nothing",
     )
     sweep.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
+    _format(sweep)
 
     sensitivity = _command(
         commands,

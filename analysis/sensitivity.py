@@ -29,7 +29,14 @@ from sim.staging import atomic_write_text
 from .progress import Progress
 from .reporting import render as report_template
 from .sensitivity_plot import plot
-from .tables import FormatError, check_format, output_column, outputs_in_persons, write_table
+from .tables import (
+    FormatError,
+    check_format,
+    output_column,
+    outputs_in_persons,
+    read_table,
+    write_table,
+)
 
 
 class SensitivityError(ValueError):
@@ -38,14 +45,14 @@ class SensitivityError(ValueError):
 
 def _read(sweep_dir: Path) -> tuple[dict, pd.DataFrame, pd.DataFrame]:
     sweep_dir = Path(sweep_dir)
-    results = sweep_dir / "results.parquet"
-    if not results.is_file():
+    try:
+        table = read_table(sweep_dir, "results")
+    except FileNotFoundError:
         raise SensitivityError(
-            f"{sweep_dir}: no results.parquet; run (or finish) the sweep first "
+            f"{sweep_dir}: no results.parquet (nor .csv, .nc); run (or finish) the sweep first "
             "with `repatriation sweep`"
-        )
+        ) from None
     manifest = json.loads((sweep_dir / "sweep.json").read_text())
-    table = pd.read_parquet(results)
     # Counts of a sweep assembled before they were full-population persons.
     raw = [
         key

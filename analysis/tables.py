@@ -151,6 +151,7 @@ def table_bytes(
             if "simulated" in str(name).split("_"):
                 variable.attrs["comment"] = f"{unit} {SIMULATED}"
     dataset.attrs.update({k: v for k, v in (attrs or {}).items() if v is not None})
+    dataset.attrs["columns"] = json.dumps(list(table.columns))  # the table's order, for reading
     return bytes(dataset.to_netcdf(engine="h5netcdf"))
 
 
@@ -181,7 +182,9 @@ def read_table(folder: Path, stem: str) -> pd.DataFrame:
             import xarray as xr
 
             with xr.open_dataset(path, engine="h5netcdf") as dataset:
-                return dataset.to_dataframe().reset_index()
+                table = dataset.to_dataframe().reset_index()
+                order = json.loads(dataset.attrs.get("columns", "[]"))
+            return table[order] if set(order) == set(table.columns) else table
     raise FileNotFoundError(f"{folder}: no {stem} table ({', '.join(SUFFIXES.values())})")
 
 

@@ -363,6 +363,24 @@ def test_a_finished_sweep_run_again_computes_nothing(sweep_file, uninterrupted, 
     pd.testing.assert_frame_equal(report.results, uninterrupted[1])
 
 
+@pytest.mark.parametrize("fmt", ["csv", "netcdf"])
+def test_the_results_table_is_written_in_the_format_asked_for(
+    sweep_file, uninterrupted, tmp_path, fmt
+):
+    from analysis.tables import read_table
+
+    out = tmp_path / fmt
+    shutil.copytree(uninterrupted[0], out)
+    report = run_sweep(load_sweep(sweep_file), out, workers=1, fmt=fmt)
+    assert report.computed == 0
+    suffix = {"csv": ".csv", "netcdf": ".nc"}[fmt]
+    assert sorted(p.name for p in out.glob("results.*")) == [f"results{suffix}"]
+    written, expected = read_table(out, "results"), uninterrupted[1]
+    assert list(written.columns) == list(expected.columns)
+    numbers = expected.select_dtypes("number").columns
+    assert written[numbers].to_numpy() == pytest.approx(expected[numbers].to_numpy(), rel=1e-5)
+
+
 def test_a_damaged_chunk_is_detected_and_recomputed(sweep_file, uninterrupted, cluster, tmp_path):
     out = tmp_path / "damaged"
     shutil.copytree(uninterrupted[0], out)
