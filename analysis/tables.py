@@ -36,6 +36,7 @@ NOT_PERSONS = {
     "departing_households": ("departing", "households"),
     "capacity": ("capacity", "places"),
 }
+COMPRESS_ROWS = 1000  # NetCDF: compress the variables of tables this long or longer
 SIMULATED = "of the simulated population: the full population times the run's scale"
 
 
@@ -152,7 +153,12 @@ def table_bytes(
                 variable.attrs["comment"] = f"{unit} {SIMULATED}"
     dataset.attrs.update({k: v for k, v in (attrs or {}).items() if v is not None})
     dataset.attrs["columns"] = json.dumps(list(table.columns))  # the table's order, for reading
-    return bytes(dataset.to_netcdf(engine="h5netcdf"))
+    # Long tables compressed, as Parquet is: the monthly table of 20 replications at scale 0.1
+    # takes 0.4 MB instead of 2.3 MB. A short one would grow (a chunk's overhead per variable).
+    numbers = [name for name, v in dataset.data_vars.items() if v.dtype.kind in "biuf"]
+    long = len(table) >= COMPRESS_ROWS
+    encoding = {name: {"zlib": True, "complevel": 4} for name in numbers} if long else {}
+    return bytes(dataset.to_netcdf(engine="h5netcdf", encoding=encoding))
 
 
 def write_table(
