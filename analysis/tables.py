@@ -51,10 +51,11 @@ def check_format(fmt: str) -> str:
     if fmt == "netcdf":
         try:
             import h5netcdf  # noqa: F401
+            import h5py  # noqa: F401  (what h5netcdf writes with)
             import xarray  # noqa: F401
         except ImportError:
             raise FormatError(
-                "--format netcdf needs xarray and h5netcdf, which are not installed: "
+                "--format netcdf needs xarray, h5netcdf and h5py, which are not all installed: "
                 "pip install 'repatriation-sim[netcdf]'"
             ) from None
     return fmt
