@@ -303,6 +303,9 @@ def test_run_posterior_shows_each_draw_and_the_time_left_on_a_terminal_only(tmp_
     assert shown.endswith("\n")  # the line it rewrote is closed before the summary
     assert main(args + ["--out", str(tmp_path / "log")]) == 0
     assert capsys.readouterr().err == ""
+    # A run directory like run's, with its figure.
+    written = ["annual.parquet", "departures.png", "manifest.json", "monthly.parquet"]
+    assert sorted(p.name for p in (tmp_path / "log").iterdir()) == [*written, "summary.json"]
 
 
 def test_netcdf_without_xarray_is_refused_before_any_work(tmp_path, monkeypatch, capsys):

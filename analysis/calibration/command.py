@@ -12,6 +12,8 @@ from sim.scenario import ScenarioError, posterior_file
 from sim.tables import summary
 
 from ..progress import Progress
+from ..run_figure import FILE as FIGURE
+from ..run_figure import departures_figure
 from ..runs import format_or_none, render_summary, scenario_or_none, writable_or_none
 from ..tables import write_run
 from .matching import calibrate_by_matching
@@ -112,7 +114,16 @@ def posterior_command(args) -> int:
         posterior_path, args.draws, args.reps_per_draw, drawn
     )
     run_summary = summary(result, args.scale)
-    write_run(out, result, run_manifest, run_summary, args.scale, args.format)
+    title = f"{scenario.name}: departures per year over {args.draws} posterior draws"
+    write_run(
+        out,
+        result,
+        run_manifest,
+        run_summary,
+        args.scale,
+        args.format,
+        extra_files=lambda folder: departures_figure(result, args.scale, title, folder / FIGURE),
+    )
     if not args.quiet:
         print(
             render_summary(
