@@ -3,8 +3,8 @@
     repatriation run scenarios/historical.toml --aftermath --out results/historical-aftermath
     repatriation aftermath-report results/historical-aftermath --out analysis/aftermath
 
-It reads the run directory (``aftermath.csv``, ``summary.json``, ``manifest.json``), never reruns
-the model, and writes ``report.md`` and ``aftermath.png`` atomically: the stage year by year
+It reads the run directory (the ``aftermath`` table, ``summary.json``, ``manifest.json``), never
+reruns the model, and writes ``report.md`` and ``aftermath.png`` atomically: the stage year by year
 (people in the North, escapes, those held in China or in Japanese missions, resettlement in Japan
 and South Korea) with 90% bands, in full-population persons, and the documented figures beside
 the simulated ones, each marked within its tolerance or not. The prose, and why a missed figure
@@ -27,6 +27,7 @@ from sim.staging import staged_directory
 from .figures import OKABE_ITO, matplotlib_pyplot
 from .reporting import render
 from .runs import writable_or_none
+from .tables import per_year_in_persons, read_table
 
 # (title, first year shown: escapes are few before the 1990s, series)
 PANELS = (
@@ -96,8 +97,14 @@ def report_command(args: argparse.Namespace) -> int:
 
 
 def read_run(run: Path) -> tuple[pd.DataFrame, dict, dict]:
-    files = {name: run / name for name in ("aftermath.csv", "summary.json", "manifest.json")}
+    """The run's aftermath table in full-population persons (a run written before tables were,
+    in simulated persons, is converted), its summary and its manifest."""
+    files = {name: run / name for name in ("summary.json", "manifest.json")}
     missing = [name for name, path in files.items() if not path.is_file()]
+    try:
+        table = read_table(run, "aftermath")
+    except FileNotFoundError:
+        missing.insert(0, "aftermath table")
     if missing:
         raise ReportError(
             f"{run}: no {', '.join(missing)} (run the scenario with --aftermath, "
@@ -106,11 +113,10 @@ def read_run(run: Path) -> tuple[pd.DataFrame, dict, dict]:
     summary = json.loads(files["summary.json"].read_text())
     if "aftermath" not in summary:
         raise ReportError(f"{files['summary.json']}: no after-arrival figures")
-    return (
-        pd.read_csv(files["aftermath.csv"]),
-        summary,
-        json.loads(files["manifest.json"].read_text()),
-    )
+    manifest = json.loads(files["manifest.json"].read_text())
+    if "in_north_mean" in table.columns:  # aftermath.csv of an older run: simulated persons
+        table = per_year_in_persons(table, manifest["scale"])
+    return table, summary, manifest
 
 
 def plot(table: pd.DataFrame, scale: float, path: Path) -> None:
@@ -121,13 +127,13 @@ def plot(table: pd.DataFrame, scale: float, path: Path) -> None:
         for colour, name in zip(OKABE_ITO, names):
             ax.fill_between(
                 years,
-                table[f"{name}_p05"] / scale,
-                table[f"{name}_p95"] / scale,
+                table[f"{name}_persons_p05"],
+                table[f"{name}_persons_p95"],
                 color=colour,
                 alpha=0.2,
                 linewidth=0,
             )
-            ax.plot(years, table[f"{name}_mean"] / scale, color=colour, label=SERIES[name])
+            ax.plot(years, table[f"{name}_persons_mean"], color=colour, label=SERIES[name])
             for figure in aftermath_figures():
                 if figure.series == name and figure.unit == "persons":
                     ax.errorbar(
@@ -155,7 +161,6 @@ def plot(table: pd.DataFrame, scale: float, path: Path) -> None:
 
 def report(table: pd.DataFrame, summary: dict, manifest: dict, run: Path) -> str:
     """The report's Markdown: the template ``aftermath_report.md.j2`` given the run's files."""
-    scale = manifest["scale"]
     figures = []
     for figure in aftermath_figures():
         sim = summary["aftermath"][figure.key]
@@ -171,7 +176,7 @@ def report(table: pd.DataFrame, summary: dict, manifest: dict, run: Path) -> str
         )
     by_year = table.set_index("year")
     years = [
-        (year, [by_year.at[year, f"{name}_mean"] / scale for name in COLUMNS])
+        (year, [by_year.at[year, f"{name}_persons_mean"] for name in COLUMNS])
         for year in TABLE_YEARS
         if year in by_year.index
     ]

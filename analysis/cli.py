@@ -102,6 +102,16 @@ def _version() -> str:
         return "unknown"
 
 
+def _format(parser: argparse.ArgumentParser) -> None:
+    # analysis.tables.FORMATS, written out: importing it would load pandas for --help.
+    parser.add_argument(
+        "--format",
+        choices=("parquet", "csv", "netcdf"),
+        default="parquet",
+        help="file format of the tables (default parquet; netcdf through xarray, with units)",
+    )
+
+
 def _command(commands, name: str, handler: str, **kwargs) -> argparse.ArgumentParser:
     parser = commands.add_parser(name, **kwargs)
     parser.set_defaults(handler=handler)
@@ -160,6 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
         "runs posterior draw k, so the bands include parameter uncertainty)",
     )
     run.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
+    _format(run)
 
     validate = _command(
         commands,
@@ -222,6 +233,7 @@ def build_parser() -> argparse.ArgumentParser:
         "stage to 2025 (done by itself when a scenario's [aftermath] says "
         "enabled = true)",
     )
+    _format(compare)
 
     demo = _command(
         commands,
@@ -269,6 +281,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="validate the sweep file and print its size, run nothing",
     )
     sweep.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
+    _format(sweep)
 
     sensitivity = _command(
         commands,
@@ -276,8 +289,8 @@ def build_parser() -> argparse.ArgumentParser:
         "analysis.sensitivity:sensitivity_command",
         help="Sobol indices or Morris screening of a finished sweep (SALib)",
         description="Analyse a sweep folder written by `repatriation sweep`: Sobol indices for a "
-        "sobol design, Morris screening for a morris design. Writes a table (CSV and "
-        "Markdown) and a plot.",
+        "sobol design, Morris screening for a morris design. Writes a table (Parquet, CSV "
+        "or NetCDF, and Markdown) and a plot.",
     )
     sensitivity.add_argument(
         "sweep_dir", type=Path, help="sweep folder, e.g. results/sweeps/sobol_8"
@@ -300,6 +313,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="folder for the table and plot (default SWEEP_DIR/sensitivity)",
     )
+    _format(sensitivity)
 
     _calibration_commands(commands, scenario_help)
 
@@ -505,6 +519,7 @@ def _calibration_commands(commands, scenario_help: str) -> None:
         help="run directory (default results/<scenario name>_posterior)",
     )
     post.add_argument("--quiet", action="store_true")
+    _format(post)
 
 
 def main(argv: list[str] | None = None) -> int:

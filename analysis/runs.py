@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
@@ -14,12 +15,12 @@ from sim.aftermath import AftermathResult, simulate_aftermath, value_at
 from sim.engine_numpy import memory_needed, simulate
 from sim.record import aftermath_figures, figures, stated
 from sim.result import RunResult
-from sim.rundir import manifest, write_run
+from sim.rundir import manifest
 from sim.scenario import ScenarioError, load_scenario, posterior_file
 from sim.schema import Scenario, lever_catalogue
 from sim.schema_aftermath import AftermathLevers
 from sim.staging import check_output_folder
-from sim.tables import aftermath_summary, annual_table, summary
+from sim.tables import aftermath_summary, summary
 
 from .calibration.posterior import (
     draws_record,
@@ -28,8 +29,10 @@ from .calibration.posterior import (
     simulate_posterior,
 )
 from .figures import years_with_ships
+from .progress import Progress
 from .run_figure import FILE as FIGURE
 from .run_figure import departures_figure
+from .tables import FormatError, annual, check_format, write_run
 
 
 def levers_command(args) -> int:
@@ -111,9 +114,19 @@ def validate_command(args) -> int:
     return 0
 
 
+def format_or_none(fmt: str) -> str | None:
+    """``fmt`` if its tables can be written here, else None once the reason is printed (exit
+    code 2). Checked before any work."""
+    try:
+        return check_format(fmt)
+    except FormatError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return None
+
+
 def run_command(args) -> int:
     scenario = scenario_or_none(args.scenario)
-    if scenario is None:
+    if scenario is None or format_or_none(args.format) is None:
         return 2
     out = writable_or_none(args.out or Path("results") / scenario.name)
     if out is None or not fits_in_memory(scenario, args.reps, args.scale):
@@ -143,9 +156,12 @@ def run_command(args) -> int:
     if draws:
         posterior_path = posterior_file(args.scenario)
         posterior = read_posterior(posterior_path)
+        say = Progress(args.reps, one_line=True) if progress else None
         result, drawn = simulate_posterior(
-            scenario, posterior, args.seed, args.reps, 1, args.scale, progress
+            scenario, posterior, args.seed, args.reps, 1, args.scale, say
         )
+        if say:
+            say.end()
     else:
         result = engine(scenario, args.seed, args.reps, scale=args.scale, progress=progress)
     aftermath = simulate_aftermath(scenario, result, args.seed) if follow else None
@@ -171,6 +187,8 @@ def run_command(args) -> int:
         result,
         run_manifest,
         run_summary,
+        args.scale,
+        args.format,
         aftermath,
         extra_files=lambda folder: departures_figure(result, args.scale, title, folder / FIGURE),
     )
@@ -192,7 +210,7 @@ def render_summary(
 ) -> str:
     """The terminal summary: departures per year with their band, then documented vs simulated;
     ``bands`` says what the bands hold."""
-    annual = annual_table(result)
+    table = annual(result, scale)
     per = "" if scale == 1 else f" (x 1/{scale:g}: full-population equivalents)"
     lines = [
         f"{name}: {len(result.replications)} replications, {result.households:,} households, "
@@ -203,11 +221,11 @@ def render_summary(
     # Every year, with why a year has no departures: no ship had places (the programme not yet
     # open, or closed), or nobody sailed although they had.
     ships = years_with_ships(result)
-    for row in annual.itertuples():
+    for row in table.itertuples():
         note = "" if ships[row.year] else "  no ships"
         lines.append(
-            f"  {row.year}  {row.departures_mean / scale:9,.0f}  "
-            f"[{row.departures_p05 / scale:,.0f} - {row.departures_p95 / scale:,.0f}]{note}"
+            f"  {row.year}  {row.departures_persons_mean:9,.0f}  "
+            f"[{row.departures_persons_p05:,.0f} - {row.departures_persons_p95:,.0f}]{note}"
         )
     lines.append(f"Documented figures beside the simulated ones{per}:")
     table = []
@@ -227,9 +245,8 @@ def render_summary(
         )
     lines.append(pd.DataFrame(table).to_string(index=False))
     lines += reliability_notes(len(result.replications), scale)
-    lines.append(
-        f"Written to {out}/ (annual.csv, monthly.parquet, summary.json, manifest.json, {FIGURE})"
-    )
+    written = json.loads((out / "manifest.json").read_text())["files"]
+    lines.append(f"Written to {out}/ ({', '.join(written)}); counts in full-population persons")
     return "\n".join(lines)
 
 
@@ -301,5 +318,7 @@ def render_aftermath(result: AftermathResult, checks: dict, scale: float) -> str
             }
         )
     lines.append(pd.DataFrame(table).to_string(index=False))
-    lines.append("aftermath.csv holds every year, 1960 on, with 90% bands (simulated persons)")
+    lines.append(
+        "The aftermath table holds every year, 1960 on, with 90% bands (full-population persons)"
+    )
     return "\n".join(lines)

@@ -15,18 +15,28 @@ A parameter whose index is below that noise share cannot be told apart from the 
 
 from __future__ import annotations
 
-import io
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from sim.staging import atomic_write_bytes, atomic_write_text
+from sim.outcomes import outcomes
+from sim.staging import atomic_write_text
 
-from .figures import matplotlib_pyplot
+from .progress import Progress
 from .reporting import render as report_template
+from .sensitivity_plot import plot
+from .tables import (
+    FormatError,
+    check_format,
+    output_column,
+    outputs_in_persons,
+    read_table,
+    write_table,
+)
 
 
 class SensitivityError(ValueError):
@@ -35,14 +45,22 @@ class SensitivityError(ValueError):
 
 def _read(sweep_dir: Path) -> tuple[dict, pd.DataFrame, pd.DataFrame]:
     sweep_dir = Path(sweep_dir)
-    results = sweep_dir / "results.parquet"
-    if not results.is_file():
+    try:
+        table = read_table(sweep_dir, "results")
+    except FileNotFoundError:
         raise SensitivityError(
-            f"{sweep_dir}: no results.parquet; run (or finish) the sweep first "
+            f"{sweep_dir}: no results.parquet (nor .csv, .nc); run (or finish) the sweep first "
             "with `repatriation sweep`"
-        )
+        ) from None
     manifest = json.loads((sweep_dir / "sweep.json").read_text())
-    return manifest, pd.read_parquet(sweep_dir / "design.parquet"), pd.read_parquet(results)
+    # Counts of a sweep assembled before they were full-population persons.
+    raw = [
+        key
+        for key in manifest["definition"]["outputs"]
+        if key in table.columns and output_column(key) != key
+    ]
+    table = outputs_in_persons(table, raw, manifest["definition"]["scale"])
+    return manifest, pd.read_parquet(sweep_dir / "design.parquet"), table
 
 
 def _problem(manifest: dict) -> dict:
@@ -65,7 +83,7 @@ def _check_outputs(manifest: dict, outputs: list[str] | None) -> list[str]:
 
 def _means(results: pd.DataFrame, output: str) -> np.ndarray:
     """The replication mean of ``output`` per design point, in design order."""
-    values = results.groupby("point", sort=True)[output].mean().to_numpy()
+    values = results.groupby("point", sort=True)[output_column(output)].mean().to_numpy()
     if np.isnan(values).any():
         raise SensitivityError(
             f"output {output} is undefined (NaN) at {np.isnan(values).sum()} "
@@ -81,13 +99,13 @@ def noise_table(sweep_dir: Path, outputs: list[str] | None = None) -> pd.DataFra
     reps = manifest["definition"]["replications"]
     rows = []
     for output in outputs:
-        per_point = results.groupby("point")[output]
+        per_point = results.groupby("point")[output_column(output)]
         within = per_point.var(ddof=1).mean() if reps > 1 else np.nan
         rows.append(
             {
                 "output": output,
                 "replications": reps,
-                "noise_share_single_run": within / results[output].var(ddof=1),
+                "noise_share_single_run": within / results[output_column(output)].var(ddof=1),
                 "noise_share_of_mean": (within / reps) / per_point.mean().var(ddof=1),
             }
         )
@@ -107,8 +125,10 @@ def sobol_table(
     resamples: int = 1000,
     conf_level: float = 0.95,
     seed: int = 0,
+    progress: Callable[[str], None] | None = None,
 ) -> pd.DataFrame:
-    """First-order and total Sobol indices with bootstrap intervals, per output and parameter."""
+    """First-order and total Sobol indices with bootstrap intervals, per output and parameter
+    (``progress`` is told each output as its analysis starts)."""
     from SALib.analyze import sobol
 
     manifest, _, results = _read(sweep_dir)
@@ -124,6 +144,8 @@ def sobol_table(
     block = 2 * d + 2 if second else d + 2
     rows = []
     for output in outputs:
+        if progress:
+            progress(output)
         y = _means(results, output)
         full = sobol.analyze(
             problem,
@@ -167,10 +189,13 @@ def morris_table(
     resamples: int = 1000,
     conf_level: float = 0.95,
     seed: int = 0,
+    progress: Callable[[str], None] | None = None,
 ) -> pd.DataFrame:
     """Morris screening: mu, mu* with its bootstrap interval, and sigma, per output and parameter.
 
-    Effects are in the output's units per full range of the parameter (the design's unit cube).
+    Effects are in the output's unit (``unit``: full-population persons, or a share) per full
+    range of the parameter (the design's unit cube).
+    ``progress`` is told each output as its analysis starts.
     """
     from SALib.analyze import morris
 
@@ -186,6 +211,8 @@ def morris_table(
     x = design.sort_values("point")[[f"unit:{k}" for k in problem["names"]]].to_numpy()
     rows = []
     for output in outputs:
+        if progress:
+            progress(output)
         y = _means(results, output)
         found = morris.analyze(
             problem,
@@ -200,6 +227,7 @@ def morris_table(
             rows.append(
                 {
                     "output": output,
+                    "unit": outcomes()[output].unit,
                     "parameter": name,
                     "mu": found["mu"][i],
                     "mu_star": found["mu_star"][i],
@@ -210,45 +238,9 @@ def morris_table(
     return pd.DataFrame(rows)
 
 
-def plot(table: pd.DataFrame, noise: pd.DataFrame, method: str, path: Path) -> None:
-    plt = matplotlib_pyplot()
-
-    outputs = list(dict.fromkeys(table["output"]))
-    fig, axes = plt.subplots(1, len(outputs), figsize=(4.2 * len(outputs), 4.2), squeeze=False)
-    for ax, output in zip(axes[0], outputs):
-        rows = table[table["output"] == output]
-        share = noise.set_index("output").loc[output, "noise_share_of_mean"]
-        if method == "sobol":
-            at = np.arange(len(rows))
-            ax.barh(at - 0.2, rows["S1"], 0.4, xerr=rows["S1_conf"], label="first order")
-            ax.barh(at + 0.2, rows["ST"], 0.4, xerr=rows["ST_conf"], label="total")
-            if np.isfinite(share):
-                ax.axvline(share, color="grey", ls="--", lw=1, label="seed noise share")
-            ax.set_yticks(at, rows["parameter"])
-            ax.set_xlabel("Sobol index")
-        else:
-            ax.errorbar(rows["mu_star"], rows["sigma"], xerr=rows["mu_star_conf"], fmt="o")
-            for r in rows.itertuples():
-                ax.annotate(
-                    r.parameter,
-                    (r.mu_star, r.sigma),
-                    fontsize=7,
-                    xytext=(3, 3),
-                    textcoords="offset points",
-                )
-            ax.set_xlabel("mu* (per full range)")
-            ax.set_ylabel("sigma")
-        ax.set_title(output, fontsize=9)
-    axes[0][0].legend(fontsize=7) if method == "sobol" else None
-    fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format=path.suffix.lstrip("."), dpi=120)
-    plt.close(fig)
-    atomic_write_bytes(path, buffer.getvalue())
-
-
 def sensitivity_command(args) -> int:
     try:
+        check_format(args.format)
         manifest, _, _ = _read(args.sweep_dir)
         method = manifest["definition"]["design"]["method"]
         if method not in ("sobol", "morris"):
@@ -257,31 +249,25 @@ def sensitivity_command(args) -> int:
                 "sweep for a sensitivity analysis"
             )
         analyse = sobol_table if method == "sobol" else morris_table
-        table = analyse(args.sweep_dir, args.outputs, resamples=args.resamples)
+        say = Progress.on_terminal(len(_check_outputs(manifest, args.outputs)))
+        table = analyse(args.sweep_dir, args.outputs, resamples=args.resamples, progress=say)
         noise = noise_table(args.sweep_dir, args.outputs)
-    except (SensitivityError, FileNotFoundError) as exc:
+    except (SensitivityError, FormatError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     out = args.out or Path(args.sweep_dir) / "sensitivity"
     out.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(out / f"{method}.csv", table.to_csv(index=False, float_format="%.6g"))
-    atomic_write_text(out / "seed_noise.csv", noise.to_csv(index=False, float_format="%.6g"))
+    attrs = {"sweep": manifest["name"], "method": method}
+    written = [
+        write_table(table, out, method, args.format, ["output", "parameter"], attrs).name,
+        write_table(noise, out, "seed_noise", args.format, ["output"], attrs).name,
+    ]
     plot(table, noise, method, out / f"{method}.png")
     text = render(manifest, table, noise, method)
     atomic_write_text(out / f"{method}.md", text + "\n")
     print(text)
-    print(f"\nWritten to {out}/ ({method}.csv, {method}.md, {method}.png, seed_noise.csv)")
+    print(f"\nWritten to {out}/ ({', '.join([*written, f'{method}.md', f'{method}.png'])})")
     return 0
-
-
-def _markdown(table: pd.DataFrame) -> str:
-    """A Markdown table, numbers to 3 significant digits."""
-    cells = [
-        [f"{v:.3g}" if isinstance(v, (float, np.floating)) else str(v) for v in row]
-        for row in table.itertuples(index=False)
-    ]
-    lines = ["| " + " | ".join(table.columns) + " |", "|" + "---|" * len(table.columns)]
-    return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in cells])
 
 
 # A Sobol index whose 95% bootstrap interval is wider than this either way, or whose value from
@@ -328,7 +314,12 @@ def render(manifest: dict, table: pd.DataFrame, noise: pd.DataFrame, method: str
     output, sorted by total index (Sobol) or mu* (Morris), and the seed noise beside it."""
     order = "ST" if method == "sobol" else "mu_star"
     tables = [
-        (output, _markdown(rows.drop(columns="output").sort_values(order, ascending=False)))
+        (
+            output,
+            rows.drop(columns=["output", "unit"], errors="ignore")
+            .sort_values(order, ascending=False)
+            .to_markdown(index=False, floatfmt=".3g"),
+        )
         for output, rows in table.groupby("output", sort=False)
     ]
     noise_by_output = {
@@ -345,4 +336,5 @@ def render(manifest: dict, table: pd.DataFrame, noise: pd.DataFrame, method: str
         tables=tables,
         noise=noise_by_output,
         warnings=unreliable(table, noise, method),
+        units={key: outcomes()[key].unit for key in noise["output"]},
     ).rstrip("\n")

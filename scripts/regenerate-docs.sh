@@ -30,7 +30,8 @@ PYTHON
 # The example reports: the adopted calibration, the counterfactual scenarios, after arrival.
 $R calibration-report --calibration scenarios/calibration/historical \
     --out docs/generated/calibration
-$R compare --reps 20 --scale 0.25 --out docs/generated/comparison
+# The tables in the docs are CSV (--format csv), readable in a diff; the default is Parquet.
+$R compare --reps 20 --scale 0.25 --format csv --out docs/generated/comparison
 $R run historical --reps 20 --seed 1959 --aftermath --quiet --out results/historical-aftermath
 $R aftermath-report results/historical-aftermath --out docs/generated/aftermath
 $PY -m analysis.agreement > /dev/null
@@ -39,9 +40,10 @@ $PY -m analysis.agreement > /dev/null
 # Sensitivity: the Sobol analyses of sweeps/sobol_8.toml (parameters, about 15 minutes) and
 # sweeps/policy_levers.toml (levers, about 5 minutes).
 $R sweep sweeps/sobol_8.toml --out results/sweeps/sobol_8 --quiet
-$R sensitivity results/sweeps/sobol_8 --out docs/generated/sensitivity > /dev/null
+$R sensitivity results/sweeps/sobol_8 --format csv --out docs/generated/sensitivity > /dev/null
 $R sweep sweeps/policy_levers.toml --out results/sweeps/policy_levers --quiet
-$R sensitivity results/sweeps/policy_levers --out docs/generated/sensitivity/policy_levers > /dev/null
+$R sensitivity results/sweeps/policy_levers --format csv \
+    --out docs/generated/sensitivity/policy_levers > /dev/null
 
 # Benchmarks, last and one at a time.
 $PY -m analysis.benchmarks.cli

@@ -1,5 +1,6 @@
 """Shared fixtures: the historical scenario and a small run of it, computed once per session."""
 
+import io
 from pathlib import Path
 
 import pytest
@@ -43,3 +44,11 @@ def cluster():
         scheduler_kwargs={"dashboard_address": ":0"},
     ) as local:
         yield local
+
+
+class Terminal(io.StringIO):
+    """Stands for stderr on a terminal (``contextlib.redirect_stderr(Terminal())``): commands
+    show their progress there, and only there."""
+
+    def isatty(self) -> bool:
+        return True

@@ -1,6 +1,7 @@
 """The after-arrival stage: conservation, gates, seeding, scenarios, bad input, outputs."""
 
 import json
+import shutil
 
 import numpy as np
 import pandas as pd
@@ -195,7 +196,7 @@ def test_run_with_aftermath_writes_a_yearly_table_and_keeps_the_annual_contract(
     assert main(args + ["--aftermath", "--out", str(followed)]) == 0
     printed = capsys.readouterr().out
     assert "After arrival" in printed and "resettled in Japan by 2010" in printed
-    table = pd.read_csv(followed / "aftermath.csv")
+    table = pd.read_parquet(followed / "aftermath.parquet")
     assert list(table["year"]) == list(range(1960, 2026))
     for name in (
         "in_north",
@@ -205,13 +206,16 @@ def test_run_with_aftermath_writes_a_yearly_table_and_keeps_the_annual_contract(
         "resettled_south_korea",
         "japanese_nationals_resettled_japan",
     ):
-        assert {f"{name}_mean", f"{name}_p05", f"{name}_p95"} <= set(table.columns)
+        persons = {f"{name}_persons_{s}" for s in ("mean", "p05", "p95")}
+        assert persons | {f"{name}_simulated_persons_mean"} <= set(table.columns)
+        full, simulated = table[f"{name}_persons_mean"], table[f"{name}_simulated_persons_mean"]
+        assert full.tolist() == pytest.approx((simulated / 0.02).tolist())
     pd.testing.assert_frame_equal(
-        pd.read_csv(plain / "annual.csv"), pd.read_csv(followed / "annual.csv")
+        pd.read_parquet(plain / "annual.parquet"), pd.read_parquet(followed / "annual.parquet")
     )
-    assert not (plain / "aftermath.csv").exists()
+    assert not (plain / "aftermath.parquet").exists()
     manifest = json.loads((followed / "manifest.json").read_text())
-    assert "aftermath.csv" in manifest["files"]
+    assert "aftermath.parquet" in manifest["files"]
     figures = json.loads((followed / "summary.json").read_text())["aftermath"]
     assert set(figures) == {f.key for f in aftermath_figures()}
 
@@ -225,6 +229,23 @@ def test_run_with_aftermath_writes_a_yearly_table_and_keeps_the_annual_contract(
     assert "within tolerance" in text and "aftermath.png" in text
     assert main(["aftermath-report", str(plain), "--out", str(tmp_path / "none")]) == 2
     assert "--aftermath" in capsys.readouterr().err and not (tmp_path / "none").exists()
+
+    # A run written before tables counted full-population persons (aftermath.csv, simulated
+    # persons, no unit in the names) gives the same report.
+    older = tmp_path / "older"
+    shutil.copytree(followed, older)
+    (older / "aftermath.parquet").unlink()
+    old_names = {
+        c: c.replace("_persons_", "_")
+        for c in table.columns
+        if "_persons_" in c and "simulated" not in c
+    }
+    old = {"year": table["year"], **{new: table[c] * 0.02 for c, new in old_names.items()}}
+    pd.DataFrame(old).to_csv(older / "aftermath.csv", index=False)
+    assert main(["aftermath-report", str(older), "--out", str(tmp_path / "older-report")]) == 0
+    assert (tmp_path / "older-report" / "report.md").read_text() == text.replace(
+        str(followed), str(older)
+    )
 
 
 def test_the_documented_after_arrival_checks_are_consistent():

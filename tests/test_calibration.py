@@ -1,12 +1,13 @@
 """Calibration: priors, distance, posterior use by scenarios, and recovery of known parameters."""
 
+import contextlib
 import dataclasses
 import json
 import math
 
 import numpy as np
 import pytest
-from conftest import HISTORICAL
+from conftest import HISTORICAL, Terminal
 
 from analysis.calibration.model import (
     Simulator,
@@ -166,7 +167,11 @@ def test_the_point_estimate_is_the_densest_particle():
     points = np.vstack([stragglers, cluster])
     index = highest_density(points, np.ones(len(points)))
     assert index >= 10 and np.all(np.abs(points[index] - 0.3) < 0.05)
-    assert highest_density(points[:3], np.ones(3)) in range(3)  # fewer points than dimensions
+    # Fewer points than dimensions, or a parameter that does not vary: no density, the heaviest.
+    assert highest_density(points[:3], np.array([1.0, 3.0, 2.0])) == 1
+    assert highest_density(points[:2], np.array([1.0, 3.0])) == 1
+    flat = np.column_stack([points[:, :2], np.full(len(points), 0.5)])
+    assert highest_density(flat, np.arange(1.0, len(points) + 1)) == len(points) - 1
 
 
 # ----------------------------------------------------------------------------------------------
@@ -397,12 +402,26 @@ def _synthetic_case(tmp_path):
 def recovered(tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp("recovery")
     settings = _synthetic_case(tmp_path)
-    path = calibrate(settings, log=lambda *_: None)
-    return settings, read_posterior(path)
+    terminal = Terminal()
+    with contextlib.redirect_stderr(terminal):
+        path = calibrate(settings, log=lambda *_: None)
+    return settings, read_posterior(path), terminal.getvalue().splitlines()
+
+
+def test_on_a_terminal_the_calibration_says_each_generation_and_the_time_left(recovered):
+    settings, posterior, progress = recovered
+    # The prior sample that sets the first threshold, the generations (at most those asked
+    # for), then the choice of the point.
+    cap = settings.generations + 2
+    assert progress[0] == f"  [1/{cap} at most] the prior sample that sets the first threshold"
+    assert progress[1].startswith(f"  [2/{cap} at most] generation 0, ")
+    steps = len(posterior["generations"]) + 2
+    assert progress[-1].startswith(f"  [{steps}/{steps}] choosing the point, ")
+    assert len(progress) == steps
 
 
 def test_the_calibration_recovers_known_parameters_from_synthetic_data(recovered):
-    settings, posterior = recovered
+    settings, posterior, _ = recovered
     weights = np.asarray(posterior["sample"]["weight"])
     for prior in load_priors(settings.priors):
         values = np.asarray(posterior["sample"][prior.key])
@@ -415,8 +434,8 @@ def test_the_calibration_recovers_known_parameters_from_synthetic_data(recovered
     assert posterior["generations"][-1]["epsilon"] < posterior["generations"][0]["epsilon"]
 
 
-def test_a_calibration_resumes_from_its_database(recovered):
-    settings, posterior = recovered
+def test_a_calibration_resumes_from_its_database(recovered, capsys):
+    settings, posterior, _ = recovered
     settings.generations, settings.resume = 4, True
     path = calibrate(settings, log=lambda *_: None)
     resumed = read_posterior(path)
@@ -424,6 +443,7 @@ def test_a_calibration_resumes_from_its_database(recovered):
     assert resumed["generations"][:3] == posterior["generations"]
     meta = json.loads((settings.out / "calibration_run.json").read_text())
     assert len(meta["sessions"]) == 2
+    assert "generation" not in capsys.readouterr().err  # no progress off a terminal
     # The run says why it stopped, and how costly each generation's particles were.
     assert meta["stop"]["reason"] and meta["stop"]["converged"] in (True, False)
     assert len(meta["acceptance_rates"]) == len(meta["effective_sample_sizes"]) == 4
@@ -463,7 +483,7 @@ def test_the_posterior_is_the_same_on_one_process_two_or_a_dask_cluster(tmp_path
 
 
 def test_a_fresh_start_never_replaces_a_calibration_unless_told_to(recovered):
-    settings, _ = recovered
+    settings, _, _ = recovered
     before = {p.name: p.read_bytes() for p in settings.out.iterdir()}
     fresh = dataclasses.replace(settings, resume=False)
     with pytest.raises(ValueError, match=r"holds a calibration .*abc\.db.*--overwrite"):

@@ -1,23 +1,26 @@
 """The command line: a run writes its four files atomically, with a manifest of what was run."""
 
+import contextlib
 import json
 
 import pandas as pd
 import pytest
-from conftest import HISTORICAL
+from conftest import HISTORICAL, Terminal
 
 from analysis.cli import main
 
 ANNUAL_COLUMNS = [
     "year",
-    "departures_mean",
-    "departures_p05",
-    "departures_p50",
-    "departures_p95",
-    "registrations_mean",
-    "cancellations_mean",
-    "deportee_departures_mean",
-    "japanese_national_departures_mean",
+    "departures_persons_mean",
+    "departures_persons_p05",
+    "departures_persons_p50",
+    "departures_persons_p95",
+    "registrations_persons_mean",
+    "cancellations_persons_mean",
+    "deportee_departures_persons_mean",
+    "japanese_national_departures_persons_mean",
+    "departing_households_mean",
+    "departures_simulated_persons_mean",
 ]
 
 
@@ -45,14 +48,31 @@ def run_dir(tmp_path_factory):
 
 
 def test_a_run_writes_annual_monthly_summary_figure_and_manifest(run_dir):
-    written = ["annual.csv", "departures.png", "manifest.json", "monthly.parquet", "summary.json"]
+    written = [
+        "annual.parquet",
+        "departures.png",
+        "manifest.json",
+        "monthly.parquet",
+        "summary.json",
+    ]
     assert sorted(p.name for p in run_dir.iterdir()) == written
     assert json.loads((run_dir / "manifest.json").read_text())["files"] == written
     assert (run_dir / "departures.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    annual = pd.read_csv(run_dir / "annual.csv")
+    annual = pd.read_parquet(run_dir / "annual.parquet")
     assert list(annual["year"]) == list(range(1955, 1985))
     assert set(ANNUAL_COLUMNS) <= set(annual.columns)
-    assert (annual["departures_p05"] <= annual["departures_p95"]).all()
+    assert (annual["departures_persons_p05"] <= annual["departures_persons_p95"]).all()
+    assert annual.attrs == {"scenario": "historical", "scale": 0.01}
+
+
+def test_tables_count_full_population_persons_and_keep_the_simulated_count(run_dir):
+    annual = pd.read_parquet(run_dir / "annual.parquet")
+    # At --scale 0.01 one simulated person stands for 100.
+    simulated = annual["departures_simulated_persons_mean"]
+    assert annual["departures_persons_mean"].tolist() == pytest.approx((simulated / 0.01).tolist())
+    assert annual.loc[annual["year"] == 1960, "departures_persons_mean"].item() > 40_000
+    summary = json.loads((run_dir / "summary.json").read_text())["figures"]["departures_total"]
+    assert annual["departures_persons_mean"].sum() == pytest.approx(summary["full_scale_mean"])
 
 
 def test_monthly_is_long_format_per_replication_and_month(run_dir):
@@ -60,9 +80,38 @@ def test_monthly_is_long_format_per_replication_and_month(run_dir):
     assert len(monthly) == 2 * 360
     assert sorted(monthly["replication"].unique()) == [0, 1]
     assert monthly["month"].iloc[0] == "1955-01"
-    annual = pd.read_csv(run_dir / "annual.csv")
-    by_year = monthly.groupby(["year", "replication"])["departures"].sum().groupby("year").mean()
-    assert by_year.to_numpy() == pytest.approx(annual["departures_mean"].to_numpy())
+    assert (
+        monthly["settled_stock_persons"] == monthly["settled_stock_simulated_persons"] / 0.01
+    ).all()
+    annual = pd.read_parquet(run_dir / "annual.parquet")
+    by_year = (
+        monthly.groupby(["year", "replication"])["departures_persons"].sum().groupby("year").mean()
+    )
+    assert by_year.to_numpy() == pytest.approx(annual["departures_persons_mean"].to_numpy())
+
+
+@pytest.mark.parametrize("fmt", ["csv", "netcdf"])
+def test_a_run_writes_its_tables_in_the_format_asked_for(tmp_path, fmt, run_dir):
+    from analysis.tables import read_table
+
+    out = tmp_path / fmt
+    argv = ["run", str(HISTORICAL), "--reps", "2", "--seed", "5", "--scale", "0.01"]
+    assert main(argv + ["--out", str(out), "--format", fmt, "--quiet"]) == 0
+    suffix = {"csv": ".csv", "netcdf": ".nc"}[fmt]
+    assert {f"annual{suffix}", f"monthly{suffix}"} <= {p.name for p in out.iterdir()}
+    for stem in ("annual", "monthly"):
+        written = read_table(out, stem)
+        same = pd.read_parquet(run_dir / f"{stem}.parquet")
+        assert list(written.columns) == list(same.columns)
+        numbers = same.select_dtypes("number").columns
+        assert written[numbers].to_numpy() == pytest.approx(same[numbers].to_numpy(), rel=1e-5)
+    if fmt == "netcdf":
+        import xarray as xr
+
+        with xr.open_dataset(out / "annual.nc", engine="h5netcdf") as annual:
+            assert annual["departures_persons_mean"].attrs["units"] == "persons"
+            assert "simulated" in annual["departures_simulated_persons_mean"].attrs["comment"]
+            assert annual.attrs["scale"] == 0.01
 
 
 def test_manifest_says_what_was_run(run_dir):
@@ -199,8 +248,8 @@ def test_the_mesa_engine_writes_the_same_run_directory(tmp_path):
     assert main(args + ["--out", str(tmp_path / "mesa"), "--engine", "mesa"]) == 0
     assert json.loads((tmp_path / "mesa" / "manifest.json").read_text())["engine"] == "mesa"
     pd.testing.assert_frame_equal(
-        pd.read_csv(tmp_path / "numpy" / "annual.csv"),
-        pd.read_csv(tmp_path / "mesa" / "annual.csv"),
+        pd.read_parquet(tmp_path / "numpy" / "annual.parquet"),
+        pd.read_parquet(tmp_path / "mesa" / "annual.parquet"),
     )
     pd.testing.assert_frame_equal(
         pd.read_parquet(tmp_path / "numpy" / "monthly.parquet"),
@@ -223,9 +272,9 @@ def test_a_calibrated_scenario_runs_over_its_posterior_unless_asked_for_its_poin
     drawn, values = simulate_posterior(historical, posterior, 5, 3, 1, 0.01)
     point = simulate(historical, 5, 3, scale=0.01)
     for folder, result in (("drawn", drawn), ("point", point)):
-        written = pd.read_csv(tmp_path / folder / "annual.csv")
+        written = pd.read_parquet(tmp_path / folder / "annual.parquet")
         expected = annual_table(result)["departures_mean"].tolist()
-        assert written["departures_mean"].tolist() == pytest.approx(expected, rel=1e-5)
+        assert written["departures_simulated_persons_mean"].tolist() == pytest.approx(expected)
     manifest = json.loads((tmp_path / "drawn" / "manifest.json").read_text())
     assert manifest["posterior_draws"]["parameters"] == values and len(values) == 3
     assert "posterior_draws" not in json.loads((tmp_path / "point" / "manifest.json").read_text())
@@ -242,3 +291,29 @@ def test_bands_over_a_posterior_with_uneven_weights_say_so():
     assert "did not converge: cap: 10 waves" in few_parameter_sets(capped)
     converged = {**even, "run": {"stop": {"converged": True, "reason": "wave 9 fit no better"}}}
     assert few_parameter_sets(converged) == ""
+
+
+def test_run_posterior_shows_each_draw_and_the_time_left_on_a_terminal_only(tmp_path, capsys):
+    args = ["run-posterior", str(HISTORICAL), "--draws", "2", "--seed", "5", "--scale", "0.005"]
+    terminal = Terminal()
+    with contextlib.redirect_stderr(terminal):
+        assert main(args + ["--out", str(tmp_path / "terminal")]) == 0
+    shown = terminal.getvalue()
+    assert "\r  [1/2] posterior draw 1" in shown and "\r  [2/2] posterior draw 2, " in shown
+    assert shown.endswith("\n")  # the line it rewrote is closed before the summary
+    assert main(args + ["--out", str(tmp_path / "log")]) == 0
+    assert capsys.readouterr().err == ""
+    # A run directory like run's, with its figure.
+    written = ["annual.parquet", "departures.png", "manifest.json", "monthly.parquet"]
+    assert sorted(p.name for p in (tmp_path / "log").iterdir()) == [*written, "summary.json"]
+
+
+def test_netcdf_without_xarray_is_refused_before_any_work(tmp_path, monkeypatch, capsys):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "xarray", None)  # as if not installed
+    out = tmp_path / "run"
+    argv = ["run", str(HISTORICAL), "--reps", "1", "--scale", "0.01", "--out", str(out)]
+    assert main(argv + ["--format", "netcdf"]) == 2
+    assert "pip install 'repatriation-sim[netcdf]'" in capsys.readouterr().err
+    assert not out.exists()

@@ -197,8 +197,8 @@ def test_compare_writes_a_report_a_reader_can_follow(tmp_path):
     names = {p.name for p in out.iterdir()}
     assert {
         "report.md",
-        "differences.csv",
-        "annual_differences.csv",
+        "differences.parquet",
+        "annual_differences.parquet",
         "fan_charts.png",
         "differences.png",
         "manifest.json",
@@ -207,7 +207,8 @@ def test_compare_writes_a_report_a_reader_can_follow(tmp_path):
     assert "no_propaganda" in report and "90% band" in report and "fan_charts.png" in report
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["seed"] == 1959 and manifest["scenarios"][0]["name"] == "no_propaganda"
-    table = pd.read_csv(out / "differences.csv")
+    assert "`annual_differences.parquet`" in report
+    table = pd.read_parquet(out / "differences.parquet")
     assert set(table["outcome"]) >= {
         "departures",
         "deportee_departures",
@@ -215,6 +216,9 @@ def test_compare_writes_a_report_a_reader_can_follow(tmp_path):
         "registrations",
         "cancellations",
     }
+    assert {"baseline_persons_median", "difference_persons_median"} <= set(table.columns)
+    annual = pd.read_parquet(out / "annual_differences.parquet")
+    assert {"difference_persons_p05", "difference_persons_median"} <= set(annual.columns)
 
 
 def test_a_scenario_that_changes_the_population_is_refused(historical):
@@ -246,8 +250,9 @@ def test_with_parameter_uncertainty_the_baseline_still_differs_from_itself_by_ze
         )
         == 0
     )
-    table = pd.read_csv(out / "differences.csv")
-    assert (table[["difference_p05", "difference_median", "difference_p95"]] == 0).all().all()
+    table = pd.read_parquet(out / "differences.parquet")
+    differences = ["difference_persons_p05", "difference_persons_median", "difference_persons_p95"]
+    assert (table[differences] == 0).all().all()
     assert json.loads((out / "manifest.json").read_text())["parameter_uncertainty"]
     assert "posterior draw k" in (out / "report.md").read_text()
 
@@ -362,8 +367,8 @@ def test_the_report_gives_the_after_arrival_differences(tmp_path):
     )
     names = {p.name for p in out.iterdir()}
     assert {
-        "aftermath_differences.csv",
-        "aftermath_annual_differences.csv",
+        "aftermath_differences.parquet",
+        "aftermath_annual_differences.parquet",
         "aftermath_fan_charts.png",
     } <= names
     report = (out / "report.md").read_text()
@@ -379,8 +384,9 @@ def test_the_report_gives_the_after_arrival_differences(tmp_path):
     assert "`ngo_request_2014` switches it on" in report
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["aftermath"]["enabled_by"] == ["ngo_request_2014"]
-    table = pd.read_csv(out / "aftermath_differences.csv")
+    table = pd.read_parquet(out / "aftermath_differences.parquet")
     assert set(table["outcome"]) == set(AFTERMATH_OUTCOMES)
+    assert "difference_persons_median" in table.columns
 
 
 def test_without_the_stage_the_report_and_its_files_are_as_before(tmp_path):

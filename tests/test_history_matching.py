@@ -1,10 +1,12 @@
 """History matching: waves rule out what cannot fit, never the truth; the calibration built on it
 recovers known parameters and does not depend on where its runs are evaluated."""
 
+import contextlib
 import dataclasses
 
 import numpy as np
 import pytest
+from conftest import Terminal
 from test_calibration import TRUTH, _synthetic_case
 
 from analysis.calibration.history_matching import (
@@ -78,11 +80,25 @@ def matched(tmp_path_factory):
         population_size=60,
         point_scale=0.02,
     )
-    return settings, read_posterior(calibrate_by_matching(settings, log=lambda *_: None))
+    terminal = Terminal()
+    with contextlib.redirect_stderr(terminal):
+        path = calibrate_by_matching(settings, log=lambda *_: None)
+    return settings, read_posterior(path), terminal.getvalue().splitlines()
+
+
+def test_on_a_terminal_the_calibration_says_each_wave_and_the_time_left(matched):
+    settings, posterior, progress = matched
+    waves = len(posterior["run"]["waves"])
+    cap = settings.max_waves + 2
+    assert progress[0] == f"  [1/{cap} at most] wave 1"
+    assert progress[1].startswith(f"  [2/{cap} at most] wave 2, ") and "up to about" in progress[1]
+    assert progress[-2].startswith(f"  [{waves + 1}/{waves + 2}] the posterior's runs, ")
+    assert progress[-1].startswith(f"  [{waves + 2}/{waves + 2}] choosing the point, ")
+    assert len(progress) == waves + 2
 
 
 def test_history_matching_recovers_known_parameters_from_synthetic_data(matched):
-    settings, posterior = matched
+    settings, posterior, _ = matched
     run = posterior["run"]
     assert run["method"] == "history-matching" and run["waves"]
     assert posterior["sample"]["weight"] == [1.0] * len(posterior["sample"]["weight"])
@@ -106,7 +122,7 @@ def test_every_run_is_kept_in_a_reference_table_for_the_validation_checks(matche
     assert ((table["points"] >= 0) & (table["points"] <= 1)).all()
 
 
-def test_history_matching_is_the_same_on_one_process_or_two(tmp_path):
+def test_history_matching_is_the_same_on_one_process_or_two(tmp_path, capsys):
     posteriors = []
     for workers in (1, 2):
         (tmp_path / str(workers)).mkdir()
@@ -123,3 +139,4 @@ def test_history_matching_is_the_same_on_one_process_or_two(tmp_path):
     one, two = posteriors
     assert two["sample"] == one["sample"] and two["point"] == one["point"]
     assert two["run"]["waves"] == one["run"]["waves"]
+    assert capsys.readouterr().err == ""  # no progress off a terminal

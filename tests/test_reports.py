@@ -114,7 +114,7 @@ def test_the_aftermath_report_explains_each_missed_figure_and_only_those():
     }
     years = np.arange(1960, 2026)
     table = pd.DataFrame(
-        {"year": years, **{f"{name}_mean": np.full(len(years), 10.0) for name in COLUMNS}}
+        {"year": years, **{f"{name}_persons_mean": np.full(len(years), 100.0) for name in COLUMNS}}
     )
     manifest = {
         "scenario_name": "historical",
@@ -129,7 +129,7 @@ def test_the_aftermath_report_explains_each_missed_figure_and_only_those():
     assert f"**{missed.label}**" in line
     assert "the run sends 5,432 Japanese nationals against about 6,700 documented" in line
     assert text.count("| **no** |") == 1
-    # The year-by-year table shows the run's counts as full-population persons (10 / 0.1).
+    # The year-by-year table shows the run's full-population persons as they are.
     assert re.search(r"^\| 2025 \| 100 \| 100 \|", text, re.MULTILINE)
 
 

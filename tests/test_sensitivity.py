@@ -6,10 +6,12 @@ sees the same random draws, so its indices must be exactly zero, while the pull 
 must show.
 """
 
+import contextlib
+
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import HISTORICAL
+from conftest import HISTORICAL, Terminal
 
 from analysis.cli import main
 from analysis.sensitivity import SensitivityError, morris_table, noise_table, sobol_table
@@ -88,20 +90,51 @@ def test_the_command_writes_a_table_and_a_plot(sobol_sweep, tmp_path, capsys):
     assert main(["sensitivity", str(sobol_sweep), "--resamples", "50", "--out", str(tmp_path)]) == 0
     printed = capsys.readouterr().out
     assert "## departures_total" in printed and "Seed noise:" in printed
+    assert capsys.readouterr().err == ""  # no progress off a terminal
     # What varied, and over what, as the sweep recorded it.
     assert "| decision.peers | uniform 0.7..2.8 |" in printed
     assert "| process.cancel_rate | uniform 0.1..0.5 |" in printed
     assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "seed_noise.csv",
-        "sobol.csv",
+        "seed_noise.parquet",
         "sobol.md",
+        "sobol.parquet",
         "sobol.png",
     ]
-    assert set(pd.read_csv(tmp_path / "sobol.csv")["parameter"]) == {
+    assert set(pd.read_parquet(tmp_path / "sobol.parquet")["parameter"]) == {
         "decision.peers",
         "process.cancel_rate",
         NO_EFFECT,
     }
+
+
+def test_morris_effects_are_in_full_population_persons_whatever_the_format(morris_sweep, tmp_path):
+    argv = ["sensitivity", str(morris_sweep), "--resamples", "50", "--format", "csv"]
+    assert main(argv + ["--out", str(tmp_path)]) == 0
+    table = pd.read_csv(tmp_path / "morris.csv")
+    assert set(table["unit"]) == {"persons"}
+    # The sweep ran at 1% scale: its effects in simulated persons, times 100.
+    results = pd.read_parquet(morris_sweep / "results.parquet")
+    simulated = results.rename(columns={"departures_total_simulated_persons": "departures_total"})
+    simulated = simulated.drop(columns="departures_total_persons")
+    simulated.to_parquet(morris_sweep / "results.parquet")  # as a sweep assembled before units
+    try:
+        again = morris_table(morris_sweep, ["departures_total"], resamples=50)
+    finally:
+        results.to_parquet(morris_sweep / "results.parquet")
+    mine = table[table["output"] == "departures_total"].reset_index(drop=True)
+    assert again["mu_star"].to_numpy() == pytest.approx(mine["mu_star"].to_numpy(), rel=1e-5)
+    assert mine["mu_star"].max() > 100  # not simulated persons: 1% scale, 2 replications
+    printed = (tmp_path / "morris.md").read_text()
+    assert "mu, mu* and sigma in full-population persons" in printed
+
+
+def test_on_a_terminal_the_analysis_says_each_output_as_it_starts(morris_sweep, tmp_path):
+    terminal = Terminal()
+    with contextlib.redirect_stderr(terminal):
+        assert main(["sensitivity", str(morris_sweep), "--out", str(tmp_path)]) == 0
+    lines = terminal.getvalue().splitlines()
+    assert lines[0] == "  [1/2] departures_total"
+    assert lines[1].startswith("  [2/2] departures_1960, ") and lines[1].endswith(" left")
 
 
 def test_an_unfinished_sweep_is_refused(tmp_path, capsys):

@@ -241,10 +241,15 @@ def test_results_hold_every_point_and_replication_once(uninterrupted):
         "process.cancel_rate",
         "process.letter_learning",
         "replication",
-        "departures_total",
-        "departures_1960",
+        "departures_total_persons",
+        "departures_total_simulated_persons",
+        "departures_1960_persons",
+        "departures_1960_simulated_persons",
         "deportee_share",
     ]
+    # Counts in full-population persons (the sweep ran at 1% scale), shares as they are.
+    simulated = results["departures_total_simulated_persons"]
+    assert (results["departures_total_persons"] == simulated / 0.01).all()
 
 
 def test_a_point_gives_what_the_engine_gives_when_called_directly(sweep_file, uninterrupted):
@@ -257,8 +262,12 @@ def test_a_point_gives_what_the_engine_gives_when_called_directly(sweep_file, un
         scale=0.01,
     )
     mine = results[results["point"] == 5]
-    for name in ("departures_total", "departures_1960", "deportee_share"):
-        assert np.array_equal(outcomes()[name].measure(direct), mine[name].to_numpy()), name
+    for name, column in (
+        ("departures_total", "departures_total_simulated_persons"),
+        ("departures_1960", "departures_1960_simulated_persons"),
+        ("deportee_share", "deportee_share"),
+    ):
+        assert np.array_equal(outcomes()[name].measure(direct), mine[column].to_numpy()), name
 
 
 def test_two_workers_give_the_same_results_as_one(sweep_file, uninterrupted, tmp_path):
@@ -352,6 +361,24 @@ def test_a_finished_sweep_run_again_computes_nothing(sweep_file, uninterrupted, 
     report = run_sweep(load_sweep(sweep_file), out, workers=1)
     assert (report.reused, report.computed) == (12, 0)
     pd.testing.assert_frame_equal(report.results, uninterrupted[1])
+
+
+@pytest.mark.parametrize("fmt", ["csv", "netcdf"])
+def test_the_results_table_is_written_in_the_format_asked_for(
+    sweep_file, uninterrupted, tmp_path, fmt
+):
+    from analysis.tables import read_table
+
+    out = tmp_path / fmt
+    shutil.copytree(uninterrupted[0], out)
+    report = run_sweep(load_sweep(sweep_file), out, workers=1, fmt=fmt)
+    assert report.computed == 0
+    suffix = {"csv": ".csv", "netcdf": ".nc"}[fmt]
+    assert sorted(p.name for p in out.glob("results.*")) == [f"results{suffix}"]
+    written, expected = read_table(out, "results"), uninterrupted[1]
+    assert list(written.columns) == list(expected.columns)
+    numbers = expected.select_dtypes("number").columns
+    assert written[numbers].to_numpy() == pytest.approx(expected[numbers].to_numpy(), rel=1e-5)
 
 
 def test_a_damaged_chunk_is_detected_and_recomputed(sweep_file, uninterrupted, cluster, tmp_path):

@@ -7,11 +7,15 @@ import time
 from pathlib import Path
 
 from sim.record import TargetsError
-from sim.rundir import manifest, write_run
+from sim.rundir import manifest
 from sim.scenario import ScenarioError, posterior_file
 from sim.tables import summary
 
-from ..runs import render_summary, scenario_or_none, writable_or_none
+from ..progress import Progress
+from ..run_figure import FILE as FIGURE
+from ..run_figure import departures_figure
+from ..runs import format_or_none, render_summary, scenario_or_none, writable_or_none
+from ..tables import write_run
 from .matching import calibrate_by_matching
 from .posterior import draws_record, read_posterior, simulate_posterior
 from .priors import PriorsError
@@ -87,7 +91,7 @@ def report_command(args) -> int:
 
 def posterior_command(args) -> int:
     scenario = scenario_or_none(args.scenario)
-    if scenario is None:
+    if scenario is None or format_or_none(args.format) is None:
         return 2
     if scenario.calibration is None:
         print(f"error: {args.scenario}: no [calibration] posterior to draw from", file=sys.stderr)
@@ -98,22 +102,28 @@ def posterior_command(args) -> int:
     posterior_path = posterior_file(args.scenario)
     posterior = read_posterior(posterior_path)
     started = time.perf_counter()
+    say = None if args.quiet else Progress.on_terminal(args.draws, one_line=True)
     result, drawn = simulate_posterior(
-        scenario,
-        posterior,
-        args.seed,
-        args.draws,
-        args.reps_per_draw,
-        args.scale,
-        progress=not args.quiet and sys.stderr.isatty(),
+        scenario, posterior, args.seed, args.draws, args.reps_per_draw, args.scale, say
     )
+    if say:
+        say.end()
     wall = time.perf_counter() - started
     run_manifest = manifest(scenario, args.scenario, args.seed, result, args.scale, "numpy", wall)
     run_manifest["posterior_draws"] = draws_record(
         posterior_path, args.draws, args.reps_per_draw, drawn
     )
     run_summary = summary(result, args.scale)
-    write_run(out, result, run_manifest, run_summary)
+    title = f"{scenario.name}: departures per year over {args.draws} posterior draws"
+    write_run(
+        out,
+        result,
+        run_manifest,
+        run_summary,
+        args.scale,
+        args.format,
+        extra_files=lambda folder: departures_figure(result, args.scale, title, folder / FIGURE),
+    )
     if not args.quiet:
         print(
             render_summary(

@@ -254,15 +254,19 @@ def history_match(
     log: Callable[[str], None] = print,
     on_wave: Callable[[Wave], None] = lambda wave: None,
     map_: Callable = map,
+    progress: Callable[[str], None] | None = None,
 ) -> Matching:
     """Waves of design, simulation, emulation and ruling out, until the space stops shrinking.
 
     ``evaluate`` maps an array of places in the prior ranges (rows) to the figures' terms
     (rows by ``keys``). Wave k's design and held-out split are drawn from
     ``SeedSequence([seed, k])``: the waves are a function of ``seed`` and ``evaluate``.
+    ``progress`` is told as each wave starts, ``on_wave`` given each wave as it ends.
     """
     waves: list[Wave] = []
     for number in range(1, max_waves + 1):
+        if progress:
+            progress(f"wave {number}")
         rng = np.random.default_rng(np.random.SeedSequence([seed, number]))
         design, searched = draw_not_ruled_out(
             waves, runs_per_wave, dims, rng, cutoff, max_candidates

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..progress import Progress
 from .history_matching import MAX_CANDIDATES, draw_not_ruled_out, history_match, not_ruled_out
 from .model import Simulator, ToleranceDistance
 from .posterior import FULL_SCALE_POINT_REPS, POINT_CANDIDATES, choose_point, write_sample
@@ -65,6 +66,9 @@ def calibrate_by_matching(settings: Settings, log=print) -> Path:
     keys = tuple(f.key for f in figures)
     evaluator = Evaluator(inputs.simulator, inputs.distance, inputs.observed, keys)
     dims = len(priors)
+    # A step per wave (at most ``max_waves``), then the posterior's runs and the choice of the
+    # point, each costing about what a wave does.
+    say = Progress.on_terminal(settings.max_waves + 2, at_most=True)
     with mapper(settings) as map_:
 
         def evaluate(design: np.ndarray) -> np.ndarray:
@@ -81,7 +85,11 @@ def calibrate_by_matching(settings: Settings, log=print) -> Path:
             log=log,
             on_wave=lambda wave: record_wave(inputs, wave),
             map_=map_,
+            progress=say,
         )
+        if say:
+            say.settle(len(matching.waves) + 2)
+            say("the posterior's runs, drawn from the space left")
         rng = np.random.default_rng(np.random.SeedSequence([settings.seed, 0]))
         drawn, searched = draw_not_ruled_out(
             matching.waves, settings.population_size, dims, rng, settings.cutoff, MAX_CANDIDATES
@@ -132,6 +140,8 @@ def calibrate_by_matching(settings: Settings, log=print) -> Path:
     nearest = np.argsort(distances[accepted], kind="stable")[:POINT_CANDIDATES]
     reps, scale = FULL_SCALE_POINT_REPS, settings.point_scale
     log(f"choosing the point: the {len(nearest)} nearest runs, {reps} each at scale {scale:g}")
+    if say:
+        say("choosing the point")
     candidates = choose_point(
         sample, nearest, inputs.simulator, figures, inputs.widths, scale, reps
     )

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -192,21 +191,21 @@ def effective_sample_sizes(history) -> list[float]:
 
 
 def kernel_density(points: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Weighted Gaussian kernel density of the sample at each of its points.
+    """Weighted Gaussian kernel density of the sample at each of its points
+    (``scipy.stats.gaussian_kde``, Scott's bandwidth on the effective sample size).
 
-    One bandwidth per dimension (Scott's rule on the weighted standard deviation and the
-    effective sample size), so it works for any number of points, even fewer than dimensions.
+    Where no density can be formed, because the points span fewer dimensions than they have
+    (fewer points than parameters, or a parameter that does not vary), the weights stand for it:
+    the heaviest points are then the densest.
     """
+    from scipy.stats import gaussian_kde
+
     points = np.asarray(points, dtype=float)
     weights = np.asarray(weights, dtype=float) / np.sum(weights)
-    dims = points.shape[1]
-    mean = weights @ points
-    sd = np.sqrt(weights @ (points - mean) ** 2)
-    ess = 1.0 / np.sum(weights**2)
-    bandwidth = np.where(sd > 0, sd, 1.0) * ess ** (-1.0 / (dims + 4))
-    scaled = points / bandwidth
-    squared = ((scaled[:, None, :] - scaled[None, :, :]) ** 2).sum(axis=2)
-    return np.exp(-0.5 * squared) @ weights
+    try:
+        return gaussian_kde(points.T, bw_method="scott", weights=weights)(points.T)
+    except ValueError:  # numpy's LinAlgError (a singular covariance) is one
+        return weights
 
 
 def highest_density(points: np.ndarray, weights: np.ndarray) -> int:
@@ -263,7 +262,7 @@ def simulate_posterior(
     draws: int,
     reps_per_draw: int = 1,
     scale: float = 1.0,
-    progress: bool = False,
+    progress: Callable[[str], None] | None = None,
 ) -> tuple[RunResult, list[dict[str, float]]]:
     """Runs whose bands hold parameter uncertainty as well as the randomness of a run.
 
@@ -272,7 +271,7 @@ def simulate_posterior(
     exactly that replication of a plain run of the drawn parameters, whatever the number of draws.
     A calibrated key that the scenario itself sets to another value (a counterfactual that
     switches peers off, say: ``Calibration.overridden``) keeps the scenario's value in every
-    draw. Returns the run and the values each draw set.
+    draw. ``progress`` is told as each draw starts. Returns the run and the values each draw set.
     """
     own = set(scenario.calibration.overridden) if scenario.calibration else set()
     parameter_sets = [
@@ -281,11 +280,9 @@ def simulate_posterior(
     ]
     results = []
     for i, values in enumerate(parameter_sets):
+        if progress:
+            progress(f"posterior draw {i + 1}")
         drawn = with_parameters(scenario, values, source=f"posterior draw {i}")
         reps = range(i * reps_per_draw, (i + 1) * reps_per_draw)
         results.append(simulate(drawn, seed, reps, scale=scale, progress=False))
-        if progress:
-            print(f"\rposterior draw {i + 1}/{draws}", end="", file=sys.stderr)
-    if progress:
-        print(file=sys.stderr)
     return RunResult.concatenate(results), parameter_sets

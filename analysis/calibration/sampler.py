@@ -35,10 +35,14 @@ class OrderedSampler(Sampler):
     def __init__(self, seed: int, map_: Map = map, batch: int = BATCH, task: int = TASK):
         super().__init__()
         self.seed, self.map_, self.batch, self.task = seed, map_, batch, task
+        # Told the generation as each starts (-1: the sample that sets the first threshold).
+        self.on_generation: Callable[[int], None] | None = None
 
     def sample_until_n_accepted(
         self, n, simulate_one, t, *, max_eval=np.inf, all_accepted=False, ana_vars=None
     ):
+        if self.on_generation:
+            self.on_generation(t)
         one = cloudpickle.dumps(simulate_one)
         sample = self._create_empty_sample()
         accepted = evaluated = first = 0

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..progress import Progress
 from .posterior import POINT_CANDIDATES, POINT_REPS, effective_sample_sizes, write_posterior
 from .sampler import OrderedSampler
 from .settings import TRANSITIONS, Settings
@@ -86,6 +87,13 @@ def calibrate(settings: Settings, log=print) -> Path:
     session_start = time.perf_counter()
     spent = sum(s["wall_seconds"] for s in meta["sessions"])  # by the earlier sessions
     failure = None
+    # A step per generation (at most those left, and the sample that sets the first threshold
+    # on a fresh start), then the choice of the point.
+    say = Progress.on_terminal(remaining + (not settings.resume) + 1, at_most=True)
+    if say:
+        sampler.on_generation = lambda t: say(
+            "the prior sample that sets the first threshold" if t < 0 else f"generation {t}"
+        )
     if remaining > 0:
         from datetime import timedelta
 
@@ -124,6 +132,9 @@ def calibrate(settings: Settings, log=print) -> Path:
     meta["noise_simulations"] = settings.noise_reps
     meta["point_simulations"] = POINT_CANDIDATES * POINT_REPS
     selecting = time.perf_counter()
+    if say:
+        say.settle(say.done + 1)
+        say("choosing the point")
     path = write_posterior(
         history, priors, figures, widths, meta, out / "posterior.json", simulator
     )

@@ -17,7 +17,7 @@ from sim.version import __version__
 
 from ..calibration.posterior import read_posterior
 from ..progress import Progress
-from ..runs import writable_or_none
+from ..runs import format_or_none, writable_or_none
 from .attribution import CHANNELS, attribute
 from .paired import Comparison, compare, follows_aftermath, numpy_runner, posterior_runner
 from .report import write_report
@@ -27,7 +27,7 @@ def compare_command(args: argparse.Namespace) -> int:
     if args.reps < 2 or not 0 < args.scale <= 1:
         print("error: --reps must be at least 2 and --scale in (0, 1]", file=sys.stderr)
         return 2
-    if writable_or_none(args.out) is None:
+    if writable_or_none(args.out) is None or format_or_none(args.format) is None:
         return 2
     baseline_path = scenario_file(args.baseline)
     files = args.scenarios or sorted(
@@ -102,7 +102,7 @@ def compare_command(args: argparse.Namespace) -> int:
                 key: {"series": o.series, "year": o.year} for key, o in AFTERMATH_OUTCOMES.items()
             },
         }
-    write_report(args.out, baseline, scenarios, comparison, attribution, manifest)
+    write_report(args.out, baseline, scenarios, comparison, attribution, manifest, args.format)
     print(headline(comparison))
     print(f"Report written to {args.out}/report.md")
     return 0

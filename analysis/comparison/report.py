@@ -1,10 +1,12 @@
 """The comparison's report: a folder with the tables, the figures, report.md and a manifest.
 
-``write_report`` writes, atomically, ``differences.csv`` (paired differences per scenario and
-outcome), ``annual_differences.csv``, ``attribution.csv``, the PNG figures, ``report.md`` (a
+``write_report`` writes, atomically, the tables ``differences`` (paired differences per scenario
+and outcome), ``annual_differences`` and ``attribution`` (in the
+``--format`` asked for: ``differences.parquet`` by default), the PNG figures, ``report.md`` (a
 reader can follow it without running anything) and ``manifest.json``. When the after-arrival
-stage ran, the folder also holds ``aftermath_differences.csv``,
-``aftermath_annual_differences.csv`` and ``aftermath_fan_charts.png``. The report's prose is in
+stage ran, the folder also holds the tables ``aftermath_differences`` and
+``aftermath_annual_differences``, and ``aftermath_fan_charts.png``. Counts are full-population
+persons, named so (``difference_persons_median``). The report's prose is in
 ``analysis/templates/comparison_report.md.j2``.
 """
 
@@ -22,6 +24,7 @@ from sim.schema import Scenario
 from sim.staging import staged_directory
 
 from ..reporting import render
+from ..tables import write_table
 from .attribution import Attribution
 from .figures import aftermath_fan_charts, attribution_bars, difference_bars, fan_charts
 from .paired import Comparison
@@ -36,30 +39,56 @@ def write_report(
     comparison: Comparison,
     attribution: Attribution | None,
     manifest: dict,
+    fmt: str = "parquet",
 ) -> None:
+    """Write the comparison's folder, its tables in ``fmt`` (``analysis.tables.FORMATS``)."""
     differences = comparison.differences()
+    attrs = {"baseline": baseline.name, "scale": comparison.scale}
+    files: dict[str, str] = {}
+
+    def table(frame: pd.DataFrame, stem: str, dims: list[str]) -> None:
+        files[stem] = write_table(frame, folder, stem, fmt, dims, attrs).name
+
     with staged_directory(out) as folder:
-        differences.to_csv(folder / "differences.csv", index=False, float_format="%.6g")
-        comparison.annual_differences().to_csv(
-            folder / "annual_differences.csv", index=False, float_format="%.6g"
+        table(in_persons(differences), "differences", ["scenario", "outcome"])
+        table(
+            in_persons(comparison.annual_differences()), "annual_differences", ["scenario", "year"]
         )
         fan_charts(comparison, folder / "fan_charts.png")
         difference_bars(differences, folder / "differences.png")
         if attribution is not None:
-            attribution.shares.to_csv(folder / "attribution.csv", index=False, float_format="%.6g")
+            table(in_persons(attribution.shares), "attribution", ["channel"])
             attribution_bars(attribution, folder / "attribution.png")
         if comparison.aftermath is not None:
-            comparison.aftermath_differences().to_csv(
-                folder / "aftermath_differences.csv", index=False, float_format="%.6g"
-            )
-            comparison.aftermath_annual_differences().to_csv(
-                folder / "aftermath_annual_differences.csv", index=False, float_format="%.6g"
+            after = comparison.aftermath_differences()
+            table(in_persons(after), "aftermath_differences", ["scenario", "outcome"])
+            table(
+                in_persons(comparison.aftermath_annual_differences()),
+                "aftermath_annual_differences",
+                ["scenario", "series", "year"],
             )
             aftermath_fan_charts(comparison, folder / "aftermath_fan_charts.png")
         (folder / "report.md").write_text(
-            markdown(scenarios, comparison, differences, attribution, manifest)
+            markdown(scenarios, comparison, differences, attribution, manifest, files)
         )
         (folder / "manifest.json").write_text(json.dumps(manifest, indent=2))
+
+
+STATISTICS = ("p05", "median", "p95")
+
+
+def in_persons(table: pd.DataFrame) -> pd.DataFrame:
+    """A table whose differences, medians and departures are all full-population persons (the
+    compared outcomes are counts: ``sim.paired.COMPARED``), with the unit in their names:
+    ``difference_median`` becomes ``difference_persons_median``."""
+
+    def name(column: str) -> str:
+        head, _, statistic = column.rpartition("_")
+        if statistic in STATISTICS and head in ("difference", "baseline", "departures"):
+            return f"{head}_persons_{statistic}"
+        return column
+
+    return table.rename(columns=name)
 
 
 # -- the report --------------------------------------------------------------------------------
@@ -100,8 +129,10 @@ def markdown(
     differences: pd.DataFrame,
     attribution: Attribution | None,
     manifest: dict,
+    files: dict[str, str] | None = None,
 ) -> str:
-    """The report's Markdown: the template ``comparison_report.md.j2`` given the runs' results."""
+    """The report's Markdown: the template ``comparison_report.md.j2`` given the runs' results
+    and the names of the table files (``files``, by table)."""
     departures = differences[differences["outcome"] == "departures"]
     channels = None
     if attribution is not None:
@@ -125,4 +156,14 @@ def markdown(
         aftermath=None
         if comparison.aftermath is None
         else _aftermath_context(scenarios, comparison, manifest),
+        files=files or {stem: f"{stem}.parquet" for stem in TABLES},
     )
+
+
+TABLES = (
+    "differences",
+    "annual_differences",
+    "attribution",
+    "aftermath_differences",
+    "aftermath_annual_differences",
+)

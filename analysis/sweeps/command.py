@@ -5,14 +5,16 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from ..tables import SUFFIXES, FormatError, check_format
 from .runner import run_sweep
 from .spec import SweepError, load_sweep
 
 
 def sweep_command(args) -> int:
     try:
+        check_format(args.format)
         sweep = load_sweep(args.sweep)
-    except SweepError as exc:
+    except (SweepError, FormatError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     unique = sweep.design["point_hash"].nunique()
@@ -41,6 +43,7 @@ def sweep_command(args) -> int:
             chunk_size=args.chunk_size,
             progress=not args.quiet and sys.stderr.isatty(),
             log=log,
+            fmt=args.format,
         )
     except FileExistsError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -57,6 +60,7 @@ def sweep_command(args) -> int:
         rate = f", {runs / report.wall_seconds * 60:,.0f} runs/min" if runs else ""
         print(
             f"{sweep.name}: {report.points} points ({report.reused} reused, {report.computed} "
-            f"computed{rate}) in {report.wall_seconds:.1f} s -> {out}/results.parquet"
+            f"computed{rate}) in {report.wall_seconds:.1f} s -> {out}/results"
+            f"{SUFFIXES[args.format]}"
         )
     return 0

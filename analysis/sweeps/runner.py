@@ -247,8 +247,10 @@ def run_sweep(
     chunk_size: int | None = None,
     progress: bool = False,
     log: Callable[[str], None] = lambda s: None,
+    fmt: str = "parquet",
 ) -> SweepReport:
-    """Run the points of ``sweep`` that ``out`` does not yet hold, then write results.parquet."""
+    """Run the points of ``sweep`` that ``out`` does not yet hold, then write the results table
+    (``results.parquet``, or the format ``fmt`` asks for)."""
     started = time.perf_counter()
     spec = sweep.spec
     with SweepStore(Path(out)).open(sweep) as store:
@@ -273,7 +275,7 @@ def run_sweep(
                 len(unique),
                 log,
             )
-        results = store.assemble(sweep, done)
+        results = store.assemble(sweep, done, fmt)
         return SweepReport(
             Path(out),
             len(unique),

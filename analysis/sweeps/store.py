@@ -21,6 +21,7 @@ from sim.rundir import git_commit
 from sim.staging import atomic_write_bytes
 from sim.version import __version__
 
+from ..tables import SUFFIXES, outputs_in_persons, write_table
 from .design import code_digest
 from .spec import Sweep
 
@@ -66,6 +67,9 @@ class SweepStore:
     ``index.jsonl``  one line per chunk: file name, sha256, rows and point hashes; appended and
                      fsynced after its chunk is in place, so a listed chunk was complete
     ``results.parquet`` one row per (point, replication), written when every point is done
+                     (``results.csv`` or ``results.nc`` with another format):
+                     each count output in full-population persons (``<key>_persons``) and
+                     simulated persons (``<key>_simulated_persons``), each share as it is
 
     A chunk counts only if it is listed and its bytes, row count and point hashes match the
     index; anything else is reported and its points are computed again.
@@ -116,8 +120,9 @@ class SweepStore:
             "code_sha256": code_digest(),
             "git_commit": git_commit(),
         }
-        # A results.parquet is only ever that of the sweep.json beside it: drop an older one.
-        (out / "results.parquet").unlink(missing_ok=True)
+        # A results table is only ever that of the sweep.json beside it: drop an older one.
+        for suffix in SUFFIXES.values():
+            (out / f"results{suffix}").unlink(missing_ok=True)
         atomic_write_bytes(out / "sweep.json", json.dumps(manifest, indent=2).encode())
         atomic_write_bytes(out / "design.parquet", _parquet_bytes(sweep.design))
         atomic_write_bytes(out / "sweep.toml", sweep.path.read_bytes())
@@ -252,8 +257,11 @@ class SweepStore:
             os.fsync(handle.fileno())
         return table
 
-    def assemble(self, sweep: Sweep, done: dict[str, pd.DataFrame]) -> pd.DataFrame:
-        """results.parquet: one row per (design point, replication), in design order."""
+    def assemble(
+        self, sweep: Sweep, done: dict[str, pd.DataFrame], fmt: str = "parquet"
+    ) -> pd.DataFrame:
+        """The results table (``results.parquet``, or the format ``fmt`` asks for): one row per
+        (design point, replication), in design order."""
         keep = ["point_hash", "replication", *sweep.spec.outputs]
         outputs = pd.concat(
             [done[h][keep] for h in sweep.unique_points()["point_hash"]], ignore_index=True
@@ -263,18 +271,23 @@ class SweepStore:
         results = results.sort_values(["point", "replication"], kind="stable").reset_index(
             drop=True
         )
+        # Counts in full-population persons, the simulated count beside them (the chunks keep
+        # what the model measured).
+        results = outputs_in_persons(results, sweep.spec.outputs, sweep.spec.scale)
         if len(results) != len(design) * sweep.spec.replications:
             raise AssertionError("assembled results do not cover every point and replication")
-        atomic_write_bytes(
-            self.out / "results.parquet",
-            _parquet_bytes(
-                results,
-                {
-                    "name": sweep.name,
-                    "seed": sweep.spec.seed,
-                    "scale": sweep.spec.scale,
-                    "replications": sweep.spec.replications,
-                },
-            ),
-        )
+        about = {
+            "name": sweep.name,
+            "seed": sweep.spec.seed,
+            "scale": sweep.spec.scale,
+            "replications": sweep.spec.replications,
+        }
+        written = self.out / f"results{SUFFIXES[fmt]}"
+        if fmt == "parquet":
+            atomic_write_bytes(written, _parquet_bytes(results, about))
+        else:
+            write_table(results, self.out, "results", fmt, ["point", "replication"], about)
+        for other in SUFFIXES.values():  # one results table: that of the last assembly
+            if other != written.suffix:
+                (self.out / f"results{other}").unlink(missing_ok=True)
         return results
