@@ -111,7 +111,7 @@ def test_history_matching_recovers_known_parameters_from_synthetic_data(matched)
 
 
 def test_every_run_is_kept_in_a_reference_table_for_the_validation_checks(matched):
-    settings, posterior = matched
+    settings, posterior, _ = matched
     table = np.load(settings.out / "runs.npz")
     waves = table["wave"]
     assert sorted(set(waves)) == list(range(len(posterior["run"]["waves"]) + 1))
