@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from demo.trace import Trace
 from sim.aftermath import SERIES, simulate_aftermath
 from sim.decision import Policy
 from sim.engine_mesa import RepatriationModel
@@ -66,8 +67,8 @@ def _scaled_schedule(scenario: Scenario, lever: str, factor: float) -> list[dict
     ]
 
 
-def demo_scenario(
-    scenario: str = "historical",
+def page_changes(
+    base: Scenario,
     welfare_cuts: float = 1.0,
     enforcement: float = 1.0,
     south_korea_takes_deportees: bool = False,
@@ -75,9 +76,9 @@ def demo_scenario(
     private_confirmation: bool = False,
     publish_letters: bool = False,
     right_of_return: bool = False,
-) -> Scenario:
-    """The picked scenario with the page's sliders and switches applied on top of it."""
-    base = load_scenario(bundled_dir() / f"{scenario}.toml")
+) -> dict[str, list[dict]]:
+    """The levers the page's sliders and switches change, as ``with_parameters`` takes them
+    (each a schedule of ``{"from": month index, "value": v}``): what a saved scenario writes."""
     start = base.simulation.start
     changes: dict = {
         "levers.welfare_cut_share": _scaled_schedule(base, "welfare_cut_share", welfare_cuts),
@@ -95,7 +96,13 @@ def demo_scenario(
         ]
     if right_of_return:
         changes["levers.right_of_return"] = [{"from": start, "value": 1}]
-    return with_parameters(base, changes, source="demo page")
+    return changes
+
+
+def demo_scenario(scenario: str = "historical", **settings) -> Scenario:
+    """The picked scenario with the page's sliders and switches (``page_changes``) on top."""
+    base = load_scenario(bundled_dir() / f"{scenario}.toml")
+    return with_parameters(base, page_changes(base, **settings), source="demo page")
 
 
 class DemoModel(RepatriationModel):
@@ -117,18 +124,49 @@ class DemoModel(RepatriationModel):
     ):
         spec = demo_scenario(
             scenario_name,
-            welfare_cuts,
-            enforcement,
-            south_korea_takes_deportees,
-            propaganda,
-            private_confirmation,
-            publish_letters,
-            right_of_return,
+            welfare_cuts=welfare_cuts,
+            enforcement=enforcement,
+            south_korea_takes_deportees=south_korea_takes_deportees,
+            propaganda=propaganda,
+            private_confirmation=private_confirmation,
+            publish_letters=publish_letters,
+            right_of_return=right_of_return,
         )
         full = spec.population.people / spec.population.mean_household_size
+        self.settings = {  # what the page set, to start again with the same
+            "scenario_name": scenario_name,
+            "households": int(households),
+            "welfare_cuts": welfare_cuts,
+            "enforcement": enforcement,
+            "propaganda": propaganda,
+            "south_korea_takes_deportees": south_korea_takes_deportees,
+            "private_confirmation": private_confirmation,
+            "publish_letters": publish_letters,
+            "right_of_return": right_of_return,
+            "rng": int(rng),
+        }
         self.run_seed = int(rng)  # the seed the page shows (Mesa's own seed is derived from it)
         super().__init__(spec, seed=self.run_seed, scale=min(int(households) / full, 1.0))
         self.aftermath_cache: AftermathView | None = None
+        # The page reads households' states from the trace; collecting them again, as Python
+        # tuples, every month would cost a sixth of a step.
+        self.datacollector.agent_reporters.clear()
+        self.trace = Trace(self)
+
+    def step(self) -> None:
+        """One month of the Mesa engine, kept in the trace."""
+        if self.t >= len(self.months):
+            super().step()
+            return
+        self.trace.before(self)
+        super().step()
+        self.trace.after(self)
+
+    def run_until(self, month: str) -> None:
+        """Run on, without drawing anything, until ``month`` (``YYYY-MM``) has been run."""
+        target = month_index(month)
+        while self.running and self.t < len(self.months) and self.months[self.t] <= target:
+            self.step()
 
     @property
     def people_per_person(self) -> float:
