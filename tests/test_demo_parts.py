@@ -1,0 +1,84 @@
+"""The demo's parts outside the browser: charts updated in place, a saved scenario that the
+tool accepts, and the side-by-side runs, which are the page's own run and the historical one."""
+
+import numpy as np
+import pytest
+
+from demo.charts import RunCharts, household_picture
+from demo.export import file_name, save_scenario
+from demo.model import DemoModel, demo_scenario, household_grid
+from demo.side_by_side import CLASS, HISTORICAL, both_runs, side_by_side_table
+from sim.scenario import load_scenario
+
+SETTINGS = {
+    "scenario_name": "historical",
+    "households": 800,
+    "rng": 7,
+    "welfare_cuts": 0.5,
+    "propaganda": 0.3,
+    "publish_letters": True,
+    "right_of_return": True,
+}
+
+
+def test_the_charts_are_drawn_once_and_change_with_the_months():
+    model = DemoModel(households=500)
+    charts = RunCharts(model.people_per_person)
+    figures = (charts.departures, charts.registrations)
+    model.run_until("1959-11")
+    before = charts.update(model.months, model.datacollector.model_vars)
+    assert charts.update(model.months, model.datacollector.model_vars) is before  # nothing new
+    model.run_until("1960-03")
+    after = charts.update(model.months, model.datacollector.model_vars)
+    assert all(a.startswith(b"\x89PNG") for a in after)
+    assert after[0] != before[0] and after[1] != before[1]
+    assert (charts.departures, charts.registrations) == figures, "updated, not rebuilt"
+    assert (
+        charts.departures_axes.get_ylim()[1]
+        >= max(model.datacollector.model_vars["departures"]) * model.people_per_person
+    )
+
+
+def test_the_household_picture_has_one_square_per_family():
+    grid = household_grid(DemoModel(households=500))
+    picture = household_picture(grid, pixels=4, chosen=3)
+    from io import BytesIO
+
+    from PIL import Image
+
+    assert Image.open(BytesIO(picture)).size == (grid.shape[1] * 4, grid.shape[0] * 4)
+
+
+def test_saved_settings_are_a_scenario_the_tool_accepts(tmp_path):
+    path = save_scenario(SETTINGS, "My lesson 1", tmp_path)
+    assert path.name == "my_lesson_1.toml" and file_name("  ") == "my_settings"
+    saved = load_scenario(path)  # the loader of `repatriation run` and `compare`
+    page = demo_scenario(
+        "historical", welfare_cuts=0.5, propaganda=0.3, publish_letters=True, right_of_return=True
+    )
+    ours, theirs = saved.timeline(), page.timeline()
+    assert ours.keys() == theirs.keys()
+    assert all(np.array_equal(ours[k], theirs[k]) for k in ours)
+    assert saved.decision == page.decision and saved.process == page.process
+    assert saved.name == "my_lesson_1" and "--seed 7" in path.read_text()
+
+
+def test_side_by_side_is_the_pages_own_run_beside_the_historical_one():
+    model = DemoModel(**{**SETTINGS, "rng": 5})
+    runs = both_runs(model)
+    model.run_until("1961-12")
+    months = len(model.datacollector.model_vars["departures"])
+    page = np.asarray(model.datacollector.model_vars["departures"]) * model.people_per_person
+    assert np.array_equal(runs[CLASS]["departures"][:months], page)
+    assert not np.array_equal(runs[HISTORICAL]["departures"], runs[CLASS]["departures"])
+    table = side_by_side_table(runs)
+    assert "documented" in table and "93,340" in table and "this run" in table
+
+
+@pytest.mark.parametrize("name", ["historical", "no_welfare_cuts"])
+def test_every_setting_has_a_meaning_on_the_page(name):
+    from demo.controls import SLIDERS, SWITCHES, scenario_meaning
+
+    assert scenario_meaning(name).endswith(".")
+    assert all("{" in meaning for _, _, meaning in SLIDERS)
+    assert all(off != on for _, _, (off, on) in SWITCHES)
