@@ -8,28 +8,30 @@ class's settings, what became of those who left, and saving the settings as a sc
 
 from __future__ import annotations
 
-import time
-
 import solara
 import solara.lab
+from solara.server import settings as server_settings
 
 from demo.aftermath_chart import AftermathChart
 from demo.charts import RunCharts
 from demo.controls import DEFAULTS, MOMENTS, Settings
 from demo.model import DemoModel
+from demo.runner import FRAME, JUMP_FRAME, run_on
 from demo.save_view import SaveView
 from demo.side_by_side import SideBySideView
 from demo.views import WatchView
 from demo.why_view import WhyView
 from sim.schedules import month_index
 
-FRAME = 1 / 12  # Play draws a month at most this often (s), so it runs at 12 months a second
-JUMP_FRAME = 0.5  # a jump shows the months racing by, twice a second
+# No "This website runs on Solara" banner over the charts' axes on a projector.
+server_settings.theme.show_banner = False
 
 STYLE = """
 .v-application { font-size: 16px; }
 .v-application .v-toolbar__title { font-size: 1.2rem; }
 .v-main .container { padding: 8px 12px !important; }
+.solara-autorouter-content { padding: 0 12px !important; }
+.solara-autorouter-content > div > div:empty { display: none; }
 .v-application h3 { margin: 0 0 4px 0; }
 .v-application ul { margin-bottom: 4px; }
 .v-application p { margin-bottom: 4px; }
@@ -94,16 +96,14 @@ def Page():
         goal = target.value
         if goal is None and not playing.value:
             return
-        frame = FRAME if goal is None else JUMP_FRAME
-        current, last = model.value, time.monotonic()
-        while current.running and (
-            playing.value if goal is None else current.months[current.t] <= goal
-        ):
-            current.step()
-            if time.monotonic() - last >= frame:
-                tick.set(tick.value + 1)
-                last = time.monotonic()
-        tick.set(tick.value + 1)
+        current = model.value
+        run_on(
+            current,
+            keep_going=lambda: goal is not None or playing.value,
+            draw=lambda: tick.set(tick.value + 1),
+            frame=FRAME if goal is None else JUMP_FRAME,
+            until=goal,
+        )
         if goal is not None:
             target.set(None)
         if not current.running:

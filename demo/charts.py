@@ -24,7 +24,7 @@ from sim.schedules import month_index
 BLUE, ORANGE, GREEN, VERMILION, BLACK = "#0072B2", "#E69F00", "#009E73", "#D55E00", "#000000"
 FONT = 11  # points; the charts are shown about their own size, for a projector
 START, END = 1955, 1985
-SIZE = (5.9, 2.7)  # inches at 80 dpi: two charts side by side beside the settings, at 1366 px
+SIZE = (5.9, 2.55)  # inches at 80 dpi: two charts side by side beside the settings, at 1366 px
 
 
 def _encode(rgb: np.ndarray) -> bytes:

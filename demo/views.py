@@ -28,7 +28,7 @@ def MonthAndPolicies(model: DemoModel, tick: int = 0):
         "",
     ]
     lines += [f"- {text}" for text in describe_policy(model.policy)]
-    solara.Markdown("\n".join(lines), style={"font-size": "0.88em", "line-height": "1.25"})
+    solara.Markdown("\n".join(lines), style={"font-size": "0.85em", "line-height": "1.2"})
 
 
 @solara.component

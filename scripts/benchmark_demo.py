@@ -1,0 +1,121 @@
+"""Benchmark of the teaching demo: how long a month takes on the page, Play's pace, and jumps.
+
+At 2,500 families (the page's default), on the server, as a teacher's click costs it: the
+model's month alone; a month with the page's main view redrawn (the Solara components rendered
+to their widgets, with ``solara.render``, as the server does for a browser); the same with the
+two charts rebuilt from scratch every month, as the page did before; Play's months a second;
+and the jumps to the first ship and to 1984. The browser's own drawing is not included.
+
+    .venv/bin/python scripts/benchmark_demo.py [--months 24]
+
+The table is also written to docs/generated/benchmarks/demo.md, which docs/demo.md includes.
+(A script, not a module of ``analysis``: the analysis tools do not import the demo.)
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import solara
+
+from analysis.benchmarks.publish import published
+from demo.charts import RunCharts
+from demo.model import DemoModel
+from demo.runner import FRAME, run_on
+from demo.views import WatchView
+
+FAMILIES = 2500
+PERIODS = [("1955", "1955-01"), ("1960, the ships", "1960-01"), ("1975", "1975-01")]
+
+
+def page(model: DemoModel, rebuild: bool = False):
+    """The main view rendered on its own; returns the function that redraws it."""
+    tick = solara.reactive(0)
+    charts = [RunCharts(model.people_per_person)]
+
+    @solara.component
+    def Harness():
+        WatchView(model, charts[0], tick.value)
+
+    solara.render(Harness(), handle_error=False)
+
+    def redraw():
+        if rebuild:  # new figures, drawn from scratch, as every month before
+            charts[0] = RunCharts(model.people_per_person)
+        tick.set(tick.value + 1)
+
+    return redraw
+
+
+def month_times(start: str, months: int, redraw=None, rebuild: bool = False) -> list[float]:
+    model = DemoModel(households=FAMILIES)
+    if start > "1955-01":
+        model.run_until(f"{int(start[:4]) - 1}-12")
+    draw = page(model, rebuild) if redraw else None
+    times = []
+    for _ in range(months):
+        started = time.perf_counter()
+        model.step()
+        if draw:
+            draw()
+        times.append(time.perf_counter() - started)
+    return times
+
+
+def cell(times: list[float]) -> str:
+    return f"{statistics.median(times):.3f} ({max(times):.3f})"
+
+
+def play_rate(seconds: float = 5.0) -> float:
+    model = DemoModel(households=FAMILIES)
+    model.run_until("1959-11")
+    draw = page(model)
+    deadline = time.monotonic() + seconds
+    started = time.perf_counter()
+    months = run_on(model, lambda: time.monotonic() < deadline, draw, FRAME)
+    return months / (time.perf_counter() - started)
+
+
+def jump_time(month: str) -> float:
+    model = DemoModel(households=FAMILIES)
+    started = time.perf_counter()
+    model.run_until(month)
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--months", type=int, default=24)
+    args = parser.parse_args()
+    with published("demo", "python scripts/benchmark_demo.py"):
+        print(
+            f"The demo page at {FAMILIES:,} families: seconds for one month, median (slowest) "
+            f"over {args.months} months from the start of each period; on the server, without "
+            "the browser's drawing.\n"
+        )
+        print("| a month of | " + " | ".join(label for label, _ in PERIODS) + " |")
+        print("|---|" + "---|" * len(PERIODS))
+        rows = [
+            ("the model alone", False, False),
+            ("the model and the page, redrawn in place", True, False),
+            ("the model and the page, charts built anew each month", True, True),
+        ]
+        for words, redraw, rebuild in rows:
+            cells = [cell(month_times(start, args.months, redraw, rebuild)) for _, start in PERIODS]
+            print(f"| {words} | " + " | ".join(cells) + " |")
+        print(
+            f"\nPlay, from November 1959: {play_rate():.1f} months a second (drawn at most "
+            f"{1 / FRAME:.0f} times a second). Jumps from January 1955, without drawing: "
+            f"to the first ship (1959-12) {jump_time('1959-12'):.1f} s, "
+            f"to 1984 {jump_time('1984-12'):.1f} s."
+        )
+
+
+if __name__ == "__main__":
+    main()
