@@ -88,6 +88,7 @@ def Page():
     playing = solara.use_reactive(False)
     target = solara.use_reactive(None)  # the month a jump runs to
     chosen = solara.use_reactive(None)  # the family picked on the "why" tab
+    tab = solara.use_reactive(0)
     m = model.value
     charts = solara.use_memo(lambda: RunCharts(m.people_per_person), [m])
 
@@ -132,9 +133,14 @@ def Page():
             on_click=start_again,
             disabled=target.value is not None,
         )
-    with solara.lab.Tabs(lazy=True):
+
+    def pick(index: int):  # a click on a family in the grid: its story
+        chosen.set(index)
+        tab.set(1)
+
+    with solara.lab.Tabs(value=tab, lazy=True):
         with solara.lab.Tab("What happens"):
-            WatchView(m, charts, tick.value, chosen.value)
+            WatchView(m, charts, tick.value, chosen.value, pick)
         with solara.lab.Tab("Why did this family leave?"):
             WhyView(m, tick.value, chosen)
         with solara.lab.Tab("Side by side"):

@@ -7,6 +7,8 @@ whenever the model has moved, so it is redrawn then (the model itself is changed
 
 from __future__ import annotations
 
+import base64
+
 import solara
 
 from demo.charts import RunCharts, household_picture
@@ -31,15 +33,44 @@ def MonthAndPolicies(model: DemoModel, tick: int = 0):
     solara.Markdown("\n".join(lines), style={"font-size": "0.85em", "line-height": "1.2"})
 
 
+def clicked_family(x: float, y: float, pixels: int, side: int, families: int) -> int | None:
+    """The family under a click at (x, y) pixels on the grid's picture, or None (no family)."""
+    row, col = int(y // pixels), int(x // pixels)
+    index = row * side + col
+    return index if 0 <= col < side and 0 <= index < families else None
+
+
 @solara.component
-def HouseholdView(model: DemoModel, tick: int = 0, chosen: int | None = None):
+def HouseholdView(model: DemoModel, tick: int = 0, chosen: int | None = None, on_pick=None):
+    """The families as coloured squares; a click on one picks it (``on_pick(index)``)."""
     grid = household_grid(model)
-    image = household_picture(grid, pixels=max(3, 300 // grid.shape[0]), chosen=chosen)
+    pixels = max(3, 240 // grid.shape[0])
+    image = household_picture(grid, pixels=pixels, chosen=chosen)
     counts = {state: int((grid == state).sum()) for state in STATE_STYLE}
+
+    def click(widget, event, data):
+        index = clicked_family(
+            data.get("offsetX", -1),
+            data.get("offsetY", -1),
+            pixels,
+            grid.shape[1],
+            len(model.households),
+        )
+        if index is not None and on_pick is not None:
+            on_pick(index)
+
     with solara.Row(gap="12px", classes=["household-view"]):
-        solara.Image(image, format="png")
+        picture = solara.v.Html(
+            tag="img",
+            attributes={
+                "src": "data:image/png;base64," + base64.b64encode(image).decode(),
+                "title": "Click a family to see why it left, or stayed",
+            },
+            style_="cursor: pointer; image-rendering: pixelated",
+        )
+        solara.v.use_event(picture, "click", click)
         with solara.Column(gap="2px"):
-            solara.Markdown("**Families, neighbours side by side**")
+            solara.Markdown("**Families, neighbours side by side** (click one)")
             for state, (label, colour) in sorted(STATE_STYLE.items()):
                 solara.HTML(
                     tag="div",
@@ -51,7 +82,7 @@ def HouseholdView(model: DemoModel, tick: int = 0, chosen: int | None = None):
                     style={"font-size": "0.95em"},
                 )
             if chosen is not None:
-                solara.Text("ringed in black: the family you picked", style={"font-size": "0.85em"})
+                solara.Text(f"ringed in black: family {chosen}", style={"font-size": "0.85em"})
 
 
 @solara.component
@@ -64,10 +95,12 @@ def Charts(model: DemoModel, charts: RunCharts, tick: int = 0):
 
 
 @solara.component
-def WatchView(model: DemoModel, charts: RunCharts, tick: int = 0, chosen: int | None = None):
+def WatchView(
+    model: DemoModel, charts: RunCharts, tick: int = 0, chosen: int | None = None, on_pick=None
+):
     with solara.Row(gap="16px", style={"align-items": "flex-start"}):
         with solara.Column(style={"flex": "1 1 50%", "min-width": "380px"}):
             MonthAndPolicies(model, tick)
         with solara.Column(style={"flex": "1 1 50%"}):
-            HouseholdView(model, tick, chosen)
+            HouseholdView(model, tick, chosen, on_pick)
     Charts(model, charts, tick)

@@ -249,7 +249,10 @@ def test_the_classroom_page_in_a_real_browser(demo_server):
         time.sleep(1)
         assert _month(page) > "1960-07"
 
-        page.get_by_role("tab", name="Why did this family leave?").click()
+        # A click on a family in the grid opens its story (the first square: family 0).
+        page.locator(".household-view img").click(position={"x": 1, "y": 1})
+        page.get_by_text("Family 0", exact=True).wait_for(timeout=60_000)
+        assert page.get_by_text("What it did:").is_visible()
         page.get_by_role("button", name="a family that sailed").click()
         page.get_by_text("sailed for North Korea").first.wait_for(timeout=60_000)
         assert page.get_by_text("chance a month").first.is_visible()

@@ -49,6 +49,15 @@ def test_the_household_picture_has_one_square_per_family():
     assert Image.open(BytesIO(picture)).size == (grid.shape[1] * 4, grid.shape[0] * 4)
 
 
+def test_a_click_on_the_grid_picks_the_family_under_it():
+    from demo.views import clicked_family
+
+    assert clicked_family(0, 0, pixels=5, side=10, families=95) == 0
+    assert clicked_family(12, 7, pixels=5, side=10, families=95) == 12
+    assert clicked_family(49, 45, pixels=5, side=10, families=95) is None  # an empty square
+    assert clicked_family(55, 0, pixels=5, side=10, families=95) is None  # beyond the grid
+
+
 def test_saved_settings_are_a_scenario_the_tool_accepts(tmp_path):
     path = save_scenario(SETTINGS, "My lesson 1", tmp_path)
     assert path.name == "my_lesson_1.toml" and file_name("  ") == "my_settings"
