@@ -43,6 +43,7 @@ STYLE = """
 def RunControls(model, playing, target, tick):
     """Play, one month, start again, and the moments of the history to jump to."""
     m = model.value
+    year = solara.use_reactive(1961)
     busy = target.value is not None
     moving = playing.value or busy
 
@@ -75,6 +76,9 @@ def RunControls(model, playing, target, tick):
                 outlined=True,
                 attributes={"title": f"{month}: {meaning}"},
             )
+    with solara.Row(gap="4px", style={"align-items": "center"}):
+        solara.SliderInt(f"or to the end of {year.value}", value=year, min=1955, max=1984)
+        solara.Button("Go", on_click=lambda: jump(f"{year.value}-12"), disabled=moving, small=True)
     if busy:
         solara.Text(f"Running on to {model.value.month_label} ...", style={"color": "#0072B2"})
 

@@ -217,7 +217,7 @@ def test_the_classroom_page_in_a_real_browser(demo_server):
             assert box and box["y"] + box["height"] <= 768, box
 
         # Fewer families, the right to come back, and start again with them.
-        page.locator(".v-slider").first.click()
+        page.get_by_role("slider").nth(1).focus()  # (the first is the year to run to)
         for _ in range(3):
             page.keyboard.press("ArrowLeft")
         page.get_by_text("Right to come back to Japan").click()
@@ -241,6 +241,15 @@ def test_the_classroom_page_in_a_real_browser(demo_server):
         for chart in page.locator(".run-charts img").all():
             box = chart.bounding_box()
             assert box and box["y"] + box["height"] <= 768, box
+
+        # Back to the end of 1958 with the year slider: the run starts again and runs to it.
+        page.get_by_role("slider").first.focus()  # the year slider (1961), above the settings
+        for _ in range(3):
+            page.keyboard.press("ArrowLeft")
+        page.get_by_role("button", name="Go").click()
+        page.get_by_text("Month: 1958-12").wait_for(timeout=240_000)
+        page.get_by_role("button", name="Letters").click()
+        page.get_by_text("Month: 1960-07").wait_for(timeout=240_000)
 
         # Play a little, then pause: the months move on.
         page.get_by_role("button", name="▶ Play").click()
