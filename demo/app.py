@@ -128,15 +128,15 @@ def Page():
         solara.AppBarTitle("Leaving for North Korea, 1955-1984: a simulation")
     with solara.Sidebar(), solara.Column(gap="6px", style={"padding": "4px 8px"}):
         RunControls(model, playing, target, tick)
-        solara.Markdown("---\n**Settings** (then press *Start again*)")
-        Settings(settings, m.people_per_person)
         changed = settings.value != m.settings
         solara.Button(
-            "Start again" + (" with the new settings" if changed else ""),
+            "Start again" + (" with the new settings" if changed else " from 1955"),
             color="primary" if changed else None,
             on_click=start_again,
             disabled=target.value is not None,
         )
+        solara.Markdown("---\n**Settings** (then press *Start again*, above)")
+        Settings(settings, m.people_per_person)
 
     def pick(index: int):  # a click on a family in the grid: its story
         chosen.set(index)

@@ -182,7 +182,8 @@ def month_in_words(split: dict[str, float], logit: float) -> str:
     return (
         sentence[:1].upper()
         + sentence[1:]
-        + f". In all {logit:+.2f} log-odds: a {chance:.1%} chance a month of deciding to leave."
+        + f". In all {logit:+.2f} log-odds: a family staying in Japan would decide to leave with "
+        f"a chance of {chance:.1%} a month (the lower, the more a registered family doubts)."
     )
 
 
