@@ -200,10 +200,8 @@ def household_picture(grid: np.ndarray, pixels: int = 6, chosen: int | None = No
     image = PALETTE[grid + 1].repeat(pixels, axis=0).repeat(pixels, axis=1)
     if chosen is not None:
         row, col = divmod(chosen, grid.shape[1])
-        top, left = row * pixels, col * pixels
-        image[top : top + pixels, left : left + pixels] = 0
-        inner = slice(1, pixels - 1)
-        image[top + inner.start : top + inner.stop, left + inner.start : left + inner.stop] = (
-            PALETTE[grid[row, col] + 1]
-        )
+        square = image[row * pixels : (row + 1) * pixels, col * pixels : (col + 1) * pixels]
+        colour = square[pixels // 2, pixels // 2].copy()
+        square[:] = 0  # a black ring around the family's own colour
+        square[1:-1, 1:-1] = colour
     return _encode(image)

@@ -46,7 +46,10 @@ def test_the_household_picture_has_one_square_per_family():
 
     from PIL import Image
 
-    assert Image.open(BytesIO(picture)).size == (grid.shape[1] * 4, grid.shape[0] * 4)
+    image = Image.open(BytesIO(picture)).convert("RGB")
+    assert image.size == (grid.shape[1] * 4, grid.shape[0] * 4)
+    assert image.getpixel((12, 0)) == (0, 0, 0), "the chosen family (3) is ringed in black"
+    assert image.getpixel((13, 1)) != (0, 0, 0) and image.getpixel((8, 0)) != (0, 0, 0)
 
 
 def test_a_click_on_the_grid_picks_the_family_under_it():
