@@ -57,7 +57,7 @@ def ended(told: why.Story) -> int:
 
 def story_chart(told: why.Story) -> bytes:
     """The causes' log-odds month by month, with the total, as a PNG."""
-    figure = Figure(figsize=(6.6, 3.2), dpi=80)
+    figure = Figure(figsize=(7.0, 3.2), dpi=80)
     FigureCanvasAgg(figure)
     ax = figure.subplots()
     count = ended(told)
@@ -69,10 +69,10 @@ def story_chart(told: why.Story) -> bytes:
         if t < count:
             ax.axvline(x[t], color="#000000", lw=0.6, ls=":")
     ax.axhline(0, color="#666666", lw=0.6)
-    ax.set_xlim(1955, 1985)
+    ax.set_xlim(1955, max(x[-1] + 1, 1961))  # its months only: the story ends when it sails
     ax.set_ylabel("log-odds of leaving", fontsize=11)
     ax.set_title("Its reasons, month by month (dotted: it changed state)", fontsize=11)
-    ax.legend(fontsize=8, ncol=4, loc="lower left")
+    ax.legend(fontsize=9, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     figure.tight_layout()
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
@@ -101,6 +101,12 @@ def story_table(told: why.Story) -> str:
 @solara.component
 def WhyView(model, tick: int, chosen: solara.Reactive):
     turn = solara.use_reactive(0)
+    index, count = chosen.value, model.trace.count
+    # (hooks first: none may follow the early return below)
+    told = solara.use_memo(
+        lambda: None if index is None else why.story(model, index), [model, index, count]
+    )
+    chart = solara.use_memo(lambda: story_chart(told) if told and count else None, [told])
 
     def pick(state: int):
         chosen.set(why.pick(model, state, turn.value))
@@ -123,14 +129,10 @@ def WhyView(model, tick: int, chosen: solara.Reactive):
             on_value=lambda i: chosen.set(min(max(int(i), 0), len(model.households) - 1)),
             style={"max-width": "140px"},
         )
-    index = chosen.value
-    if index is None:
+    if told is None:
         if model.trace.count == 0:
             solara.Markdown("*Run the model first (▶ Play, or Jump to a year).*")
         return
-    count = model.trace.count
-    told = solara.use_memo(lambda: why.story(model, index), [model, index, count])
-    chart = solara.use_memo(lambda: story_chart(told) if count else None, [told])
     with solara.Row(gap="16px", style={"align-items": "flex-start"}, classes=["why-view"]):
         with solara.Column(style={"min-width": "300px", "flex": "1 1 35%"}):
             lines = [f"### Family {index}"] + [
