@@ -16,6 +16,7 @@ from demo.model import page_changes
 from sim.scenario import bundled_dir, load_scenario
 from sim.staging import atomic_write_text
 
+MARK = "# Saved from the teaching demo"  # the first line of a saved file: it may be saved again
 SETTINGS = (
     "welfare_cuts",
     "enforcement",
@@ -52,7 +53,7 @@ def scenario_text(settings: dict, name: str, folder: Path) -> str:
     full = base.population.people / base.population.mean_household_size
     chosen = ", ".join(f"{key} = {settings[key]}" for key in SETTINGS if key in settings)
     lines = [
-        f"# Saved from the teaching demo: scenario {picked} with {chosen}.",
+        f"{MARK}: scenario {picked} with {chosen}.",
         f"# The page ran {families:,} families (--scale {families / full:.4g}) with seed "
         f"{settings.get('rng', 1959)}; to repeat it at full scale:",
         f"#   repatriation run {file_name(name)}.toml --seed {settings.get('rng', 1959)}",
@@ -73,9 +74,13 @@ def scenario_text(settings: dict, name: str, folder: Path) -> str:
 
 def save_scenario(settings: dict, name: str, folder: Path | None = None) -> Path:
     """Write the settings as ``folder/<name>.toml`` (by default among the bundled scenarios, so
-    ``repatriation run <name>`` finds it and the page lists it) and return its path."""
+    ``repatriation run <name>`` finds it and the page lists it) and return its path. A file of
+    that name not saved from the page (``historical.toml``, say) is never replaced:
+    FileExistsError."""
     folder = Path(folder) if folder is not None else bundled_dir()
     path = folder / f"{file_name(name)}.toml"
+    if path.exists() and not path.read_text().startswith(MARK):
+        raise FileExistsError(f"{path.name} is a scenario of its own: pick another name")
     atomic_write_text(path, scenario_text(settings, name, folder))
     try:
         load_scenario(path)  # never leave behind a file the tool would refuse

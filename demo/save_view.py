@@ -12,10 +12,16 @@ from sim.scenario import bundled_dir
 def SaveView(model):
     name = solara.use_reactive("my_lesson")
     saved = solara.use_reactive(None)
+    failed = solara.use_reactive(None)
     text = scenario_text(model.settings, name.value, bundled_dir())
 
     def save():
-        saved.set(str(save_scenario(model.settings, name.value)))
+        try:
+            saved.set(str(save_scenario(model.settings, name.value)))
+            failed.set(None)
+        except OSError as error:  # a name taken by a scenario, or a folder one may not write
+            failed.set(f"Not saved: {error}. Pick another name, or download the file.")
+            saved.set(None)
 
     solara.Markdown(
         "Save the settings of this run (as they were at *Start again*) as a scenario file. "
@@ -26,6 +32,8 @@ def SaveView(model):
     with solara.Row():
         solara.Button("Save these settings as a scenario", color="primary", on_click=save)
         solara.FileDownload(text, filename=f"{file_name(name.value)}.toml", label="Download it")
+    if failed.value:
+        solara.Error(failed.value)
     if saved.value:
         solara.Success(
             f"Saved: {saved.value}. Run it with: repatriation run {file_name(name.value)}"

@@ -108,8 +108,13 @@ def WhyView(model, tick: int, chosen: solara.Reactive):
     )
     chart = solara.use_memo(lambda: story_chart(told) if told and count else None, [told])
 
-    def pick(state: int):
-        chosen.set(why.pick(model, state, turn.value))
+    missing = solara.use_reactive("")
+
+    def pick(state: int, label: str):
+        found = why.pick(model, state, turn.value)
+        missing.set("" if found is not None else f"None yet in this run: {label}.")
+        if found is not None:
+            chosen.set(found)
         turn.set(turn.value + 1)
 
     solara.Markdown(
@@ -121,7 +126,10 @@ def WhyView(model, tick: int, chosen: solara.Reactive):
     with solara.Row(gap="4px", style={"flex-wrap": "wrap"}):
         for label, state in PICKS:
             solara.Button(
-                label, on_click=lambda state=state: pick(state), small=True, outlined=True
+                label,
+                on_click=lambda state=state, label=label: pick(state, label),
+                small=True,
+                outlined=True,
             )
         solara.InputInt(
             "or its number",
@@ -129,6 +137,8 @@ def WhyView(model, tick: int, chosen: solara.Reactive):
             on_value=lambda i: chosen.set(min(max(int(i), 0), len(model.households) - 1)),
             style={"max-width": "140px"},
         )
+    if missing.value:
+        solara.Markdown(f"*{missing.value}*")
     if told is None:
         if model.trace.count == 0:
             solara.Markdown("*Run the model first (▶ Play, or Jump to a year).*")

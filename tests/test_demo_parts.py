@@ -73,6 +73,11 @@ def test_saved_settings_are_a_scenario_the_tool_accepts(tmp_path):
     assert all(np.array_equal(ours[k], theirs[k]) for k in ours)
     assert saved.decision == page.decision and saved.process == page.process
     assert saved.name == "my_lesson_1" and "--seed 7" in path.read_text()
+    assert save_scenario({**SETTINGS, "rng": 8}, "My lesson 1", tmp_path) == path  # again
+    (tmp_path / "historical.toml").write_text("name = 'historical'\n")
+    with pytest.raises(FileExistsError):
+        save_scenario(SETTINGS, "historical", tmp_path)  # never over a scenario of its own
+    assert (tmp_path / "historical.toml").read_text() == "name = 'historical'\n"
 
 
 def test_side_by_side_is_the_pages_own_run_beside_the_historical_one():
