@@ -1,13 +1,13 @@
-"""The teaching demo: households deciding month by month, on a Mesa SolaraViz page.
+"""The teaching demo's model: households deciding month by month, and the page's plain words.
 
 ``DemoModel`` is the Mesa engine's ``RepatriationModel`` with a few thousand households and the
-policy levers a teacher can change from the page: each slider or switch acts *on top of* the
-scenario picked in the list (1 = as in the scenario). The page shows the households as a grid of
-coloured squares (neighbours in the social network sit side by side), departures per month and
-in total with the documented figures marked, registrations and cancellations, the date, the
-month's policies in plain words, and what became of those who have left so far, 1960-2025 (the
-after-arrival stage of ``sim/aftermath.py`` run on the model's own departures: ``aftermath_view``).
-``repatriation demo`` serves the page (``demo/app.py``).
+policy levers a teacher can change from the page (``page_changes``): each slider or switch acts
+*on top of* the scenario picked in the list (1 = as in the scenario). It keeps a trace of every
+household's month (``demo/trace.py``, for "why did this family leave?") and runs on to a month
+without drawing (``run_until``). Here too: the month's policies in plain words
+(``describe_policy``), the household grid in network order, and what became of those who have
+left so far, 1960-2025 (the after-arrival stage of ``sim/aftermath.py`` run on the model's own
+departures: ``aftermath_view``). ``repatriation demo`` serves the page (``demo/app.py``).
 """
 
 from __future__ import annotations
