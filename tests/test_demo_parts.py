@@ -99,3 +99,31 @@ def test_every_setting_has_a_meaning_on_the_page(name):
     assert scenario_meaning(name).endswith(".")
     assert all("{" in meaning for _, _, meaning in SLIDERS)
     assert all(off != on for _, _, (off, on) in SWITCHES)
+
+
+def test_every_scenario_can_be_run_explained_compared_and_saved_from_the_page(tmp_path):
+    from demo import why
+    from demo.export import scenario_text
+    from demo.model import scenario_names
+
+    for name in scenario_names():
+        model = DemoModel(scenario_name=name, households=500)
+        model.run_until("1956-06")
+        RunCharts(model.people_per_person).update(model.months, model.datacollector.model_vars)
+        assert len(why.story(model, 0).parts) == model.trace.count
+        assert "this run" in side_by_side_table(both_runs(model))
+        assert f"scenario {name} with" in scenario_text(model.settings, "x", tmp_path)
+
+
+OKABE_ITO = {"#000000", "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7"}
+
+
+def test_the_page_draws_in_colours_readable_with_colour_blindness():
+    """Okabe and Ito's palette, and greys (for families staying, and for ties to Japan)."""
+    from demo import charts, why_view
+    from demo.model import STATE_STYLE
+
+    greys = {"#DDDDDD", "#999999"}
+    used = {colour for _, colour in STATE_STYLE.values()} | set(why_view.COLOURS.values())
+    used |= {charts.BLUE, charts.ORANGE, charts.GREEN, charts.VERMILION, charts.BLACK}
+    assert used <= OKABE_ITO | greys, used - OKABE_ITO - greys
