@@ -41,7 +41,7 @@ STYLE = """
 
 @solara.component
 def RunControls(model, playing, target, tick):
-    """Play, one month, start again, and the moments of the history to jump to."""
+    """Play, one month, and the moments of the history (or the end of a year) to jump to."""
     m = model.value
     year = solara.use_reactive(1961)
     busy = target.value is not None

@@ -106,9 +106,9 @@ def demo_scenario(scenario: str = "historical", **settings) -> Scenario:
 
 
 class DemoModel(RepatriationModel):
-    """The Mesa model with the demo page's parameters (SolaraViz re-creates it on Reset)."""
+    """The Mesa model with the demo page's settings (the page makes a new one on Start again)."""
 
-    # The picked scenario is ``scenario_name``: Mesa's SolaraViz reserves ``scenario``.
+    # The picked scenario is ``scenario_name``: Mesa's Model reserves ``scenario``.
     def __init__(
         self,
         scenario_name: str = "historical",
