@@ -1,13 +1,13 @@
-"""The teaching demo: households deciding month by month, on a Mesa SolaraViz page.
+"""The teaching demo's model: households deciding month by month, and the page's plain words.
 
 ``DemoModel`` is the Mesa engine's ``RepatriationModel`` with a few thousand households and the
-policy levers a teacher can change from the page: each slider or switch acts *on top of* the
-scenario picked in the list (1 = as in the scenario). The page shows the households as a grid of
-coloured squares (neighbours in the social network sit side by side), departures per month and
-in total with the documented figures marked, registrations and cancellations, the date, the
-month's policies in plain words, and what became of those who have left so far, 1960-2025 (the
-after-arrival stage of ``sim/aftermath.py`` run on the model's own departures: ``aftermath_view``).
-``repatriation demo`` serves the page (``demo/app.py``).
+policy levers a teacher can change from the page (``page_changes``): each slider or switch acts
+*on top of* the scenario picked in the list (1 = as in the scenario). It keeps a trace of every
+household's month (``demo/trace.py``, for "why did this family leave?") and runs on to a month
+without drawing (``run_until``). Here too: the month's policies in plain words
+(``describe_policy``), the household grid in network order, and what became of those who have
+left so far, 1960-2025 (the after-arrival stage of ``sim/aftermath.py`` run on the model's own
+departures: ``aftermath_view``). ``repatriation demo`` serves the page (``demo/app.py``).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from demo.trace import Trace
 from sim.aftermath import SERIES, simulate_aftermath
 from sim.decision import Policy
 from sim.engine_mesa import RepatriationModel
@@ -66,8 +67,8 @@ def _scaled_schedule(scenario: Scenario, lever: str, factor: float) -> list[dict
     ]
 
 
-def demo_scenario(
-    scenario: str = "historical",
+def page_changes(
+    base: Scenario,
     welfare_cuts: float = 1.0,
     enforcement: float = 1.0,
     south_korea_takes_deportees: bool = False,
@@ -75,9 +76,9 @@ def demo_scenario(
     private_confirmation: bool = False,
     publish_letters: bool = False,
     right_of_return: bool = False,
-) -> Scenario:
-    """The picked scenario with the page's sliders and switches applied on top of it."""
-    base = load_scenario(bundled_dir() / f"{scenario}.toml")
+) -> dict[str, list[dict]]:
+    """The levers the page's sliders and switches change, as ``with_parameters`` takes them
+    (each a schedule of ``{"from": month index, "value": v}``): what a saved scenario writes."""
     start = base.simulation.start
     changes: dict = {
         "levers.welfare_cut_share": _scaled_schedule(base, "welfare_cut_share", welfare_cuts),
@@ -95,13 +96,19 @@ def demo_scenario(
         ]
     if right_of_return:
         changes["levers.right_of_return"] = [{"from": start, "value": 1}]
-    return with_parameters(base, changes, source="demo page")
+    return changes
+
+
+def demo_scenario(scenario: str = "historical", **settings) -> Scenario:
+    """The picked scenario with the page's sliders and switches (``page_changes``) on top."""
+    base = load_scenario(bundled_dir() / f"{scenario}.toml")
+    return with_parameters(base, page_changes(base, **settings), source="demo page")
 
 
 class DemoModel(RepatriationModel):
-    """The Mesa model with the demo page's parameters (SolaraViz re-creates it on Reset)."""
+    """The Mesa model with the demo page's settings (the page makes a new one on Start again)."""
 
-    # The picked scenario is ``scenario_name``: Mesa's SolaraViz reserves ``scenario``.
+    # The picked scenario is ``scenario_name``: Mesa's Model reserves ``scenario``.
     def __init__(
         self,
         scenario_name: str = "historical",
@@ -117,18 +124,49 @@ class DemoModel(RepatriationModel):
     ):
         spec = demo_scenario(
             scenario_name,
-            welfare_cuts,
-            enforcement,
-            south_korea_takes_deportees,
-            propaganda,
-            private_confirmation,
-            publish_letters,
-            right_of_return,
+            welfare_cuts=welfare_cuts,
+            enforcement=enforcement,
+            south_korea_takes_deportees=south_korea_takes_deportees,
+            propaganda=propaganda,
+            private_confirmation=private_confirmation,
+            publish_letters=publish_letters,
+            right_of_return=right_of_return,
         )
         full = spec.population.people / spec.population.mean_household_size
+        self.settings = {  # what the page set, to start again with the same
+            "scenario_name": scenario_name,
+            "households": int(households),
+            "welfare_cuts": welfare_cuts,
+            "enforcement": enforcement,
+            "propaganda": propaganda,
+            "south_korea_takes_deportees": south_korea_takes_deportees,
+            "private_confirmation": private_confirmation,
+            "publish_letters": publish_letters,
+            "right_of_return": right_of_return,
+            "rng": int(rng),
+        }
         self.run_seed = int(rng)  # the seed the page shows (Mesa's own seed is derived from it)
         super().__init__(spec, seed=self.run_seed, scale=min(int(households) / full, 1.0))
         self.aftermath_cache: AftermathView | None = None
+        # The page reads households' states from the trace; collecting them again, as Python
+        # tuples, every month would cost a sixth of a step.
+        self.datacollector.agent_reporters.clear()
+        self.trace = Trace(self)
+
+    def step(self) -> None:
+        """One month of the Mesa engine, kept in the trace."""
+        if self.t >= len(self.months):
+            super().step()
+            return
+        self.trace.before(self)
+        super().step()
+        self.trace.after(self)
+
+    def run_until(self, month: str) -> None:
+        """Run on, without drawing anything, until ``month`` (``YYYY-MM``) has been run."""
+        target = month_index(month)
+        while self.running and self.t < len(self.months) and self.months[self.t] <= target:
+            self.step()
 
     @property
     def people_per_person(self) -> float:

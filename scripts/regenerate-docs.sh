@@ -52,3 +52,4 @@ $PY -m analysis.benchmarks.batch
 $PY -m analysis.benchmarks.engines
 $PY -m analysis.benchmarks.aftermath
 $PY -m analysis.benchmarks.sweep throughput overhead
+$PY scripts/benchmark_demo.py --browser

@@ -1,9 +1,10 @@
-"""Take the README's screenshot of the teaching demo (docs/demo.png).
+"""Take the screenshots of the teaching demo (docs/demo.png and docs/demo-why.png).
 
-Starts the demo server, plays the historical scenario in headless Chromium until the given month,
-and saves a full-page screenshot.
+Starts the demo server, opens the page in headless Chromium at 1366x768 (a projector), jumps to
+the first letters of hardship (July 1960), steps month by month to the given month, and saves the
+screen; then the story of a family that sailed.
 
-    .venv/bin/python analysis/screenshot_demo.py [--until 1961-06] [--out docs/demo.png]
+    .venv/bin/python scripts/screenshot_demo.py [--until 1961-06] [--out docs/demo.png]
 """
 
 from __future__ import annotations
@@ -54,21 +55,27 @@ def main() -> None:
                     "--no-first-run",
                 ],
             )
-            # Tall enough for the third row of the grid (the after-arrival view, row two, runs
-            # over into it) and the registrations chart.
-            page = browser.new_page(viewport={"width": 1500, "height": 1400})
+            page = browser.new_page(viewport={"width": 1366, "height": 768})
             page.goto(url, timeout=120_000)
             page.get_by_text("Month: 1955-01").wait_for(timeout=120_000)
-            page.get_by_role("button", name="▶").click()
-            page.get_by_text(f"Month: {args.until}").wait_for(timeout=600_000)
-            page.get_by_role("button", name="❚❚").click()
-            time.sleep(3)
+            page.get_by_role("button", name="Letters").click()
+            page.get_by_text("Month: 1960-07").wait_for(timeout=600_000)
+            while not page.get_by_text(f"Month: {args.until}").is_visible():
+                page.get_by_role("button", name="One month").click()
+                time.sleep(0.5)
+            time.sleep(2)
             args.out.parent.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(args.out), full_page=True)
+            page.screenshot(path=str(args.out))
+            page.get_by_role("tab", name="Why did this family leave?").click()
+            page.get_by_role("button", name="a family that sailed").click()
+            page.get_by_text("sailed for North Korea").first.wait_for(timeout=60_000)
+            time.sleep(2)
+            why = args.out.with_name(args.out.stem + "-why.png")
+            page.screenshot(path=str(why))
             browser.close()
     finally:
         server.terminate()
-    print(f"saved {args.out}")
+    print(f"saved {args.out} and {args.out.with_name(args.out.stem + '-why.png')}")
 
 
 if __name__ == "__main__":

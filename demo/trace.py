@@ -1,0 +1,52 @@
+"""What every household was, month by month: the record behind "why did this family leave?".
+
+The Mesa engine keeps only each household's present. ``Trace`` keeps, for every month run so
+far, each household's state, its belief in the North, the belief it would hold had no letter of
+hardship reached it (the same rule, ``decision.updated_belief``, without letters), the neighbours
+who had registered or left when it decided, and its log-odds of leaving. It is filled by
+``DemoModel.step``; ``demo/why.py`` splits the log-odds from it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim import decision
+from sim.decision import Features
+
+
+class Trace:
+    """Arrays of months x households, filled up to ``count`` months."""
+
+    def __init__(self, model):
+        months, households = len(model.months), len(model.households)
+        self.features = Features.of(
+            model.population, model.spec.population.destitution_deportation_fear
+        )
+        self.state = np.zeros((months, households), dtype=np.int8)
+        self.belief = np.zeros((months, households), dtype=np.float32)
+        self.unwarned_belief = np.zeros((months, households), dtype=np.float32)
+        self.engaged = np.zeros((months, households), dtype=np.float32)
+        self.logit = np.zeros((months, households), dtype=np.float32)
+        self.per_neighbour = np.array([h.per_neighbour for h in model.households])
+        self._unwarned = np.asarray(model.population.belief_prior, dtype=np.float32)
+        self._engaged = self.engaged[0]
+        self.count = 0
+
+    def before(self, model) -> None:
+        """The neighbours each household sees as it decides (those at the start of the month)."""
+        self._engaged = np.array([h.engaged_neighbours for h in model.households], np.float32)
+
+    def after(self, model) -> None:
+        """Keep the month just run (``model.t - 1``)."""
+        t = model.t - 1
+        households = model.households
+        self.state[t] = [h.state for h in households]
+        self.belief[t] = [h.belief for h in households]
+        self.logit[t] = [h.logit for h in households]
+        self.engaged[t] = self._engaged
+        self._unwarned = decision.updated_belief(
+            self._unwarned, self.features.soren_tie, model.policy, model.p
+        )
+        self.unwarned_belief[t] = self._unwarned
+        self.count = t + 1

@@ -1,0 +1,72 @@
+"""The demo's "why did this family leave?": the trace of every household, and its log-odds split
+into causes with the model's own functions, adding up to the number the model used."""
+
+import numpy as np
+import pytest
+
+from demo import why
+from demo.model import DemoModel
+from sim.decision import Policy
+from sim.result import DEPARTED, SETTLED
+
+
+@pytest.fixture(scope="module")
+def model():
+    """600 families to the end of 1962: the campaign, the ships and the first letters."""
+    run = DemoModel(households=600, rng="11")
+    run.run_until("1962-12")
+    return run
+
+
+def test_a_jump_runs_the_model_to_the_end_of_the_month_asked(model):
+    assert model.month_label == "1962-12" and model.trace.count == model.t
+    stepped = DemoModel(households=600, rng="11")
+    while stepped.month_label < "1962-12":
+        stepped.step()
+    assert stepped.datacollector.model_vars == model.datacollector.model_vars
+
+
+def test_the_trace_holds_what_each_household_was(model):
+    last = model.trace.count - 1
+    assert list(model.trace.state[last]) == [h.state for h in model.households]
+    assert np.array_equal(model.trace.logit[last], [h.logit for h in model.households])
+    # Before any letter of hardship (July 1960), belief without letters is belief itself.
+    before = list(model.months).index(12 * 1960 + 5)
+    assert np.array_equal(model.trace.belief[:before], model.trace.unwarned_belief[:before])
+    assert (model.trace.belief[last] < model.trace.unwarned_belief[last]).any()
+
+
+def test_the_parts_add_up_to_the_log_odds_the_model_used(model):
+    trace, worst = model.trace, 0.0
+    for index in range(0, len(model.households), 7):
+        f = why.household_features(trace.features, index)
+        for t in range(0, trace.count, 5):
+            args = (trace.belief[t, index], trace.engaged[t, index], trace.per_neighbour[index])
+            policy = Policy.at(model.timeline, t)
+            total = why.total(f, policy, model.w, *args)
+            assert total == trace.logit[t, index], "the very number of Household.decide"
+            parts = why.parts(
+                f,
+                policy,
+                model.w,
+                trace.belief[t, index],
+                trace.unwarned_belief[t, index],
+                trace.engaged[t, index],
+                trace.per_neighbour[index],
+            )
+            assert set(parts) == set(why.PARTS)
+            worst = max(worst, abs(sum(parts.values()) - float(total)))
+    assert worst < 1e-4  # float32 rounding of the sums, nothing more
+
+
+def test_a_family_that_sailed_has_a_story_in_plain_words(model):
+    index = why.pick(model, DEPARTED)
+    told = why.story(model, index)
+    moves = told.changes()
+    assert moves[-1][1] == "sailed for North Korea" and told.states[moves[-1][0]] == DEPARTED
+    assert told.months[0] == "1955-01" and len(told.parts) == model.trace.count
+    assert told.parts[0]["letters"] == 0 and told.parts[-1]["propaganda"] > 0
+    words = why.month_in_words(told.parts[moves[-1][0]], told.logits[moves[-1][0]])
+    assert "strongest push" in words and "a month" in words
+    assert any("people" in line for line in why.describe_household(model, index))
+    assert why.pick(model, SETTLED, 0) != why.pick(model, SETTLED, 1)
