@@ -3,7 +3,9 @@
 The Mesa engine keeps only each household's present. ``Trace`` keeps, for every month run so
 far, each household's state, its belief in the North, the belief it would hold had no letter of
 hardship reached it (the same rule, ``decision.updated_belief``, without letters), the neighbours
-who had registered or left when it decided, and its log-odds of leaving. It is filled by
+who had registered or left and the kin who had left when it decided, whether it had switched to
+Kankoku, its family ties (which change when it passes to its next generation), and its log-odds
+of leaving. It is filled by
 ``DemoModel.step``; ``demo/why.py`` splits the log-odds from it.
 """
 
@@ -27,15 +29,22 @@ class Trace:
         self.belief = np.zeros((months, households), dtype=np.float32)
         self.unwarned_belief = np.zeros((months, households), dtype=np.float32)
         self.engaged = np.zeros((months, households), dtype=np.float32)
+        self.kin = np.zeros((months, households), dtype=np.float32)
+        self.switched = np.zeros((months, households), dtype=bool)
+        self.family_ties = np.zeros((months, households), dtype=np.float32)
         self.logit = np.zeros((months, households), dtype=np.float32)
         self.per_neighbour = np.array([h.per_neighbour for h in model.households])
         self._unwarned = np.asarray(model.population.belief_prior, dtype=np.float32)
-        self._engaged = self.engaged[0]
+        self._engaged, self._kin, self._switched = self.engaged[0], self.kin[0], self.switched[0]
         self.count = 0
 
     def before(self, model) -> None:
-        """The neighbours each household sees as it decides (those at the start of the month)."""
-        self._engaged = np.array([h.engaged_neighbours for h in model.households], np.float32)
+        """What each household sees as it decides: its neighbours and kin at the start of the
+        month, and whether it had switched to Kankoku by then."""
+        households = model.households
+        self._engaged = np.array([h.engaged_neighbours for h in households], np.float32)
+        self._kin = np.array([h.kin_departed for h in households], np.float32)
+        self._switched = np.array([h.switched for h in households], bool)
 
     def after(self, model) -> None:
         """Keep the month just run (``model.t - 1``)."""
@@ -44,7 +53,11 @@ class Trace:
         self.state[t] = [h.state for h in households]
         self.belief[t] = [h.belief for h in households]
         self.logit[t] = [h.logit for h in households]
-        self.engaged[t] = self._engaged
+        self.engaged[t], self.kin[t], self.switched[t] = self._engaged, self._kin, self._switched
+        self.family_ties[t] = [h.features.family_ties for h in households]
+        if t in model.turnovers:  # a new generation brings its own belief
+            passing = model.turnovers[t]
+            self._unwarned[passing] = model.population.young_belief_prior[passing]
         self._unwarned = decision.updated_belief(
             self._unwarned, self.features.soren_tie, model.policy, model.p
         )

@@ -2,7 +2,9 @@
 
 Each month the Mesa engine sums a household's log-odds of leaving from the rule's pure
 functions (``sim/decision.py``): ``attitude`` (pushes out of Japan minus what holds it there),
-``soren_norm``, belief in the North (``household_logit``) and its neighbours (``network_logit``).
+``soren_norm``, belief in the North (``household_logit``), its neighbours (``network_logit``),
+the secure residence of a family that switched to Kankoku (``switched_logit``) and its kin in
+the North (``kin_logit``).
 ``parts`` calls the same functions with all but one cause set to zero, so each part is the
 model's own arithmetic, and the parts add up to the log-odds the model used (``total``, the very
 number, is checked against the trace). Belief is split in two with the trace's belief without
@@ -11,7 +13,7 @@ letters: what propaganda built, and what the letters of hardship took away.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -30,6 +32,7 @@ PARTS = {
     "letters": "letters of hardship from the North",
     "soren": "pressure from Sōren",
     "neighbours": "neighbours who registered or left",
+    "kin": "relatives who went to the North",
     "ties": "what holds it in Japan (family, spouse, status, no way back)",
     "baseline": "the starting point (most families never think of leaving)",
 }
@@ -49,15 +52,32 @@ def household_features(features: Features, index: int) -> Features:
     return Features(**{name: values[index] for name, values in vars(features).items()})
 
 
-def parts(
-    f: Features,
-    policy: Policy,
-    w: DecisionWeights,
-    belief: np.float32,
-    unwarned_belief: np.float32,
-    engaged: np.float32,
-    per_neighbour: np.float32,
-) -> dict[str, float]:
+@dataclass(frozen=True)
+class Seen:
+    """What a household saw as it decided one month (from the trace)."""
+
+    belief: np.float32
+    unwarned_belief: np.float32
+    engaged: np.float32
+    per_neighbour: np.float32
+    kin: np.float32
+    switched: bool
+    family_ties: np.float32
+
+    @classmethod
+    def at(cls, trace: Trace, t: int, index: int) -> Seen:
+        return cls(
+            trace.belief[t, index],
+            trace.unwarned_belief[t, index],
+            trace.engaged[t, index],
+            trace.per_neighbour[index],
+            trace.kin[t, index],
+            bool(trace.switched[t, index]),
+            trace.family_ties[t, index],
+        )
+
+
+def parts(f: Features, policy: Policy, w: DecisionWeights, seen: Seen) -> dict[str, float]:
     """The household's log-odds this month, cause by cause (``PARTS``); they add up to
     ``total`` with the same arguments (to float32 rounding)."""
     zero = np.float32(0)
@@ -67,7 +87,7 @@ def parts(
         "jobless": f.jobless,
         "deportation_exposure": f.deportation_exposure,
         "convict": f.convict,
-        "family_ties": f.family_ties,
+        "family_ties": seen.family_ties,
         "japanese_spouse": f.japanese_spouse,
         "kankoku": f.kankoku,
     }
@@ -83,22 +103,29 @@ def parts(
 
     no_push = attitude()  # the one-way journey: the same for every household
     baseline = believing(zero)
+    switched = float(decision.switched_logit(zero, np.float32(seen.switched), policy, w))
     return {
         "welfare": attitude("welfare_cut", "jobless") - no_push,
         "deportation": attitude("deportation_exposure", "convict") - no_push,
-        "propaganda": believing(unwarned_belief) - baseline,
-        "letters": believing(belief) - believing(unwarned_belief),
+        "propaganda": believing(seen.unwarned_belief) - baseline,
+        "letters": believing(seen.belief) - believing(seen.unwarned_belief),
         "soren": float(decision.soren_norm(f.soren_tie, policy, w)),
-        "neighbours": float(decision.network_logit(zero, engaged, per_neighbour)),
-        "ties": attitude("family_ties", "japanese_spouse", "kankoku"),
+        "neighbours": float(decision.network_logit(zero, seen.engaged, seen.per_neighbour)),
+        "kin": float(decision.kin_logit(zero, seen.kin, w)),
+        "ties": attitude("family_ties", "japanese_spouse", "kankoku") + switched,
         "baseline": baseline,
     }
 
 
-def total(f: Features, policy: Policy, w: DecisionWeights, belief, engaged, per_neighbour):
-    """The log-odds as the Mesa engine computes them (``Household.decide``)."""
-    base = decision.population_logit(f, belief, policy, w)
-    return decision.network_logit(base, engaged, per_neighbour)
+def total(f: Features, policy: Policy, w: DecisionWeights, seen: Seen, switching: bool):
+    """The log-odds as the Mesa engine computes them (``Household.decide``, ``propensity``);
+    ``switching``: whether the scenario switches registrations at all (the model's flag)."""
+    f = replace(f, family_ties=seen.family_ties)
+    base = decision.population_logit(f, seen.belief, policy, w)
+    if switching:
+        base = decision.switched_logit(base, np.float32(seen.switched), policy, w)
+    logit = decision.network_logit(base, seen.engaged, seen.per_neighbour)
+    return decision.kin_logit(logit, seen.kin, w) if w.kin > 0 else logit
 
 
 @dataclass(frozen=True)
@@ -130,17 +157,7 @@ def story(model, index: int) -> Story:
         policy = Policy.at(model.timeline, t)
         month = int(model.months[t])
         labels.append(f"{month // 12}-{month % 12 + 1:02d}")
-        split.append(
-            parts(
-                f,
-                policy,
-                model.w,
-                trace.belief[t, index],
-                trace.unwarned_belief[t, index],
-                trace.engaged[t, index],
-                trace.per_neighbour[index],
-            )
-        )
+        split.append(parts(f, policy, model.w, Seen.at(trace, t, index)))
         logits.append(float(trace.logit[t, index]))
     return Story(index, labels, split, logits, [int(s) for s in trace.state[: trace.count, index]])
 

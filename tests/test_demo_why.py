@@ -41,22 +41,16 @@ def test_the_parts_add_up_to_the_log_odds_the_model_used(model):
     for index in range(0, len(model.households), 7):
         f = why.household_features(trace.features, index)
         for t in range(0, trace.count, 5):
-            args = (trace.belief[t, index], trace.engaged[t, index], trace.per_neighbour[index])
-            policy = Policy.at(model.timeline, t)
-            total = why.total(f, policy, model.w, *args)
+            policy, seen = Policy.at(model.timeline, t), why.Seen.at(trace, t, index)
+            total = why.total(f, policy, model.w, seen, model.switching)
             assert total == trace.logit[t, index], "the very number of Household.decide"
-            parts = why.parts(
-                f,
-                policy,
-                model.w,
-                trace.belief[t, index],
-                trace.unwarned_belief[t, index],
-                trace.engaged[t, index],
-                trace.per_neighbour[index],
-            )
+            parts = why.parts(f, policy, model.w, seen)
             assert set(parts) == set(why.PARTS)
             worst = max(worst, abs(sum(parts.values()) - float(total)))
     assert worst < 1e-4  # float32 rounding of the sums, nothing more
+    # ... with kin who left and households of a new generation among them
+    assert trace.kin[: trace.count].max() > 0
+    assert (trace.family_ties[trace.count - 1] != trace.family_ties[0]).any()
 
 
 def test_a_family_that_sailed_has_a_story_in_plain_words(model):
