@@ -23,11 +23,12 @@ import pandas as pd
 from sim.aftermath import SERIES
 from sim.record import aftermath_figures
 from sim.staging import staged_directory
+from sim.table_files import read_table
+from sim.tables import per_year_in_persons
 
 from .figures import OKABE_ITO, matplotlib_pyplot
 from .reporting import render
 from .runs import writable_or_none
-from .tables import per_year_in_persons, read_table
 
 # (title, first year shown: escapes are few before the 1990s, series)
 PANELS = (

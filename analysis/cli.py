@@ -103,7 +103,7 @@ def _version() -> str:
 
 
 def _format(parser: argparse.ArgumentParser) -> None:
-    # analysis.tables.FORMATS, written out: importing it would load pandas for --help.
+    # sim.table_files.FORMATS, written out: importing it would load pandas for --help.
     parser.add_argument(
         "--format",
         choices=("parquet", "csv", "netcdf"),

@@ -15,12 +15,13 @@ from sim.aftermath import AftermathResult, simulate_aftermath, value_at
 from sim.engine_numpy import memory_needed, simulate
 from sim.record import aftermath_figures, figures, stated
 from sim.result import RunResult
-from sim.rundir import manifest
+from sim.rundir import manifest, write_run
 from sim.scenario import ScenarioError, load_scenario, posterior_file
 from sim.schema import Scenario, lever_catalogue
 from sim.schema_aftermath import AftermathLevers
 from sim.staging import check_output_folder
-from sim.tables import aftermath_summary, summary
+from sim.table_files import FormatError, check_format
+from sim.tables import aftermath_summary, annual_table, summary
 
 from .calibration.posterior import (
     draws_record,
@@ -32,7 +33,6 @@ from .figures import years_with_ships
 from .progress import Progress
 from .run_figure import FILE as FIGURE
 from .run_figure import departures_figure
-from .tables import FormatError, annual, check_format, write_run
 
 
 def levers_command(args) -> int:
@@ -210,7 +210,7 @@ def render_summary(
 ) -> str:
     """The terminal summary: departures per year with their band, then documented vs simulated;
     ``bands`` says what the bands hold."""
-    table = annual(result, scale)
+    table = annual_table(result, scale)
     per = "" if scale == 1 else f" (x 1/{scale:g}: full-population equivalents)"
     lines = [
         f"{name}: {len(result.replications)} replications, {result.households:,} households, "

@@ -25,18 +25,12 @@ import pandas as pd
 
 from sim.outcomes import outcomes
 from sim.staging import atomic_write_text
+from sim.table_files import FormatError, check_format, read_table, write_table
 
 from .progress import Progress
 from .reporting import render as report_template
 from .sensitivity_plot import plot
-from .tables import (
-    FormatError,
-    check_format,
-    output_column,
-    outputs_in_persons,
-    read_table,
-    write_table,
-)
+from .tables import output_column, outputs_in_persons
 
 
 class SensitivityError(ValueError):

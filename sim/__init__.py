@@ -9,7 +9,7 @@ comparison reports, sweeps, the command line) or ``demo``. For a notebook::
 
     baseline = sim.load_scenario("historical")            # a bundled scenario, or a path
     result = sim.simulate(baseline, seed=1959, replications=4, scale=0.1)
-    sim.annual_table(result)                               # one row per year, persons
+    sim.annual_table(result, scale=0.1)                    # one row per year, persons
     sim.figures_table(result, scale=0.1)                   # documented vs simulated
     other = sim.load_scenario("no_welfare_cuts")
     sim.compare(baseline, other, seed=1959, replications=4, scale=0.1)  # paired differences

@@ -1,12 +1,13 @@
 """The run directory: what a run writes, written so that nothing half-done is ever left.
 
-A run directory holds ``annual.csv`` (one row per year: mean and 90% band across replications),
-``aftermath.csv`` when the after-arrival stage ran (one row per year, 1960 to its end year),
-``monthly.parquet`` (every metric per month and replication, long format), ``summary.json``
-(totals per replication, their mean and quantiles, the documented figures beside them) and
-``manifest.json`` (what was run: resolved scenario and its hash, seed, replications, scale,
-package version, git commit, engine, wall time). Counts are persons of the simulated population:
-at ``--scale`` below 1 divide them by the scale for full-population equivalents.
+A run directory holds the tables ``annual`` (one row per year: mean and 90% band across
+replications), ``monthly`` (every metric per month and replication, long format) and, when the
+after-arrival stage ran, ``aftermath`` (one row per year, 1960 to its end year), as Parquet, CSV
+or NetCDF files (``table_files.py``), in full-population persons with the simulated counts
+beside them (``tables.py``); ``summary.json`` (the documented figures beside the run's, per
+replication, simulated and at full scale) and ``manifest.json`` (what was run: resolved scenario
+and its hash, seed, replications, scale, package version, git commit, engine, wall time, and
+the files written).
 
 Everything is written into a hidden sibling folder first and moved into place at the end
 (``sim.staging``), so an interrupted run never leaves a folder that looks complete, an update
@@ -25,6 +26,7 @@ from .aftermath import AftermathResult
 from .result import RunResult
 from .schema import Scenario
 from .staging import staged_directory
+from .table_files import write_table
 from .tables import aftermath_table, annual_table, monthly_table
 from .version import __version__
 
@@ -70,7 +72,6 @@ def manifest(
         "package_version": __version__,
         "git_commit": git_commit(),
         "wall_seconds": round(wall_seconds, 3),
-        "files": ["annual.csv", "monthly.parquet", "summary.json", "manifest.json"],
     }
 
 
@@ -79,26 +80,31 @@ def write_run(
     result: RunResult,
     run_manifest: dict,
     run_summary: dict,
+    scale: float,
+    fmt: str = "parquet",
     aftermath: AftermathResult | None = None,
     extra_files: Callable[[Path], None] | None = None,
 ) -> Path:
-    """Write a run directory atomically; replace an earlier run directory at the same place.
+    """Write a run directory atomically, its tables in full-population units and in ``fmt``;
+    replace an earlier run directory at the same place.
 
-    With an ``aftermath`` result the directory also holds
-    ``aftermath.csv``, one row per year from 1960, and the summary and manifest say so.
-    ``extra_files(folder)`` writes more files into it before the manifest (the command's
-    figure, say); the manifest lists every file written."""
+    With an ``aftermath`` result the directory also holds the ``aftermath`` table.
+    ``extra_files(folder)`` writes more files into it (the command's figure, say); the manifest,
+    written last, lists every file."""
+    attrs = {"scenario": run_manifest.get("scenario_name"), "scale": scale}
     with staged_directory(out) as staging:
         if extra_files is not None:
             extra_files(staging)
-        annual_table(result).to_csv(staging / "annual.csv", index=False, float_format="%.6g")
-        monthly_table(result).to_parquet(staging / "monthly.parquet", index=False)
+        write_table(annual_table(result, scale), staging, "annual", fmt, ["year"], attrs)
+        monthly = monthly_table(result, scale)
+        write_table(monthly, staging, "monthly", fmt, ["replication", "month"], attrs)
         if aftermath is not None:
-            aftermath_table(aftermath).to_csv(
-                staging / "aftermath.csv", index=False, float_format="%.6g"
-            )
-            run_manifest = {**run_manifest, "files": run_manifest["files"] + ["aftermath.csv"]}
+            table = aftermath_table(aftermath, scale)
+            write_table(table, staging, "aftermath", fmt, ["year"], attrs)
         (staging / "summary.json").write_text(json.dumps(run_summary, indent=2))
+        files = sorted(p.name for p in staging.iterdir()) + ["manifest.json"]
         # The manifest is written last: a directory with a manifest is a complete run.
-        (staging / "manifest.json").write_text(json.dumps(run_manifest, indent=2))
+        (staging / "manifest.json").write_text(
+            json.dumps({**run_manifest, "files": files}, indent=2)
+        )
     return Path(out)

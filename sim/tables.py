@@ -1,9 +1,12 @@
 """Tidy tables of a run: by year, by month, and the documented figures beside the simulated ones.
 
-Counts are persons of the simulated population: at a ``scale`` below 1, divide them by the scale
-for full-population equivalents (the summaries' ``full_scale_*`` values do this). A band is the
-5th, 50th and 95th percentile across replications (``band``): the randomness of the model at
-fixed parameters.
+A run at ``scale`` s simulates s times the population. Every table counts full-population
+persons (the simulated counts divided by the scale, as the documents count), each column named
+with its unit (``departures_persons_mean``), and keeps the simulated count beside it, named as
+such (``departures_simulated_persons_mean``), so that what a small run rests on stays in view.
+Households and places on the ships are counted the same way (``departing_households_mean``,
+``capacity_places``); shares have no scale. A band is the 5th, 50th and 95th percentile across
+replications (``band``): the randomness of the model at fixed parameters.
 """
 
 from __future__ import annotations
@@ -18,6 +21,11 @@ from .schedules import month_label
 
 QUANTILES = {"p05": 0.05, "p50": 0.50, "p95": 0.95}
 ANNUAL_BANDED = ("departures", "registrations", "cancellations")
+# What a metric counts, where it is not persons; the name's stem before the unit.
+NOT_PERSONS = {
+    "departing_households": ("departing", "households"),
+    "capacity": ("capacity", "places"),
+}
 
 
 def band(values, axis: int | None = None) -> dict[str, np.ndarray]:
@@ -25,8 +33,9 @@ def band(values, axis: int | None = None) -> dict[str, np.ndarray]:
     return {label: np.quantile(values, q, axis=axis) for label, q in QUANTILES.items()}
 
 
-def annual_table(result: RunResult) -> pd.DataFrame:
-    """One row per calendar year: flows summed over the year, then mean and 90% band over reps."""
+def annual_counts(result: RunResult) -> pd.DataFrame:
+    """One row per calendar year: flows summed over the year, then mean and 90% band over reps
+    (``<metric>_<statistic>``, simulated persons; ``annual_table`` for users)."""
     years = result.months // 12
     rows = []
     for year in np.unique(years):
@@ -46,8 +55,9 @@ def annual_table(result: RunResult) -> pd.DataFrame:
     return table[first + [c for c in table.columns if c not in first]]
 
 
-def monthly_table(result: RunResult) -> pd.DataFrame:
-    """Long format: one row per (replication, month), one column per metric."""
+def monthly_counts(result: RunResult) -> pd.DataFrame:
+    """Long format: one row per (replication, month), one column per metric (simulated persons;
+    ``monthly_table`` for users)."""
     reps, months = len(result.replications), len(result.months)
     table = pd.DataFrame(
         {
@@ -61,6 +71,48 @@ def monthly_table(result: RunResult) -> pd.DataFrame:
     return table
 
 
+def named(metric: str, simulated: bool = False) -> str:
+    """A metric's column, its unit in its name: ``departures_persons``, ``capacity_places``,
+    and the simulated count ``departures_simulated_persons``."""
+    stem, unit = NOT_PERSONS.get(metric, (metric, "persons"))
+    return f"{stem}_simulated_{unit}" if simulated else f"{stem}_{unit}"
+
+
+def per_year_in_persons(table: pd.DataFrame, scale: float) -> pd.DataFrame:
+    """``<metric>_<statistic>`` columns of a yearly table in full-population units, and each
+    metric's simulated mean after them."""
+    out = {"year": table["year"].astype(int)}
+    simulated = {}
+    for column in table.columns.drop("year"):
+        metric, statistic = column.rsplit("_", 1)
+        out[f"{named(metric)}_{statistic}"] = table[column] / scale
+        if statistic == "mean":
+            simulated[f"{named(metric, simulated=True)}_mean"] = table[column]
+    return pd.DataFrame({**out, **simulated})
+
+
+def annual_table(result: RunResult, scale: float) -> pd.DataFrame:
+    """One row per year: each flow's mean (and for departures, registrations and cancellations
+    the 90% band) in full-population units, then the simulated means."""
+    return per_year_in_persons(annual_counts(result), scale)
+
+
+def monthly_table(result: RunResult, scale: float) -> pd.DataFrame:
+    """One row per (replication, month): every flow and stock in full-population units, then
+    the simulated counts."""
+    table = monthly_counts(result)
+    ids = table[["replication", "month", "year"]]
+    full = pd.DataFrame({named(m): table[m] / scale for m in METRICS})
+    simulated = pd.DataFrame({named(m, simulated=True): table[m] for m in METRICS})
+    return pd.concat([ids, full, simulated], axis=1)
+
+
+def aftermath_table(result: AftermathResult, scale: float) -> pd.DataFrame:
+    """One row per year of the after-arrival stage: each series' mean and 90% band in
+    full-population persons, then the simulated means."""
+    return per_year_in_persons(aftermath_counts(result), scale)
+
+
 def summary(result: RunResult, scale: float) -> dict:
     """Each documented figure beside the run: per replication, mean, band, full-scale band."""
     out = {}
@@ -72,9 +124,11 @@ def summary(result: RunResult, scale: float) -> dict:
             "documented": figure.documented,
             "qualifier": figure.qualifier,
             "source": figure.source,
-            "per_replication": [float(v) for v in values],
-            "mean": float(np.mean(values)),
-            **{label: float(value) for label, value in band(values).items()},
+            # per replication and over them, simulated (divide by the scale for full-scale
+            # persons, as the full_scale_* values do)
+            "simulated_per_replication": [float(v) for v in values],
+            "simulated_mean": float(np.mean(values)),
+            **{f"simulated_{label}": float(value) for label, value in band(values).items()},
             "full_scale_mean": float(np.mean(comparable)),
             "full_scale_p05": float(np.quantile(comparable, 0.05)),
             "full_scale_p95": float(np.quantile(comparable, 0.95)),
@@ -88,8 +142,9 @@ def summary(result: RunResult, scale: float) -> dict:
     }
 
 
-def aftermath_table(result: AftermathResult) -> pd.DataFrame:
-    """One row per year: each series' mean and 90% band over replications (simulated persons)."""
+def aftermath_counts(result: AftermathResult) -> pd.DataFrame:
+    """One row per year: each series' mean and 90% band over replications (simulated persons;
+    ``aftermath_table`` for users)."""
     table = {"year": result.years}
     for name in SERIES:
         values = result.series[name]

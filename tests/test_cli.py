@@ -92,7 +92,7 @@ def test_monthly_is_long_format_per_replication_and_month(run_dir):
 
 @pytest.mark.parametrize("fmt", ["csv", "netcdf"])
 def test_a_run_writes_its_tables_in_the_format_asked_for(tmp_path, fmt, run_dir):
-    from analysis.tables import read_table
+    from sim.table_files import read_table
 
     out = tmp_path / fmt
     argv = ["run", str(HISTORICAL), "--reps", "2", "--seed", "5", "--scale", "0.01"]
@@ -116,6 +116,7 @@ def test_a_run_writes_its_tables_in_the_format_asked_for(tmp_path, fmt, run_dir)
 
 def test_manifest_says_what_was_run(run_dir):
     manifest = json.loads((run_dir / "manifest.json").read_text())
+    assert manifest["files"] == sorted(p.name for p in run_dir.iterdir())
     assert manifest["seed"] == 5 and manifest["replications"] == [0, 1]
     assert manifest["scale"] == 0.01 and manifest["engine"] == "numpy"
     assert len(manifest["scenario_sha256"]) == 64
@@ -127,8 +128,10 @@ def test_manifest_says_what_was_run(run_dir):
 def test_summary_holds_totals_per_replication_beside_the_documented_figures(run_dir):
     summary = json.loads((run_dir / "summary.json").read_text())
     total = summary["figures"]["departures_total"]
-    assert total["documented"] == 93_340 and len(total["per_replication"]) == 2
-    assert total["p05"] <= total["mean"] <= total["p95"]
+    assert total["documented"] == 93_340 and len(total["simulated_per_replication"]) == 2
+    assert total["simulated_p05"] <= total["simulated_mean"] <= total["simulated_p95"]
+    # at --scale 0.01 the full-scale figures are the simulated ones times 100
+    assert total["full_scale_mean"] == pytest.approx(total["simulated_mean"] / 0.01)
 
 
 def test_a_second_run_replaces_the_first(run_dir):
@@ -273,7 +276,7 @@ def test_a_calibrated_scenario_runs_over_its_posterior_unless_asked_for_its_poin
     point = simulate(historical, 5, 3, scale=0.01)
     for folder, result in (("drawn", drawn), ("point", point)):
         written = pd.read_parquet(tmp_path / folder / "annual.parquet")
-        expected = annual_table(result)["departures_mean"].tolist()
+        expected = annual_table(result, 0.01)["departures_simulated_persons_mean"].tolist()
         assert written["departures_simulated_persons_mean"].tolist() == pytest.approx(expected)
     manifest = json.loads((tmp_path / "drawn" / "manifest.json").read_text())
     assert manifest["posterior_draws"]["parameters"] == values and len(values) == 3

@@ -367,7 +367,7 @@ def test_a_finished_sweep_run_again_computes_nothing(sweep_file, uninterrupted, 
 def test_the_results_table_is_written_in_the_format_asked_for(
     sweep_file, uninterrupted, tmp_path, fmt
 ):
-    from analysis.tables import read_table
+    from sim.table_files import read_table
 
     out = tmp_path / fmt
     shutil.copytree(uninterrupted[0], out)

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from sim.record import TargetsError
-from sim.rundir import manifest
+from sim.rundir import manifest, write_run
 from sim.scenario import ScenarioError, posterior_file
 from sim.tables import summary
 
@@ -15,7 +15,6 @@ from ..progress import Progress
 from ..run_figure import FILE as FIGURE
 from ..run_figure import departures_figure
 from ..runs import format_or_none, render_summary, scenario_or_none, writable_or_none
-from ..tables import write_run
 from .matching import calibrate_by_matching
 from .posterior import draws_record, read_posterior, simulate_posterior
 from .priors import PriorsError

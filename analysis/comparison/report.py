@@ -22,9 +22,9 @@ from sim.outcomes import AFTERMATH_OUTCOMES, outcomes
 from sim.paired import COMPARED
 from sim.schema import Scenario
 from sim.staging import staged_directory
+from sim.table_files import write_table
 
 from ..reporting import render
-from ..tables import write_table
 from .attribution import Attribution
 from .figures import aftermath_fan_charts, attribution_bars, difference_bars, fan_charts
 from .paired import Comparison
@@ -41,7 +41,7 @@ def write_report(
     manifest: dict,
     fmt: str = "parquet",
 ) -> None:
-    """Write the comparison's folder, its tables in ``fmt`` (``analysis.tables.FORMATS``)."""
+    """Write the comparison's folder, its tables in ``fmt`` (``sim.table_files.FORMATS``)."""
     differences = comparison.differences()
     attrs = {"baseline": baseline.name, "scale": comparison.scale}
     files: dict[str, str] = {}

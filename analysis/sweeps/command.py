@@ -5,7 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from ..tables import SUFFIXES, FormatError, check_format
+from sim.table_files import SUFFIXES, FormatError, check_format
+
 from .runner import run_sweep
 from .spec import SweepError, load_sweep
 

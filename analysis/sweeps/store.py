@@ -19,9 +19,10 @@ import pandas as pd
 from sim.outcomes import outcomes
 from sim.rundir import git_commit
 from sim.staging import atomic_write_bytes
+from sim.table_files import SUFFIXES, write_table
 from sim.version import __version__
 
-from ..tables import SUFFIXES, outputs_in_persons, write_table
+from ..tables import outputs_in_persons
 from .design import code_digest
 from .spec import Sweep
 

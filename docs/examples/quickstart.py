@@ -16,9 +16,12 @@ print(baseline.description)
 # Run it: REPS replications of the numpy engine, every random number from SEED.
 result = sim.simulate(baseline, seed=SEED, replications=REPS, scale=SCALE)
 
-# One row per year, persons of the simulated population (divide by SCALE for the full one).
-annual = sim.annual_table(result)
-print(annual[["year", "departures_mean", "departures_p05", "departures_p95"]].head(8))
+# One row per year, in full-population persons (the simulated count kept beside each mean).
+annual = sim.annual_table(result, scale=SCALE)
+columns = ["departures_persons_mean", "departures_persons_p05", "departures_persons_p95"]
+print(
+    annual[["year", *columns, "departures_simulated_persons_mean"]].head(8).to_string(index=False)
+)
 
 # The documented figures beside the simulated ones, in full-population units.
 figures = sim.figures_table(result, scale=SCALE)
@@ -46,4 +49,5 @@ print(sim.paired_differences(result, published, scale=SCALE).to_string(index=Fal
 
 # After arrival: the returnees and their descendants, 1960-2025.
 after = sim.simulate_aftermath(baseline, result, seed=SEED)
-print(sim.aftermath_table(after)[["year", "in_north_mean", "resettled_japan_mean"]].tail(3))
+in_north = ["year", "in_north_persons_mean", "resettled_japan_persons_mean"]
+print(sim.aftermath_table(after, scale=SCALE)[in_north].tail(3))
