@@ -64,3 +64,19 @@ def test_a_posterior_of_too_few_runs_is_seen_to_be_overconfident():
     noisy = synthetic_table(noise=4.0)
     result = coverage(noisy, truths=300, accepted=4, rng=np.random.default_rng(1))
     assert result["overall"][1] < 0.8  # the 90% interval of four runs holds the truth far less
+
+
+def test_the_posterior_marginals_are_drawn_with_pyabc_for_every_parameter(tmp_path):
+    import json
+
+    from analysis.calibration.priors import load_priors
+    from analysis.calibration.report_figures import plot_marginals
+    from analysis.calibration.settings import PRIORS_FILE
+    from conftest import ROOT
+
+    posterior = json.loads(
+        (ROOT / "scenarios" / "calibration" / "historical" / "posterior.json").read_text()
+    )
+    priors = [p for p in load_priors(PRIORS_FILE) if p.key in posterior["parameters"]]
+    name = plot_marginals(tmp_path, priors, posterior)
+    assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -134,32 +134,47 @@ def plot_departures(out: Path, targets, run_point, run_draws, run_start) -> str:
 
 
 def plot_marginals(out: Path, priors, posterior) -> str:
+    """Each parameter's posterior density by pyABC's own plot (``plot_kde_1d``: a weighted
+    kernel density), over its prior range (a log-uniform one as its base-10 logarithm), with the
+    point and the hand-set first guess marked."""
+    import pandas as pd
+    from pyabc.visualization import plot_kde_1d
+
     plt = matplotlib_pyplot()
     sample = posterior["sample"]
     weights = np.asarray(sample["weight"], dtype=float)
+    weights = weights / weights.sum()
     n = len(priors)
     cols = 4
     fig, axes = plt.subplots(
         (n + cols - 1) // cols, cols, figsize=(13, 2.6 * ((n + cols - 1) // cols))
     )
     for ax, p in zip(axes.flat, priors):
-        values = np.asarray(sample[p.key], dtype=float)
-        if p.dist == "loguniform":
-            bins = np.geomspace(p.low, p.high, 25)
-            ax.set_xscale("log")
-        else:
-            bins = np.linspace(p.low, p.high, 25)
-        ax.hist(values, bins=bins, weights=weights, color="tab:blue", alpha=0.7, density=True)
-        ax.axvline(posterior["point"][p.key], color="black", lw=1.5, label="point")
-        ax.axvline(p.start, color="grey", ls="--", lw=1, label="hand-set")
-        ax.set_xlim(p.low, p.high)
-        ax.set_title(p.key, fontsize=9)
+        log = p.dist == "loguniform"
+        scaled = np.log10 if log else (lambda v: v)
+        values = scaled(np.asarray(sample[p.key], dtype=float))
+        name = f"log10 {p.key}" if log else p.key
+        plot_kde_1d(
+            pd.DataFrame({name: values}),
+            weights,
+            name,
+            xmin=scaled(p.low),
+            xmax=scaled(p.high),
+            ax=ax,
+            refval={name: scaled(posterior["point"][p.key])},
+            refval_color="black",
+            color="tab:blue",
+        )
+        ax.axvline(scaled(p.start), color="grey", ls="--", lw=1, label="hand-set")
+        ax.set_title(name, fontsize=9)
+        ax.set_xlabel("")
+        ax.set_ylabel("")
         ax.set_yticks([])
     for ax in list(axes.flat)[n:]:
         ax.axis("off")
-    axes.flat[0].legend(fontsize=7)
-    fig.suptitle("Posterior marginals (x axis = prior range; weighted last generation)")
-    fig.tight_layout()
+    axes.flat[0].legend(["posterior", "point", "hand-set"], fontsize=7)
+    fig.suptitle("Posterior marginals (pyABC's weighted kernel density; x axis = prior range)")
+    fig.tight_layout(rect=(0, 0, 1, 0.98))  # the title above the first row's
     path = out / "posterior_marginals.png"
     fig.savefig(path, dpi=100)
     plt.close(fig)
