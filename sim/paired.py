@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .engine_numpy import simulate
-from .outcomes import measure
+from .outcomes import measure, outcomes
 from .population import Population, generate_population
 from .result import RunResult
 from .schema import Scenario
@@ -47,13 +47,22 @@ def paired_differences(
     baseline: RunResult, other: RunResult, scale: float, keys: Sequence[str] = COMPARED
 ) -> pd.DataFrame:
     """One row per outcome: the baseline's median and the band of ``other`` minus ``baseline``,
-    replication by replication, in full-population persons (runs at ``scale``)."""
+    replication by replication, in full-population persons (runs at ``scale``):
+    ``baseline_persons_median``, ``difference_persons_p05``, ``_median``, ``_p95``. Every
+    outcome of ``keys`` must count persons (ValueError otherwise)."""
+    shares = [key for key in keys if outcomes()[key].unit != "persons"]
+    if shares:
+        raise ValueError(f"paired_differences counts persons; {', '.join(shares)} are shares")
     rows = []
     for key in keys:
         base = measure(baseline, key) / scale
         diff = (measure(other, key) - measure(baseline, key)) / scale
         rows.append(
-            {"outcome": key, "baseline_median": float(np.median(base)), **difference_band(diff)}
+            {
+                "outcome": key,
+                "baseline_persons_median": float(np.median(base)),
+                **difference_band(diff, prefix="difference_persons"),
+            }
         )
     return pd.DataFrame(rows)
 

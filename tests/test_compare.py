@@ -441,3 +441,21 @@ def test_a_scenario_with_channels_switched_off_is_itself_a_valid_scenario(histor
     off = switched_off(historical, tuple(CHANNELS))
     assert off.name.startswith("historical.without.")
     assert with_parameters(off, {"decision.peers": off.decision.peers}).name == off.name
+
+
+def test_the_python_api_names_the_unit_of_its_paired_differences(historical):
+    import sim
+
+    other = sim.load_scenario("no_welfare_cuts")
+    table = sim.compare(historical, other, seed=3, replications=2, scale=0.01)
+    assert list(table.columns) == [
+        "outcome",
+        "baseline_persons_median",
+        "difference_persons_p05",
+        "difference_persons_median",
+        "difference_persons_p95",
+    ]
+    departures = table.set_index("outcome").loc["departures"]
+    assert departures["baseline_persons_median"] > 50_000  # full-population persons
+    with pytest.raises(ValueError, match="cancelled_share_1959_1967 are shares"):
+        sim.paired_differences(None, None, 0.01, ["cancelled_share_1959_1967"])

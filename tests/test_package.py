@@ -127,7 +127,7 @@ def test_the_public_api_is_what_all_says():
 def test_the_quickstart_example_runs(capsys):
     runpy.run_path(str(ROOT / "docs" / "examples" / "quickstart.py"), run_name="__main__")
     printed = capsys.readouterr().out
-    assert "departures_persons_mean" in printed and "difference_median" in printed
+    assert "departures_persons_mean" in printed and "difference_persons_median" in printed
 
 
 def _python(code: str) -> str:

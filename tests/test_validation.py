@@ -69,10 +69,11 @@ def test_a_posterior_of_too_few_runs_is_seen_to_be_overconfident():
 def test_the_posterior_marginals_are_drawn_with_pyabc_for_every_parameter(tmp_path):
     import json
 
+    from conftest import ROOT
+
     from analysis.calibration.priors import load_priors
     from analysis.calibration.report_figures import plot_marginals
     from analysis.calibration.settings import PRIORS_FILE
-    from conftest import ROOT
 
     posterior = json.loads(
         (ROOT / "scenarios" / "calibration" / "historical" / "posterior.json").read_text()

@@ -101,7 +101,11 @@ class Comparison:
         """Median and 90% band of each outcome's paired difference (scenario minus baseline),
         in full-population persons."""
         tables = [
-            paired_differences(self.baseline, run, self.scale, COMPARED)
+            # (named here as every other table of the comparison until it is written, when
+            # each takes its unit: ``report.in_persons``)
+            paired_differences(self.baseline, run, self.scale, COMPARED).rename(
+                columns=lambda c: c.replace("_persons", "")
+            )
             for run in self.scenarios.values()
         ]
         if not tables:
