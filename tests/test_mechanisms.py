@@ -148,7 +148,9 @@ def test_becoming_ready_and_cancelling_never_share_a_draw():
 
 
 def test_households_that_cancelled_may_register_again(plain):
-    cancelling = {"process.cancel_rate": 0.3}  # many cancel, so many may come back
+    # Many cancel, so many may come back; and a propensity high enough that those who come back
+    # come to want to leave again (at the calibrated one, belief after the letters rarely does).
+    cancelling = {"process.cancel_rate": 0.3, "decision.intercept": -8.0}
     again = run(plain, {**cancelling, "process.reconsider_rate": 0.05})
     final = run(plain, cancelling)
     assert (again.metrics["cancelled_stock"][:, -1] < final.metrics["cancelled_stock"][:, -1]).all()
