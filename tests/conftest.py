@@ -52,3 +52,20 @@ class Terminal(io.StringIO):
 
     def isatty(self) -> bool:
         return True
+
+
+def engines_agree(scenario, replication: int, seed: int = 21, scale: float = 0.003):
+    """Run ``scenario`` on both engines (same seed, population and replication) and assert
+    that every metric is identical month by month; returns the numpy run."""
+    import numpy as np
+
+    from sim.engine_mesa import simulate_mesa
+    from sim.population import generate_population
+    from sim.streams import population_stream
+
+    population = generate_population(scenario.population, scale, population_stream(seed))
+    numpy_run = simulate(scenario, seed, [replication], population=population, scale=scale)
+    mesa_run = simulate_mesa(scenario, seed, [replication], population=population, scale=scale)
+    for name in numpy_run.metrics:
+        assert np.array_equal(mesa_run.metrics[name], numpy_run.metrics[name]), name
+    return numpy_run

@@ -7,9 +7,9 @@ import dataclasses
 
 import numpy as np
 import pytest
+from conftest import engines_agree
 
 from sim import decision
-from sim.engine_mesa import simulate_mesa
 from sim.engine_numpy import simulate, simulate_batch
 from sim.outcomes import total
 from sim.population import generate_population
@@ -201,14 +201,8 @@ def test_work_easier_to_find_weakens_the_push_of_having_none(plain):
 
 @pytest.mark.parametrize("replication", [0, 3])
 def test_both_engines_stay_identical_with_kin_hearsay_along_ties_and_switching(plain, replication):
-    scenario = with_parameters(plain, ALL_ON)
-    scale = 0.003
-    population = generate_population(scenario.population, scale, population_stream(21))
-    numpy_run = simulate(scenario, 21, [replication], population=population, scale=scale)
-    mesa_run = simulate_mesa(scenario, 21, [replication], population=population, scale=scale)
+    numpy_run = engines_agree(with_parameters(plain, ALL_ON), replication)
     assert numpy_run.metrics["departures"].sum() > 0
-    for name in numpy_run.metrics:
-        assert np.array_equal(mesa_run.metrics[name], numpy_run.metrics[name]), name
 
 
 def test_rows_with_and_without_the_mechanisms_share_a_batch_bit_for_bit(plain):

@@ -5,15 +5,13 @@ calibration sets it). The tests start from the baseline with all of them off (``
 
 import numpy as np
 import pytest
+from conftest import engines_agree
 
 from sim import decision
-from sim.engine_mesa import simulate_mesa
 from sim.engine_numpy import simulate
 from sim.outcomes import total
-from sim.population import generate_population
 from sim.scenario import with_parameters
 from sim.schema import Process
-from sim.streams import population_stream
 
 SCALE, SEED = 0.01, 4
 ALL_ON = {
@@ -160,11 +158,5 @@ def test_households_that_cancelled_may_register_again(plain):
 
 @pytest.mark.parametrize("replication", [0, 3])
 def test_both_engines_stay_identical_with_every_mechanism_on(plain, replication):
-    scenario = with_parameters(plain, ALL_ON)
-    scale = 0.003
-    population = generate_population(scenario.population, scale, population_stream(21))
-    numpy_run = simulate(scenario, 21, [replication], population=population, scale=scale)
-    mesa_run = simulate_mesa(scenario, 21, [replication], population=population, scale=scale)
+    numpy_run = engines_agree(with_parameters(plain, ALL_ON), replication)
     assert numpy_run.metrics["deferrals"].sum() > 0
-    for name in numpy_run.metrics:
-        assert np.array_equal(mesa_run.metrics[name], numpy_run.metrics[name]), name
