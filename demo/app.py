@@ -19,24 +19,13 @@ from demo.model import DemoModel
 from demo.runner import FRAME, JUMP_FRAME, run_on
 from demo.save_view import SaveView
 from demo.side_by_side import SideBySideView
+from demo.style import page_style
 from demo.views import WatchView
 from demo.why_view import WhyView
 from sim.schedules import month_index
 
 # No "This website runs on Solara" banner over the charts' axes on a projector.
 server_settings.theme.show_banner = False
-
-STYLE = """
-.v-application { font-size: 16px; }
-.v-application .v-toolbar__title { font-size: 1.2rem; }
-.v-main .container { padding: 8px 12px !important; }
-.solara-autorouter-content { padding: 0 12px !important; }
-.solara-autorouter-content > div > div:empty { display: none; }
-.v-application h3 { margin: 0 0 4px 0; }
-.v-application ul { margin-bottom: 4px; }
-.v-application p { margin-bottom: 4px; }
-.v-tab { font-size: 0.95rem; letter-spacing: 0; text-transform: none; }
-"""
 
 
 @solara.component
@@ -93,8 +82,12 @@ def Page():
     target = solara.use_reactive(None)  # the month a jump runs to
     chosen = solara.use_reactive(None)  # the family picked on the "why" tab
     tab = solara.use_reactive(0)
+    large = solara.use_reactive(False)  # large text, for a projector
     m = model.value
-    charts = solara.use_memo(lambda: RunCharts(m.people_per_person), [m])
+    # Drawn at twice the pixels in large text, where they are shown twice as wide: sharp.
+    charts = solara.use_memo(
+        lambda: RunCharts(m.people_per_person, dpi=160 if large.value else 80), [m, large.value]
+    )
 
     def run():
         """Play (until paused) or jump (until the target month), drawing now and then."""
@@ -122,10 +115,11 @@ def Page():
         model.set(DemoModel(**settings.value))
         tick.set(tick.value + 1)
 
-    solara.Style(STYLE)
+    solara.Style(page_style(large.value))
     solara.Title("Leaving for North Korea, 1955-1984")
     with solara.AppBar():
         solara.AppBarTitle("Leaving for North Korea, 1955-1984: a simulation")
+        solara.Switch(label="Large text (projector)", value=large, classes=["large-text"])
     with solara.Sidebar(), solara.Column(gap="6px", style={"padding": "4px 8px"}):
         RunControls(model, playing, target, tick)
         changed = settings.value != m.settings
@@ -144,7 +138,7 @@ def Page():
 
     with solara.lab.Tabs(value=tab, lazy=True):
         with solara.lab.Tab("What happens"):
-            WatchView(m, charts, tick.value, chosen.value, pick)
+            WatchView(m, charts, tick.value, chosen.value, pick, large.value)
         with solara.lab.Tab("Why did this family leave?"):
             WhyView(m, tick.value, chosen)
         with solara.lab.Tab("Side by side"):

@@ -151,16 +151,33 @@ class DemoModel(RepatriationModel):
         # The page reads households' states from the trace; collecting them again, as Python
         # tuples, every month would cost a sixth of a step.
         self.datacollector.agent_reporters.clear()
+        self.sizes = np.array([h.size for h in self.households])
+        self._states: np.ndarray | None = None  # gathered once a month (``states``)
         self.trace = Trace(self)
 
     def step(self) -> None:
         """One month of the Mesa engine, kept in the trace."""
+        self._states = None  # the month moves households
         if self.t >= len(self.months):
             super().step()
             return
         self.trace.before(self)
         super().step()
         self.trace.after(self)
+
+    def states(self) -> np.ndarray:
+        """Every household's state, in network order, gathered once between two months (the
+        data collector and the trace both read it)."""
+        if self._states is None:
+            households = self.households
+            self._states = np.fromiter((h.state for h in households), np.int8, len(households))
+        return self._states
+
+    def persons_in(self, state: int) -> int:
+        """The persons in households in ``state``, as the model counts them for its data
+        collector at the end of each month, from the month's states: Mesa selecting the
+        agents again for each of the six states cost a twentieth of a month."""
+        return int(self.sizes[self.states() == state].sum())
 
     def run_until(self, month: str) -> None:
         """Run on, without drawing anything, until ``month`` (``YYYY-MM``) has been run."""

@@ -50,7 +50,7 @@ class Trace:
         """Keep the month just run (``model.t - 1``)."""
         t = model.t - 1
         households = model.households
-        self.state[t] = [h.state for h in households]
+        self.state[t] = model.states()
         self.belief[t] = [h.belief for h in households]
         self.logit[t] = [h.logit for h in households]
         self.engaged[t], self.kin[t], self.switched[t] = self._engaged, self._kin, self._switched

@@ -1,8 +1,10 @@
 """The main view of the page: the month and its policies, the families, and two charts.
 
 Laid out to fit a 1366x768 projector without scrolling: the words and the families side by side
-above, the two charts side by side below. Each takes the model and a ``tick`` that changes
-whenever the model has moved, so it is redrawn then (the model itself is changed in place).
+above, the two charts side by side below. In large text (``large``) the words take the whole
+width and the charts are stacked, each as wide as the page, so their lettering grows too. Each
+takes the model and a ``tick`` that changes whenever the model has moved, so it is redrawn then
+(the model itself is changed in place).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ DOCUMENTED_TOTAL = 93_340  # departures Dec 1959 - Jul 1984, document 002
 
 
 @solara.component
-def MonthAndPolicies(model: DemoModel, tick: int = 0):
+def MonthAndPolicies(model: DemoModel, tick: int = 0, large: bool = False):
     started = model.t > 0
     shown = model.month_label if started else "1955-01 (press ▶ Play or One month)"
     stock = model.datacollector.model_vars.get("departed_stock") or [0]
@@ -30,7 +32,8 @@ def MonthAndPolicies(model: DemoModel, tick: int = 0):
         "",
     ]
     lines += [f"- {text}" for text in describe_policy(model.policy)]
-    solara.Markdown("\n".join(lines), style={"font-size": "0.85em", "line-height": "1.2"})
+    size = "1em" if large else "0.85em"  # small print only where the view must fit 768 px
+    solara.Markdown("\n".join(lines), style={"font-size": size, "line-height": "1.2"})
 
 
 def clicked_family(x: float, y: float, pixels: int, side: int, families: int) -> int | None:
@@ -86,21 +89,29 @@ def HouseholdView(model: DemoModel, tick: int = 0, chosen: int | None = None, on
 
 
 @solara.component
-def Charts(model: DemoModel, charts: RunCharts, tick: int = 0):
+def Charts(model: DemoModel, charts: RunCharts, tick: int = 0, large: bool = False):
     departures, registrations = charts.update(model.months, model.datacollector.model_vars)
-    with solara.Row(gap="8px", classes=["run-charts"], style={"flex-wrap": "nowrap"}):
+    wrap, share = ("wrap", "100%") if large else ("nowrap", "50%")
+    with solara.Row(gap="8px", classes=["run-charts"], style={"flex-wrap": wrap}):
         for png in (departures, registrations):
-            with solara.Column(style={"flex": "1 1 50%", "min-width": "0"}):
+            with solara.Column(style={"flex": f"1 1 {share}", "min-width": "0"}):
                 solara.Image(png, format="png", width="100%")
 
 
 @solara.component
 def WatchView(
-    model: DemoModel, charts: RunCharts, tick: int = 0, chosen: int | None = None, on_pick=None
+    model: DemoModel,
+    charts: RunCharts,
+    tick: int = 0,
+    chosen: int | None = None,
+    on_pick=None,
+    large: bool = False,
 ):
-    with solara.Row(gap="16px", style={"align-items": "flex-start"}):
-        with solara.Column(style={"flex": "1 1 50%", "min-width": "380px"}):
-            MonthAndPolicies(model, tick)
-        with solara.Column(style={"flex": "1 1 50%"}):
+    # In large text the words need the whole width: the families go below them.
+    wrap, share = ("wrap", "100%") if large else ("nowrap", "50%")
+    with solara.Row(gap="16px", style={"align-items": "flex-start", "flex-wrap": wrap}):
+        with solara.Column(style={"flex": f"1 1 {share}", "min-width": "380px"}):
+            MonthAndPolicies(model, tick, large)
+        with solara.Column(style={"flex": f"1 1 {share}"}):
             HouseholdView(model, tick, chosen, on_pick)
-    Charts(model, charts, tick)
+    Charts(model, charts, tick, large)

@@ -1,8 +1,9 @@
-"""Take the screenshots of the teaching demo (docs/demo.png and docs/demo-why.png).
+"""Take the screenshots of the teaching demo (docs/demo.png, demo-why.png and demo-large.png).
 
 Starts the demo server, opens the page in headless Chromium at 1366x768 (a projector), jumps to
 the first letters of hardship (July 1960), steps month by month to the given month, and saves the
-screen; then the story of a family that sailed.
+screen; then the story of a family that sailed; then the main view in large text (for a
+projector), scrolled to the departures chart.
 
     .venv/bin/python scripts/screenshot_demo.py [--until 1961-06] [--out docs/demo.png]
 """
@@ -72,10 +73,17 @@ def main() -> None:
             time.sleep(2)
             why = args.out.with_name(args.out.stem + "-why.png")
             page.screenshot(path=str(why))
+            page.get_by_role("tab", name="What happens").click()
+            page.get_by_text("Large text (projector)").click()
+            time.sleep(2)
+            page.locator(".run-charts img").first.scroll_into_view_if_needed()
+            time.sleep(1)
+            large = args.out.with_name(args.out.stem + "-large.png")
+            page.screenshot(path=str(large))
             browser.close()
     finally:
         server.terminate()
-    print(f"saved {args.out} and {args.out.with_name(args.out.stem + '-why.png')}")
+    print(f"saved {args.out}, {why} and {large}")
 
 
 if __name__ == "__main__":

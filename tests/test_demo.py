@@ -33,6 +33,14 @@ from sim.decision import Policy
 from sim.result import GROUP_METRICS, RunResult
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 ARTIFACTS = Path(__file__).parent / "artifacts"
 
 
@@ -180,6 +188,30 @@ def _images(page) -> list[str]:
     return page.eval_on_selector_all("img", "imgs => imgs.map(i => i.src)")
 
 
+def _wait_until(condition, within: float = 30) -> None:
+    deadline = time.monotonic() + within
+    while not condition():
+        assert time.monotonic() < deadline, "the page did not change in time"
+        time.sleep(0.2)
+
+
+def _font_px(locator) -> float:
+    return locator.evaluate("e => parseFloat(getComputedStyle(e).fontSize)")
+
+
+def _shown_on_top(page, box: dict) -> list[str]:
+    """What the browser shows at the middle and near the corners of ``box``: the tag of the
+    topmost element at each point (scrolled into view first)."""
+    points = [(0.5, 0.5), (0.05, 0.05), (0.95, 0.05), (0.05, 0.95), (0.95, 0.95)]
+    return [
+        page.evaluate(
+            "([x, y]) => document.elementFromPoint(x, y).tagName",
+            [box["x"] + fx * box["width"], box["y"] + fy * box["height"]],
+        )
+        for fx, fy in points
+    ]
+
+
 def _month(page) -> str:
     return page.get_by_text("Month: ").first.inner_text().split("Month: ")[1][:7]
 
@@ -192,17 +224,7 @@ def test_the_classroom_page_in_a_real_browser(demo_server):
 
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1366, "height": 768})
         page.goto(demo_server, timeout=120_000)
         page.get_by_text("Month: 1955-01").wait_for(timeout=120_000)
@@ -284,3 +306,64 @@ def test_the_classroom_page_in_a_real_browser(demo_server):
     # The charts grow by a month at every step; the household view changes when households move.
     assert sum(a != b for a, b in zip(before, stepped)) >= 2, "the charts should be redrawn"
     assert sum(a != b for a, b in zip(stepped, jumped)) >= 3, "the families and the charts too"
+
+
+def test_large_text_for_a_projector(demo_server):
+    """The "Large text (projector)" switch: the words grow, the charts stack at the page's width,
+    nothing covers the departures chart, and the controls still run the model; switched off
+    again, the main view fits 1366x768 as before."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1366, "height": 768})
+        page.goto(demo_server, timeout=120_000)
+        page.get_by_text("Month: 1955-01").wait_for(timeout=120_000)
+        heading = page.get_by_text("Month: ").first
+        policy = page.locator("li", has_text="one-way journey").first
+        departures = page.locator(".run-charts img").first
+        normal = {
+            "heading": _font_px(heading),
+            "policy": _font_px(policy),
+            "play": _font_px(page.get_by_role("button", name="▶ Play")),
+            "chart": departures.bounding_box()["width"],
+        }
+        assert normal["policy"] < 16, "small print, so that the main view fits 768 px"
+
+        page.get_by_text("Large text (projector)").click()
+        _wait_until(lambda: _font_px(heading) > normal["heading"])
+        assert _font_px(heading) >= 1.4 * normal["heading"]
+        assert (
+            _font_px(policy) >= 20
+            and _font_px(page.get_by_role("button", name="▶ Play")) > normal["play"]
+        )
+
+        # The controls still run the model, and the main chart follows.
+        for _ in range(2):
+            page.get_by_role("button", name="One month").click()
+            time.sleep(0.3)
+        page.get_by_text("Month: 1955-02").wait_for(timeout=60_000)
+
+        # The departures chart takes the page's width, below the families, above the other
+        # chart, and nothing covers it.
+        departures.scroll_into_view_if_needed()
+        box = departures.bounding_box()
+        assert box["width"] >= 1.5 * normal["chart"], box
+        assert box["y"] >= 0 and box["y"] + box["height"] <= 769, (
+            "it fits the screen once scrolled to"
+        )
+        families = page.locator(".household-view").bounding_box()
+        registrations = page.locator(".run-charts img").nth(1).bounding_box()
+        assert families["y"] + families["height"] <= box["y"] + 1
+        assert registrations["y"] >= box["y"] + box["height"] - 1
+        assert _shown_on_top(page, box) == ["IMG"] * 5
+        page.screenshot(path=str(ARTIFACTS / "demo-large.png"))
+
+        # Switched off: the main view fits 1366x768 again, without scrolling.
+        page.get_by_text("Large text (projector)").click()
+        _wait_until(lambda: _font_px(heading) == normal["heading"])
+        page.get_by_role("tab", name="What happens").scroll_into_view_if_needed()
+        for chart in page.locator(".run-charts img").all():
+            box = chart.bounding_box()
+            assert box and box["y"] + box["height"] <= 768, box
+        browser.close()

@@ -8,6 +8,9 @@ from demo.charts import RunCharts, household_picture
 from demo.export import file_name, save_scenario
 from demo.model import DemoModel, demo_scenario, household_grid
 from demo.side_by_side import CLASS, HISTORICAL, both_runs, side_by_side_table
+from sim.engine_mesa import RepatriationModel
+from sim.engine_numpy import simulate
+from sim.result import GROUP_METRICS, METRICS, STOCK_METRICS
 from sim.scenario import load_scenario
 
 SETTINGS = {
@@ -37,6 +40,21 @@ def test_the_charts_are_drawn_once_and_change_with_the_months():
         charts.departures_axes.get_ylim()[1]
         >= max(model.datacollector.model_vars["departures"]) * model.people_per_person
     )
+
+
+def test_the_page_counts_the_families_as_the_model_does():
+    """The page gathers the families' states once a month, for its data collector and its trace,
+    instead of Mesa selecting the agents of each state: the model's numbers, unchanged."""
+    model = DemoModel(households=800, rng=3)
+    model.run_until("1962-06")
+    for state, name in enumerate(STOCK_METRICS):
+        assert model.persons_in(state) == RepatriationModel.persons_in(model, state), name
+    assert np.array_equal(model.states(), [h.state for h in model.households])
+    # Month by month, every column is the numpy engine's, for the same seed and families.
+    table = model.datacollector.get_model_vars_dataframe()
+    result = simulate(model.spec, model.run_seed, [model.replication], model.scale)
+    for name in METRICS + GROUP_METRICS:
+        assert np.array_equal(table[name], result.metrics[name][0][: len(table)]), name
 
 
 def test_the_household_picture_has_one_square_per_family():
