@@ -243,11 +243,17 @@ def kin_logit(logit: np.ndarray, kin_departed: np.ndarray, w: DecisionWeights, o
     return np.add(logit, pull, out=out)
 
 
-def switched_logit(logit: np.ndarray, switched: np.ndarray, policy: Policy, w: DecisionWeights):
+def switched_logit(
+    logit: np.ndarray, switched: np.ndarray, policy: Policy, w: DecisionWeights, out=None
+):
     """The propensity of a household that switched its registration from Chosen to Kankoku
     (``switches_registration``): it holds the secure residence Kankoku registrants hold, as the
-    ``kankoku`` term of ``attitude`` says (0 for a household that has not switched)."""
-    return logit - as_float32(w.secure_residence * policy.secure_residence_kankoku) * switched
+    ``kankoku`` term of ``attitude`` says (0 for a household that has not switched). In float32
+    whether ``switched`` is bool or float32 (a bool array times a float would be float64);
+    written into ``out`` if given (float32, of the shape of ``switched``)."""
+    secure = as_float32(w.secure_residence * policy.secure_residence_kankoku)
+    held = np.multiply(switched, secure, out=out, dtype=np.float32)
+    return np.subtract(logit, held, out=held if out is not None else None)
 
 
 def switches_registration(u: np.ndarray, policy: Policy) -> np.ndarray:

@@ -207,6 +207,7 @@ class _Engine:
         switching = any(np.any(s.timeline()["kankoku_switching"] > 0) for s in scenarios)
         self.switched = np.zeros((N, H), dtype=bool) if switching else None
         self.any_switched = False
+        self.switched_base = np.empty((N, H), dtype=np.float32) if switching else None
         self.chosen = ~pop.kankoku
         self.turnovers = pop.turnovers(len(scenarios[0].months))
         self.logit = np.empty((N, H), dtype=np.float32)
@@ -286,7 +287,9 @@ class _Engine:
         )
         base = decision.population_logit(self.features, self.belief, policy, w)
         if self.any_switched:  # (before any has, every logit less 0 is itself)
-            base = decision.switched_logit(base, view(self.switched), policy, w)
+            base = decision.switched_logit(
+                base, view(self.switched), policy, w, out=view(self.switched_base)
+            )
         logit = decision.network_logit(
             base, view(self.engaged_neighbours), self.per_neighbour, out=view(self.logit)
         )
