@@ -157,6 +157,7 @@ def test_a_family_that_switched_to_kankoku_holds_its_secure_residence():
     switched = np.array([False, True])
     logit = decision.switched_logit(np.zeros(2, dtype=np.float32), switched, policy, w)
     assert logit.tolist() == [0.0, -1.5]
+    assert logit.dtype == np.float32  # as the Mesa engine's, though a bool array x float is not
     policy.kankoku_switching = 0.1
     u = np.array([0.05, 0.5, 0.89, 0.91], dtype=np.float32)
     assert decision.switches_registration(u, policy).tolist() == [False, False, False, True]
