@@ -233,13 +233,17 @@ def network_logit(
     return out
 
 
-def kin_logit(logit: np.ndarray, kin_departed: np.ndarray, w: DecisionWeights, out=None):
+def kin_logit(
+    logit: np.ndarray, kin_departed: np.ndarray, w: DecisionWeights, out=None, scratch=None
+):
     """The propensity plus the pull of relatives in the North: ``kin`` once any kin tie of the
     household has left (``kin_departed``: kin who left, float32). 002: the project divided
     "hundreds of thousands of their relatives both in North Korea and in Japan"; a family with
     kin there is pulled to join them as well as told by their letters. Written into ``out``
-    if given (it may be ``logit`` itself)."""
-    pull = np.minimum(kin_departed, np.float32(1)) * as_float32(w.kin)
+    if given (it may be ``logit`` itself); ``scratch``: a float32 array of the pull's shape to
+    work in."""
+    pull = np.minimum(kin_departed, np.float32(1), out=scratch)
+    pull = np.multiply(pull, as_float32(w.kin), out=scratch)
     return np.add(logit, pull, out=out)
 
 

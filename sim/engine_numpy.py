@@ -211,6 +211,7 @@ class _Engine:
         self.chosen = ~pop.kankoku
         self.turnovers = pop.turnovers(len(scenarios[0].months))
         self.logit = np.empty((N, H), dtype=np.float32)
+        self.scratch = np.empty((N, H), dtype=np.float32)  # for a step's intermediate arrays
         self.chance = np.empty((N, H), dtype=np.float32)
         self.draws = np.empty((N, H), dtype=np.float32)
         # One row per scenario, shared by its replications until letters come.
@@ -276,7 +277,9 @@ class _Engine:
                 view(self.letter_sources), p.hearsay, p.hearsay_along_ties
             )
             if self.along_ties:
-                heard = decision.heard_along_ties(heard, view(self.second_hand), self.degree, p)
+                heard = decision.heard_along_ties(
+                    heard, view(self.second_hand), self.degree, p, out=view(self.scratch)
+                )
             letters = decision.letters_received(
                 view(self.letter_sources), policy.bad_news, heard, self.trust
             )
@@ -294,7 +297,9 @@ class _Engine:
             base, view(self.engaged_neighbours), self.per_neighbour, out=view(self.logit)
         )
         if self.kin:
-            decision.kin_logit(logit, view(self.kin_departed), w, out=logit)
+            decision.kin_logit(
+                logit, view(self.kin_departed), w, out=logit, scratch=view(self.scratch)
+            )
         logit = logit.reshape(self.N, self.H)
         for r, stream in enumerate(self.streams):
             stream.random(dtype=np.float32, out=self.draws[r])

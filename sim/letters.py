@@ -102,12 +102,15 @@ def hearsay_letters(
 
 
 def heard_along_ties(
-    heard: np.ndarray, second_hand: np.ndarray, degree: np.ndarray, p: Process
+    heard: np.ndarray, second_hand: np.ndarray, degree: np.ndarray, p: Process, out=None
 ) -> np.ndarray:
     """``heard`` (from the whole community) plus the letters that come along ties: the share
     ``hearsay_along_ties`` of ``hearsay`` times the letters one's neighbours got directly, per
     neighbour (``second_hand``: the departed neighbours of one's neighbours, weighted by how much
     their letters are still remembered, over one's ``degree``, float32). A household whose
-    neighbours' neighbours left hears more; one in a community nobody left hears less."""
+    neighbours' neighbours left hears more; one in a community nobody left hears less. Written
+    into ``out`` if given (float32, of the shape of ``second_hand``)."""
     along = as_float32(p.hearsay * p.hearsay_along_ties)
-    return heard + second_hand * along / degree
+    told = np.multiply(second_hand, along, out=out)
+    told = np.divide(told, degree, out=out)
+    return np.add(heard, told, out=out)
