@@ -6,11 +6,26 @@ stops that server too, so the port is free again at once.
 
 from __future__ import annotations
 
+import contextlib
 import signal
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
+from collections.abc import Iterator
 
 STOP_SECONDS = 10  # how long the server has to stop before it is killed
+# Debian's Chromium driven headless in a container (the browser tests, the demo's scripts): no
+# sandbox or GPU there, and nothing fetched in the background.
+CHROMIUM_ARGS = (
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+)
 
 
 def solara_command(host: str, port: int) -> list[str]:
@@ -28,6 +43,34 @@ def solara_command(host: str, port: int) -> list[str]:
         "--production",
         "--no-open",
     ]
+
+
+@contextlib.contextmanager
+def served_quietly(within: float = 120) -> Iterator[str]:
+    """The page served on a free local port, its server's output discarded: yields the page's
+    URL once it answers (RuntimeError if not ``within`` seconds), and stops the server after."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen(
+        solara_command("127.0.0.1", port), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + within
+        while True:
+            try:
+                urllib.request.urlopen(url, timeout=2)
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    message = f"the demo server did not answer within {within:g} s"
+                    raise RuntimeError(message) from None
+                time.sleep(0.5)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=STOP_SECONDS)
 
 
 def serve(host: str = "127.0.0.1", port: int = 8765) -> int:

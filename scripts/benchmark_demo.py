@@ -17,12 +17,9 @@ The table is also written to docs/generated/benchmarks/demo.md, which docs/demo.
 from __future__ import annotations
 
 import argparse
-import socket
 import statistics
-import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -30,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import solara
 
 from analysis.benchmarks.publish import published
-from analysis.serve_demo import solara_command
+from analysis.serve_demo import CHROMIUM_ARGS, served_quietly
 from demo.charts import RunCharts
 from demo.model import DemoModel
 from demo.runner import FRAME, run_on
@@ -121,44 +118,26 @@ def browser_times(months: int, chromium: str) -> tuple[list[float], float]:
     months a second over 5 s, from there."""
     from playwright.sync_api import sync_playwright
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = subprocess.Popen(
-        solara_command("127.0.0.1", port), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    url, times = f"http://127.0.0.1:{port}/", []
-    try:
-        for _ in range(240):
-            try:
-                urllib.request.urlopen(url, timeout=2)
-                break
-            except OSError:
-                time.sleep(0.5)
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path=chromium, args=["--no-sandbox", "--disable-gpu"]
-            )
-            page = browser.new_page(viewport={"width": 1366, "height": 768})
-            page.goto(url, timeout=120_000)
-            page.get_by_text("Month: 1955-01").wait_for(timeout=120_000)
-            page.get_by_role("button", name="First ship").click()
-            page.get_by_text("Month: 1959-12").wait_for(timeout=600_000)
-            time.sleep(1)
-            for k in range(months):
-                month = f"{1960 + k // 12}-{k % 12 + 1:02d}"
-                times.append(page.evaluate(CLICK_TO_MONTH, month) / 1000)
-                time.sleep(0.2)
-            page.get_by_role("button", name="▶ Play").click()
-            time.sleep(5)
-            page.get_by_role("button", name="❚❚ Pause").click()
-            time.sleep(1)
-            shown = page.get_by_text("Month: ").first.inner_text().split("Month: ")[1][:7]
-            played = (int(shown[:4]) - 1960) * 12 + int(shown[5:7]) - months
-            browser.close()
-    finally:
-        server.terminate()
-        server.wait()
+    times = []
+    with served_quietly() as url, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=list(CHROMIUM_ARGS))
+        page = browser.new_page(viewport={"width": 1366, "height": 768})
+        page.goto(url, timeout=120_000)
+        page.get_by_text("Month: 1955-01").wait_for(timeout=120_000)
+        page.get_by_role("button", name="First ship").click()
+        page.get_by_text("Month: 1959-12").wait_for(timeout=600_000)
+        time.sleep(1)
+        for k in range(months):
+            month = f"{1960 + k // 12}-{k % 12 + 1:02d}"
+            times.append(page.evaluate(CLICK_TO_MONTH, month) / 1000)
+            time.sleep(0.2)
+        page.get_by_role("button", name="▶ Play").click()
+        time.sleep(5)
+        page.get_by_role("button", name="❚❚ Pause").click()
+        time.sleep(1)
+        shown = page.get_by_text("Month: ").first.inner_text().split("Month: ")[1][:7]
+        played = (int(shown[:4]) - 1960) * 12 + int(shown[5:7]) - months
+        browser.close()
     return times, played / 5
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from analysis.serve_demo import CHROMIUM_ARGS
 from demo.model import (
     DemoModel,
     aftermath_of_departures,
@@ -33,14 +34,6 @@ from sim.decision import Policy
 from sim.result import GROUP_METRICS, RunResult
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 ARTIFACTS = Path(__file__).parent / "artifacts"
 
 
@@ -224,7 +217,7 @@ def test_the_classroom_page_in_a_real_browser(demo_server):
 
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=list(CHROMIUM_ARGS))
         page = browser.new_page(viewport={"width": 1366, "height": 768})
         page.goto(demo_server, timeout=120_000)
         page.get_by_text("Month: 1955-01").wait_for(timeout=120_000)
@@ -315,7 +308,7 @@ def test_large_text_for_a_projector(demo_server):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=list(CHROMIUM_ARGS))
         page = browser.new_page(viewport={"width": 1366, "height": 768})
         page.goto(demo_server, timeout=120_000)
         page.get_by_text("Month: 1955-01").wait_for(timeout=120_000)
