@@ -203,8 +203,8 @@ class _Engine:
         self.degree = np.maximum(pop.degree, 1).astype(np.float32)
         self.kin = bool(np.any(np.asarray(self.w.kin) > 0))
         self.kin_departed = np.zeros((N, H), dtype=np.float32) if self.kin else None
-        self.kin_start, self.kin_neighbours = _kin_lists(pop)
-        switching = any(np.any(s.timeline()["kankoku_switching"] > 0) for s in scenarios)
+        self.kin_start, self.kin_neighbours = pop.kin_network() if self.kin else (None, None)
+        switching = any(month.any_positive("kankoku_switching") for month in self.levers)
         self.switched = np.zeros((N, H), dtype=bool) if switching else None
         self.any_switched = False
         self.switched_base = np.empty((N, H), dtype=np.float32) if switching else None
@@ -481,14 +481,6 @@ DEPARTING = (
     "japanese_national_departures",
     *GROUP_METRICS,
 )
-
-
-def _kin_lists(pop: Population) -> tuple[np.ndarray, np.ndarray]:
-    """The kin ties of a population as CSR arrays (row pointer, neighbours)."""
-    start = np.zeros(pop.households + 1, dtype=np.int64)
-    owner = np.repeat(np.arange(pop.households), pop.degree)
-    np.cumsum(np.bincount(owner[pop.kin], minlength=pop.households), out=start[1:])
-    return start, pop.neighbours[pop.kin]
 
 
 def _pick(

@@ -21,6 +21,8 @@ from .schema import PopulationParameters
 RESIDENT, PAROLEE, DETAINEE, CONVICT = 0, 1, 2, 3
 NEVER = np.iinfo(np.int32).max  # the turnover month of a household that keeps its generation
 MAX_HOUSEHOLD_SIZE = 12
+# How tightly family ties and beliefs gather around their means (Beta a + b; ASSUMPTION).
+FAMILY_TIES_CONCENTRATION, BELIEF_CONCENTRATION = 2.0, 4.0
 
 # Who the persons of a household are, for the after-arrival stage: every person is in exactly
 # one group. Deportees are only drawn in households without a Japanese spouse.
@@ -91,6 +93,13 @@ class Population:
         starts = np.flatnonzero(np.r_[True, months_of[1:] != months_of[:-1]])
         return {int(months_of[i]): group for i, group in zip(starts, np.split(order, starts[1:]))}
 
+    def kin_network(self) -> tuple[np.ndarray, np.ndarray]:
+        """The kin ties alone as CSR arrays (row pointer, neighbours), in the network's order."""
+        start = np.zeros(self.households + 1, dtype=np.int64)
+        owner = np.repeat(np.arange(self.households), self.degree)
+        np.cumsum(np.bincount(owner[self.kin], minlength=self.households), out=start[1:])
+        return start, self.neighbours[self.kin]
+
     def kin_of(self, household: int) -> np.ndarray:
         start, end = self.neighbour_start[household], self.neighbour_start[household + 1]
         return self.neighbours[start:end][self.kin[start:end]]
@@ -160,11 +169,8 @@ def generate_population(
     k = params.soren_tie_concentration
     soren_tie = rng.beta(mean * k, (1 - mean) * k).astype(np.float32)
 
-    family_ties = rng.beta(
-        2 * params.family_ties_mean + 1e-9, 2 * (1 - params.family_ties_mean) + 1e-9, n
-    )
-    prior = params.belief_prior_mean
-    belief_prior = rng.beta(4 * prior + 1e-9, 4 * (1 - prior) + 1e-9, n)
+    family_ties = beta_around(params.family_ties_mean, FAMILY_TIES_CONCENTRATION, n, rng)
+    belief_prior = beta_around(params.belief_prior_mean, BELIEF_CONCENTRATION, n, rng)
 
     start, nbrs = small_world(n, params.network_degree, params.network_rewiring, rng)
 
@@ -203,7 +209,8 @@ def generate_population(
 
 
 # Drawn after every other attribute (as the convicts are), so that a population drawn with the
-# defaults (no kin, mixed households like any other) is the one drawn before they existed.
+# defaults (no kin, mixed households like any other, no next generation) is the one drawn before
+# they existed.
 
 
 def kin_ties(
@@ -283,8 +290,12 @@ def next_generation(
         return np.full(n, NEVER, dtype=np.int32), *same
     months = params.generation_years * 12
     turnover = np.floor(rng.random(n) * months).astype(np.int32)
-    young = params.young_belief_prior_mean
-    belief = rng.beta(4 * young + 1e-9, 4 * (1 - young) + 1e-9, n).astype(np.float32)
-    ties = params.young_family_ties_mean
-    family = rng.beta(2 * ties + 1e-9, 2 * (1 - ties) + 1e-9, n).astype(np.float32)
-    return turnover, belief, family
+    belief = beta_around(params.young_belief_prior_mean, BELIEF_CONCENTRATION, n, rng)
+    family = beta_around(params.young_family_ties_mean, FAMILY_TIES_CONCENTRATION, n, rng)
+    return turnover, belief.astype(np.float32), family.astype(np.float32)
+
+
+def beta_around(mean: float, concentration: float, n: int, rng: np.random.Generator):
+    """``n`` Beta draws with the given mean and a + b = ``concentration`` (a mean of 0 or 1 is
+    nudged inside, where the Beta is defined)."""
+    return rng.beta(concentration * mean + 1e-9, concentration * (1 - mean) + 1e-9, n)

@@ -195,6 +195,13 @@ class PopulationParameters(Strict):
             raise KeyPathError(
                 ("network_degree",), f"{self.network_degree} is odd: the degree must be even"
             )
+        # A mixed household is at least the couple (0 alone means: drawn like any other).
+        if 0 < self.mixed_household_size < 2:
+            raise KeyPathError(
+                ("mixed_household_size",),
+                f"{self.mixed_household_size} is below 2, the couple alone: give 2 or more, "
+                "or 0 to draw mixed households like any other",
+            )
         return self
 
 

@@ -13,7 +13,7 @@ from sim import decision
 from sim.engine_numpy import simulate, simulate_batch
 from sim.outcomes import total
 from sim.population import generate_population
-from sim.scenario import with_parameters
+from sim.scenario import ScenarioError, with_parameters
 from sim.schema import DecisionWeights, PopulationParameters, Process
 from sim.streams import population_stream
 
@@ -69,6 +69,11 @@ def test_kin_ties_are_a_share_of_the_network_and_the_same_both_ways(plain):
     for h in range(pop.households):
         kin[h, pop.kin_of(h)] = True
     assert (kin == kin.T).all() and not (kin & ~adjacency).any()
+
+
+def test_a_mixed_household_smaller_than_the_couple_is_refused(plain):
+    with pytest.raises(ScenarioError, match=r"mixed_household_size.*below 2, the couple alone"):
+        with_parameters(plain, {"population.mixed_household_size": 1.5})
 
 
 def test_drawing_kin_and_mixed_families_leaves_every_other_attribute_as_it_was(plain):
