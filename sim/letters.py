@@ -35,9 +35,11 @@ def updated_belief(
     Propaganda pulls belief towards 1 in proportion to exposure (media for everyone, more through
     Soren ties); published bad news pulls it towards 0 for everyone; each of the ``letters`` of
     hardship the household received this month (``letters_received``; None while no letter
-    tells of hardship) keeps a share exp(-letter_learning) of it. Belief stays within 0..1
-    however many letters come; propaganda holds it where its pull balances the letters' (and
-    restores it if fewer letters tell of hardship).
+    tells of hardship) keeps a share exp(-letter_learning) of its distance from what the letters
+    say: letter_anchoring x (1 - bad_news), the share of letters that do not tell of hardship
+    (0 by default: belief is pulled toward 0). Belief stays within 0..1 however many letters
+    come; propaganda holds it where its pull balances the letters' (and restores it if fewer
+    letters tell of hardship).
     """
     f32 = as_float32
     exposure = f32(p.media_exposure) + f32(1.0 - p.media_exposure) * soren_tie
@@ -48,7 +50,16 @@ def updated_belief(
     out += gain
     if letters is not None:
         kept = np.multiply(letters, f32(-p.letter_learning))
-        out *= np.exp(kept, out=kept) if isinstance(kept, np.ndarray) else np.exp(kept)
+        kept = np.exp(kept, out=kept) if isinstance(kept, np.ndarray) else np.exp(kept)
+        if any_positive(p.letter_anchoring):
+            # what the letters say, as a belief: the share of them not telling of hardship
+            said = p.letter_anchoring * (1.0 - policy.bad_news)
+            said = f32(said) if isinstance(said, np.ndarray) else np.float32(said)
+            out -= said
+            out *= kept
+            out += said
+        else:
+            out *= kept
     return out
 
 

@@ -249,10 +249,10 @@ class Process(Strict):
         "share",
         "letters heard of second-hand, as a share of those an average household gets directly",
     )
-    # The defaults of the eight keys below are the rule without these mechanisms: letters weigh
-    # for ever, everyone believes them alike, hearsay reaches everyone alike, nobody defers a
-    # place, every registered family is ready to sail, cancelling follows doubt, a cancellation
-    # is final.
+    # The defaults of the nine keys below are the rule without these mechanisms: letters weigh
+    # for ever, everyone believes them alike, they pull belief toward 0, hearsay reaches everyone
+    # alike, nobody defers a place, every registered family is ready to sail, cancelling follows
+    # doubt, a cancellation is final.
     letter_fading: float = param(
         0,
         1,
@@ -267,6 +267,15 @@ class Process(Strict):
         "0..1",
         "how far a household discounts letters of hardship, x its Soren tie (1: a fully tied "
         "household ignores them)",
+        default=0.0,
+    )
+    letter_anchoring: float = param(
+        0,
+        1,
+        "0..1",
+        "where the letters pull belief: toward letter_anchoring x (1 - bad_news), the share of "
+        "letters that do not tell of hardship (0: toward 0, each letter keeping a share "
+        "exp(-letter_learning) of belief; 1: toward what the letters say)",
         default=0.0,
     )
     hearsay_along_ties: float = param(

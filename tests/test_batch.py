@@ -37,6 +37,7 @@ def scenarios(historical):
                 "process.cancel_anchor": 0.0,
                 "process.hearsay": 2.0,
                 "process.letter_learning": 1.2,
+                "process.letter_anchoring": 0.6,
                 "process.doubt_threshold": -3.0,
                 "process.defer_rate": 0.0,
             },

@@ -1,7 +1,10 @@
-"""Letters that fade, a committed core that discounts them, families that defer to a later ship,
+"""Letters that fade, a committed core that discounts them, letters that pull belief toward what
+they say, families that defer to a later ship,
 families not yet ready to sail, cancelling on a change of mind, and households that register
 again after cancelling: each does what it says, and is off by default (a scenario or the
 calibration sets it). The tests start from the baseline with all of them off (``plain``)."""
+
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -17,6 +20,7 @@ SCALE, SEED = 0.01, 4
 ALL_ON = {
     "process.letter_fading": 0.05,
     "process.letter_discount": 0.6,
+    "process.letter_anchoring": 0.3,
     "process.defer_rate": 0.3,
     "process.reconsider_rate": 0.02,
     "process.ready_share": 0.6,
@@ -59,6 +63,28 @@ def test_a_household_tied_to_soren_takes_in_fewer_letters():
     trust = decision.letter_trust(ties, p)
     letters = decision.letters_received(np.float32(2.0), 1.0, 0.0, trust)
     assert letters.tolist() == [2.0, 1.5, 1.0]
+
+
+def test_letters_pull_belief_toward_what_they_say():
+    """Four in five letters tell of hardship: however many come, belief anchored on them ends at
+    the share that do not (0.2), from above or below; unanchored, it goes to 0 (the rule before
+    letter_anchoring, bit for bit)."""
+    policy = SimpleNamespace(bad_news=0.8, propaganda=0.0, letters_published=0.0)
+    quiet = dict(propaganda_learning=0.0, publication_learning=0.0, media_exposure=0.0)
+    anchored = Process.model_construct(letter_learning=1.0, letter_anchoring=1.0, **quiet)
+    belief = np.array([0.9, 0.5, 0.05], dtype=np.float32)
+    ties = np.zeros(3, dtype=np.float32)
+    many = np.float32(30.0)
+    after = decision.updated_belief(belief, ties, policy, anchored, many)
+    assert after.dtype == np.float32
+    assert np.allclose(after, 0.2, atol=1e-6)
+    half = Process.model_construct(letter_learning=1.0, letter_anchoring=0.5, **quiet)
+    assert np.allclose(decision.updated_belief(belief, ties, policy, half, many), 0.1, atol=1e-6)
+    unanchored = Process.model_construct(letter_learning=1.0, letter_anchoring=0.0, **quiet)
+    one = np.float32(1.0)
+    assert (
+        decision.updated_belief(belief, ties, policy, unanchored, one) == belief * np.exp(-one)
+    ).all()
 
 
 def test_deferring_and_reconsidering_follow_their_rates():
