@@ -56,8 +56,8 @@ class ReplicationState:
 
     t: int  # months run
     state: np.ndarray  # int8
-    next_state: np.ndarray  # int8: the move decided in the last month, before deportations and ships
-    registered_month: np.ndarray  # int64: the month (12 x year + month - 1) it last registered, or 0
+    next_state: np.ndarray  # int8: the last month's decided move (before deportations, ships)
+    registered_month: np.ndarray  # int64: the month (12 x year + month - 1) of its registration
     ready: np.ndarray  # bool
     doubt_when_registered: np.ndarray  # float32
     belief: np.ndarray  # float32
