@@ -57,7 +57,7 @@ class ReplicationState:
     t: int  # months run
     state: np.ndarray  # int8
     next_state: np.ndarray  # int8: the last month's decided move (before deportations, ships)
-    registered_month: np.ndarray  # int64: the month (12 x year + month - 1) of its registration
+    registered_month: np.ndarray  # int64: 12 x year + month - 1 of its last registration, or 0
     ready: np.ndarray  # bool
     doubt_when_registered: np.ndarray  # float32
     belief: np.ndarray  # float32
@@ -121,7 +121,8 @@ class _Follower:
             self.doubt_when_registered[i] = decision.doubt(engine.logit[0, i], threshold)
         if self.kin is not None:
             for i in np.flatnonzero((now == DEPARTED) & (self.was != DEPARTED)).tolist():
-                self.kin[self.kin_ties[self.kin_start[i] : self.kin_start[i + 1]]] += 1
+                ties = self.kin_ties[self.kin_start[i] : self.kin_start[i + 1]]
+                np.add.at(self.kin, ties, np.float32(1))  # one for each tie, as Household.sail
 
     def state(self, t: int) -> ReplicationState:
         e, H = self.engine, self.pop.households

@@ -92,8 +92,8 @@ def test_a_fast_forward_with_every_mechanism_on_is_stepping(historical):
     assert any(h.switched for h in households) and any(h.second_hand > 0 for h in households)
     assert any(h.kin_departed > 0 for h in households)
     assert any(h.doubt_when_registered > 0 for h in households)
-    young = stepped.population.family_ties
-    assert any(h.features.family_ties != young[h.index] for h in households), "next generation"
+    first = stepped.population.family_ties  # the first generation's
+    assert any(h.features.family_ties != first[h.index] for h in households), "next generation"
     letters = [h.letter_sources for h in households]
     assert any(0 < x != round(x) for x in letters), "letters faded"
 
