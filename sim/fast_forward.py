@@ -210,10 +210,13 @@ def load(
     with agent reporters (the household's state), ``agent_states`` gives the households' states
     after each of those months."""
     _check(model, state.t)
-    first = model.t
-    if model.datacollector.agent_reporters and (
-        agent_states is None or len(agent_states) != state.t - first
+    first, collector = model.t, model.datacollector
+    if len(state.state) != len(model.households) or any(
+        collector.model_vars[name][:first] != state.metrics[name][:first].tolist()
+        for name in collector.model_reporters
     ):
+        raise ValueError("the state is not of the model's run: its months so far differ")
+    if collector.agent_reporters and (agent_states is None or len(agent_states) != state.t - first):
         raise ValueError("the data collector records households: give their states each month")
     _replay_mesa(model, state, agent_states)
     for i, household in enumerate(model.households):

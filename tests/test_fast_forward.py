@@ -8,7 +8,7 @@ from test_kin_and_pushes import ALL_ON as KIN_AND_PUSHES
 from test_mechanisms import ALL_ON as MECHANISMS
 
 from sim.engine_mesa import Household, RepatriationModel
-from sim.fast_forward import fast_forward, run_replication
+from sim.fast_forward import fast_forward, load, run_replication
 from sim.population import generate_population
 from sim.result import GROUP_METRICS, METRICS
 from sim.scenario import with_parameters
@@ -119,6 +119,7 @@ def test_the_whole_run_at_once_and_the_metrics_of_the_numpy_engine(historical):
 
 
 def test_what_cannot_be_loaded_exactly_is_refused(historical):
+    """Going back, households of another kind, and the state of another run."""
     model = RepatriationModel(historical, SEED, 0, 0.001)
     model.step()
     with pytest.raises(ValueError, match="from month 1 to 0"):
@@ -130,3 +131,9 @@ def test_what_cannot_be_loaded_exactly_is_refused(historical):
     other = RepatriationModel(historical, SEED, 0, 0.001, household_type=Other)
     with pytest.raises(ValueError, match="Household only"):
         fast_forward(other, 5)
+
+    for _ in range(70):  # into the months of the ships, when runs of two seeds part
+        model.step()
+    state = run_replication(historical, SEED + 1, 0, 0.001, model.population, 80)
+    with pytest.raises(ValueError, match="not of the model's run"):
+        load(model, state)
