@@ -16,7 +16,7 @@ from demo.aftermath_chart import AftermathChart
 from demo.charts import RunCharts
 from demo.controls import DEFAULTS, MOMENTS, Settings
 from demo.model import DemoModel
-from demo.runner import FRAME, JUMP_FRAME, run_on
+from demo.runner import FRAME, run_on
 from demo.save_view import SaveView
 from demo.side_by_side import SideBySideView
 from demo.style import page_style
@@ -69,7 +69,8 @@ def RunControls(model, playing, target, tick):
         solara.SliderInt(f"or to the end of {year.value}", value=year, min=1955, max=1984)
         solara.Button("Go", on_click=lambda: jump(f"{year.value}-12"), disabled=moving, small=True)
     if busy:
-        solara.Text(f"Running on to {model.value.month_label} ...", style={"color": "#0072B2"})
+        goal = f"{target.value // 12}-{target.value % 12 + 1:02d}"
+        solara.Text(f"Running on to {goal} ...", style={"color": "#0072B2"})
 
 
 @solara.component
@@ -90,20 +91,22 @@ def Page():
     )
 
     def run():
-        """Play (until paused) or jump (until the target month), drawing now and then."""
+        """Play (until paused, drawing now and then) or jump (to the target month at once)."""
         goal = target.value
         if goal is None and not playing.value:
             return
         current = model.value
-        run_on(
-            current,
-            keep_going=lambda: goal is not None or playing.value,
-            draw=lambda: tick.set(tick.value + 1),
-            frame=FRAME if goal is None else JUMP_FRAME,
-            until=goal,
-        )
-        if goal is not None:
+        if goal is not None:  # the months run in the numpy engine, then one drawing
+            current.run_until(goal)
+            tick.set(tick.value + 1)
             target.set(None)
+        else:
+            run_on(
+                current,
+                keep_going=lambda: playing.value,
+                draw=lambda: tick.set(tick.value + 1),
+                frame=FRAME,
+            )
         if not current.running:
             playing.set(False)
 

@@ -1,8 +1,8 @@
-"""Running the model on for the page: Play (until paused) and a jump (to a month).
+"""Running the model on for the page: Play (until paused), or stepping to a month.
 
 The model steps as fast as it can; the page is redrawn only when ``frame`` seconds have passed
 since the last drawing, so Play keeps its pace even when a drawing costs more than a month of
-the model, and a jump shows the months racing by without slowing down to draw each of them.
+the model. (A jump does not step: ``DemoModel.run_until`` runs the months in the numpy engine.)
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ import time
 from collections.abc import Callable
 
 FRAME = 1 / 12  # Play: at most 12 drawings a second
-JUMP_FRAME = 0.5  # a jump: two drawings a second
 
 
 def run_on(

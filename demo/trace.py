@@ -6,15 +6,20 @@ hardship reached it (the same rule, ``decision.updated_belief``, without letters
 who had registered or left and the kin who had left when it decided, whether it had switched to
 Kankoku, its family ties (which change when it passes to its next generation), and its log-odds
 of leaving. It is filled by
-``DemoModel.step``; ``demo/why.py`` splits the log-odds from it.
+``DemoModel.step`` and, for the months a jump runs past, from the numpy engine's state after each
+of them (``watcher``), which is the households' own (``sim/fast_forward.py``): the same record.
+``demo/why.py`` splits the log-odds from it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from sim import decision
-from sim.decision import Features
+from sim.decision import Features, Policy
+from sim.fast_forward import ReplicationState
 
 
 class Trace:
@@ -48,18 +53,42 @@ class Trace:
 
     def after(self, model) -> None:
         """Keep the month just run (``model.t - 1``)."""
-        t = model.t - 1
         households = model.households
-        self.state[t] = model.states()
-        self.belief[t] = [h.belief for h in households]
-        self.logit[t] = [h.logit for h in households]
+        self._keep(
+            model,
+            model.t - 1,
+            model.states(),
+            [h.belief for h in households],
+            [h.logit for h in households],
+            [h.features.family_ties for h in households],
+        )
+
+    def watcher(self, model) -> Callable[[ReplicationState], None]:
+        """What a jump (``sim.fast_forward``) calls with the state at the start and after each
+        month: the months it runs past the model's, kept as stepping them keeps them."""
+        first = model.t
+
+        def watch(state: ReplicationState) -> None:
+            if state.t > first:
+                t = state.t - 1
+                self._keep(model, t, state.state, state.belief, state.logit, state.family_ties)
+            # what the households see as they decide the next month
+            self._engaged, self._kin = state.engaged_neighbours, state.kin_departed
+            self._switched = state.switched
+
+        return watch
+
+    def _keep(self, model, t: int, state, belief, logit, family_ties) -> None:
+        """Keep month ``t``: the households' states, beliefs and log-odds at its end, and what
+        they saw as they decided (``_engaged``, ``_kin``, ``_switched``)."""
+        self.state[t], self.belief[t], self.logit[t] = state, belief, logit
         self.engaged[t], self.kin[t], self.switched[t] = self._engaged, self._kin, self._switched
-        self.family_ties[t] = [h.features.family_ties for h in households]
+        self.family_ties[t] = family_ties
         if t in model.turnovers:  # a new generation brings its own belief
             passing = model.turnovers[t]
             self._unwarned[passing] = model.population.young_belief_prior[passing]
         self._unwarned = decision.updated_belief(
-            self._unwarned, self.features.soren_tie, model.policy, model.p
+            self._unwarned, self.features.soren_tie, Policy.at(model.timeline, t), model.p
         )
         self.unwarned_belief[t] = self._unwarned
         self.count = t + 1

@@ -231,6 +231,7 @@ class RepatriationModel(Model):
         super().__init__(rng=mesa_seed(seed, replication))
         # (Mesa's Model reserves the name `scenario` for its own Scenario objects.)
         self.spec, self.scale, self.replication = scenario, scale, replication
+        self.seed = seed  # the run's (Mesa's own generator's seed is derived from it)
         self.w, self.p = scenario.decision, scenario.process
         self.timeline = scenario.timeline()
         self.months = scenario.months
