@@ -122,11 +122,13 @@ def test_family_ties_and_a_japanese_spouse_lower_propensity(w, policy, ties, mor
     heard=st.floats(0.0, 5.0),
     bad_news=st.floats(0.05, 1.0),
     learning=st.floats(0.001, 10.0),
+    anchoring=st.floats(0.0, 1.0),
 )
 def test_letters_from_neighbours_who_left_lower_belief_within_zero_to_one(
-    historical, belief, tie, policy, departed, heard, bad_news, learning
+    historical, belief, tie, policy, departed, heard, bad_news, learning, anchoring
 ):
-    p = historical.process.model_copy(update={"letter_learning": learning})
+    toward_zero = {"letter_learning": learning, "letter_anchoring": 0.0}
+    p = historical.process.model_copy(update=toward_zero)
     policy = replace(policy, bad_news=bad_news)
     b, t = np.array([belief], np.float32), np.array([tie], np.float32)
     letters = decision.letters_received(np.array([departed], np.float32), bad_news, heard)
@@ -135,6 +137,11 @@ def test_letters_from_neighbours_who_left_lower_belief_within_zero_to_one(
     with_letters = decision.updated_belief(b, t, policy, p, letters)
     assert 0.0 <= with_letters[0] <= without[0] <= 1.0
     assert with_letters[0] == np.float32(without[0] * np.exp(np.float32(-learning) * letters[0]))
+    # Anchored, the letters move belief toward what they say, from above or from below.
+    anchored = p.model_copy(update={"letter_anchoring": anchoring})
+    said = np.float32(anchoring * (1.0 - bad_news))
+    toward = decision.updated_belief(b, t, policy, anchored, letters)[0]
+    assert min(said, without[0]) - 1e-6 <= toward <= max(said, without[0]) + 1e-6
 
 
 def test_letters_take_away_at_most_what_belief_adds(historical):

@@ -184,5 +184,8 @@ def test_households_that_cancelled_may_register_again(plain):
 
 @pytest.mark.parametrize("replication", [0, 3])
 def test_both_engines_stay_identical_with_every_mechanism_on(plain, replication):
-    numpy_run = engines_agree(with_parameters(plain, ALL_ON), replication)
+    # every family offered a place while in doubt defers, so that deferring is exercised
+    numpy_run = engines_agree(
+        with_parameters(plain, ALL_ON | {"process.defer_rate": 1.0}), replication
+    )
     assert numpy_run.metrics["deferrals"].sum() > 0
