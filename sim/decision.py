@@ -156,10 +156,18 @@ def household_logit(
     norm_term: np.ndarray,
     belief: np.ndarray,
     w: DecisionWeights,
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Per-household log-odds of intending to leave this month, before network effects."""
+    """Per-household log-odds of intending to leave this month, before network effects; written
+    into ``out`` if given (of the shape of ``belief`` broadcast)."""
     f32 = as_float32
-    return f32(w.intercept) + attitude_term + norm_term + f32(w.belief) * belief
+    held = f32(w.intercept) + attitude_term + norm_term
+    if out is None:
+        return held + f32(w.belief) * belief
+    # the same sum as above in the same float32 arithmetic (a + b is b + a), without temporaries
+    out = np.multiply(belief, f32(w.belief), out=out)
+    out += held
+    return out
 
 
 @dataclass(frozen=True)
@@ -195,9 +203,10 @@ class Features:
 
 
 def population_logit(
-    f: Features, belief: np.ndarray, policy: Policy, w: DecisionWeights
+    f: Features, belief: np.ndarray, policy: Policy, w: DecisionWeights, out=None
 ) -> np.ndarray:
-    """``household_logit`` for every household of a population (float32 when belief is)."""
+    """``household_logit`` for every household of a population (float32 when belief is),
+    written into ``out`` if given."""
     welfare_cut = f.on_welfare * (f.welfare_cut_rank < as_float32(policy.welfare_cut_share))
     att = attitude(
         welfare_cut=welfare_cut,
@@ -211,7 +220,7 @@ def population_logit(
         w=w,
     )
     return household_logit(
-        attitude_term=att, norm_term=soren_norm(f.soren_tie, policy, w), belief=belief, w=w
+        attitude_term=att, norm_term=soren_norm(f.soren_tie, policy, w), belief=belief, w=w, out=out
     )
 
 

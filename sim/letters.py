@@ -28,6 +28,7 @@ def updated_belief(
     p: Process,
     letters: np.ndarray | None = None,
     out: np.ndarray | None = None,
+    scratch: np.ndarray | None = None,
 ) -> np.ndarray:
     """Belief that life in the North is good (0..1) after a month of propaganda, publication and
     letters; written into ``out`` if given (it may be ``belief`` itself).
@@ -39,7 +40,8 @@ def updated_belief(
     say: letter_anchoring x (1 - bad_news), the share of letters that do not tell of hardship
     (0 by default: belief is pulled toward 0). Belief stays within 0..1 however many letters
     come; propaganda holds it where its pull balances the letters' (and restores it if fewer
-    letters tell of hardship).
+    letters tell of hardship). ``scratch``: a float32 array of the letters' shape to work in (it
+    may be ``letters`` itself, which is then overwritten).
     """
     f32 = as_float32
     exposure = f32(p.media_exposure) + f32(1.0 - p.media_exposure) * soren_tie
@@ -49,7 +51,7 @@ def updated_belief(
     out = np.multiply(belief, 1.0 - gain - f32(loss), out=out)
     out += gain
     if letters is not None:
-        kept = np.multiply(letters, f32(-p.letter_learning))
+        kept = np.multiply(letters, f32(-p.letter_learning), out=scratch)
         kept = np.exp(kept, out=kept) if isinstance(kept, np.ndarray) else np.exp(kept)
         if any_positive(p.letter_anchoring):
             # what the letters say, as a belief: the share of them not telling of hardship
@@ -68,14 +70,18 @@ def letters_received(
     bad_news: float,
     heard: np.ndarray | float = 0.0,
     trust: np.ndarray | None = None,
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
     """Letters of hardship a household takes in this month: ``bad_news`` (the share of letters
     that tell of hardship) of one letter from each neighbour who left, weighted by how much it is
     still remembered (``letter_sources``), and of those ``heard`` second-hand
-    (``hearsay_letters``); times the household's ``trust`` in them (``letter_trust``; None: all)."""
+    (``hearsay_letters``); times the household's ``trust`` in them (``letter_trust``; None: all).
+    Written into ``out`` if given (float32, of the shape of ``letter_sources``; it may be
+    ``heard``)."""
     share = np.float32(bad_news) if np.ndim(bad_news) == 0 else as_float32(bad_news)
-    letters = share * (letter_sources + heard)
-    return letters if trust is None else letters * trust
+    letters = np.add(letter_sources, heard, out=out)
+    letters = np.multiply(letters, share, out=out)  # share x (sources + heard): a x b is b x a
+    return letters if trust is None else np.multiply(letters, trust, out=out)
 
 
 def letter_retention(p: Process) -> np.float32:
