@@ -359,6 +359,7 @@ def _queue(
         "side_reps": len(run_letters.replications),
         "letters_factor": LETTERS_FACTOR,
         "letter_learning": float(calibrated.process.letter_learning),
+        "letter_anchoring": float(calibrated.process.letter_anchoring),
         "hearsay": float(calibrated.process.hearsay),
         "nationals_per_wife": nationals / wives if wives else float("nan"),
         "nationals_per_spouse_if_all_children": _nationals_if_all_children(calibrated, seed),
