@@ -48,6 +48,7 @@ $R sensitivity results/sweeps/policy_levers --format csv \
 # Benchmarks, last and one at a time.
 $PY -m analysis.benchmarks.cli
 $PY -m analysis.benchmarks.engine
+$PY -m analysis.benchmarks.calibration --runs 160
 $PY -m analysis.benchmarks.batch
 $PY -m analysis.benchmarks.engines
 $PY -m analysis.benchmarks.aftermath

@@ -45,7 +45,7 @@ WAYS = (
 
 def measure(sets_per_call: int, reps_per_call: int, pass_size: int) -> dict:
     """Run the 64 sets x 4 replications in calls of the given size; time them on one core."""
-    from analysis.sweeps.spec import load_sweep, point_values
+    from analysis.sweeps.spec import load_sweep
     from sim.engine_numpy import PASS_SIZE, simulate, simulate_batch
     from sim.population import generate_population
     from sim.scenario import with_parameters
@@ -55,7 +55,7 @@ def measure(sets_per_call: int, reps_per_call: int, pass_size: int) -> dict:
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
     sweep = load_sweep(SOBOL)
     scenarios = [
-        with_parameters(sweep.base, point_values(row, sweep.keys))
+        with_parameters(sweep.base, sweep.point_values(row))
         for _, row in sweep.design.head(SETS).iterrows()
     ]
     population = generate_population(sweep.base.population, SCALE, population_stream(SEED))
