@@ -40,7 +40,7 @@ html {{ font-size: {LARGE_FONT}px !important; }}
 /* The other tabs' charts, pictures too, take the whole width under their words. */
 .why-view, .side-by-side {{ flex-wrap: wrap; }}
 .why-view > *, .side-by-side > * {{ flex: 1 1 100% !important; }}
-.why-view img, .side-by-side img {{ width: 100%; height: auto; }}
+.why-view img, .side-by-side img, .aftermath-view img {{ width: 100%; height: auto; }}
 """
 
 

@@ -301,6 +301,16 @@ def test_the_classroom_page_in_a_real_browser(demo_server):
     assert sum(a != b for a, b in zip(stepped, jumped)) >= 3, "the families and the charts too"
 
 
+def _tab_chart_width(page, tab: str, chart) -> float:
+    """The width of a chart on another tab, the first tab shown again afterwards."""
+    page.get_by_role("tab", name=tab).click()
+    chart.wait_for(timeout=60_000)
+    _wait_until(lambda: (chart.bounding_box() or {}).get("width", 0) > 0)
+    width = chart.bounding_box()["width"]
+    page.get_by_role("tab", name="What happens").click()
+    return width
+
+
 def test_large_text_for_a_projector(demo_server):
     """The "Large text (projector)" switch: the words grow, the charts stack at the page's width,
     nothing covers the departures chart, and the controls still run the model; switched off
@@ -322,6 +332,8 @@ def test_large_text_for_a_projector(demo_server):
             "chart": departures.bounding_box()["width"],
         }
         assert normal["policy"] < 16, "small print, so that the main view fits 768 px"
+        aftermath = page.locator(".aftermath-view img").first
+        normal["aftermath"] = _tab_chart_width(page, "After arrival", aftermath)
 
         page.get_by_text("Large text (projector)").click()
         _wait_until(lambda: _font_px(heading) > normal["heading"])
@@ -351,6 +363,8 @@ def test_large_text_for_a_projector(demo_server):
         assert registrations["y"] >= box["y"] + box["height"] - 1
         assert _shown_on_top(page, box) == ["IMG"] * 5
         page.screenshot(path=str(ARTIFACTS / "demo-large.png"))
+        # The after-arrival chart, a picture, grows with its lettering.
+        assert _tab_chart_width(page, "After arrival", aftermath) >= 1.3 * normal["aftermath"]
 
         # Switched off: the main view fits 1366x768 again, without scrolling.
         page.get_by_text("Large text (projector)").click()
