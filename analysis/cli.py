@@ -13,8 +13,10 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+
+from . import cli_arguments as arg
+from .cli_calibration import add_calibration_commands
 
 # Optional parts of the install, by the module a command needs: (extra, what it is).
 EXTRAS = {
@@ -26,98 +28,6 @@ EXTRAS = {
 }
 
 
-# Below this share the population has fewer than about 150 households: too few for any figure.
-MIN_SCALE = 0.001
-
-
-def _scale(text: str) -> float:
-    value = float(text)
-    if not MIN_SCALE <= value <= 1:
-        raise argparse.ArgumentTypeError(
-            f"--scale must be in [{MIN_SCALE}, 1] (below {MIN_SCALE}, fewer than 150 households), "
-            f"got {text}"
-        )
-    return value
-
-
-def _seed(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"a seed is a whole number 0 or more, got {text}")
-    return value
-
-
-def _folder(text: str) -> Path:
-    if not text.strip():
-        raise argparse.ArgumentTypeError("an empty path: name a folder")
-    return Path(text)
-
-
-def _port(text: str) -> int:
-    value = int(text)
-    if not 1024 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"a port is a whole number in 1024..65535, got {text}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be more than 0, got {text}")
-    return value
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {text}")
-    return value
-
-
-def _nonnegative_int(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
-    return value
-
-
-def _nonnegative(text: str) -> float:
-    value = float(text)
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
-    return value
-
-
-def _share(text: str) -> float:
-    value = float(text)
-    if not 0 <= value <= 1:
-        raise argparse.ArgumentTypeError(f"must be in [0, 1], got {text}")
-    return value
-
-
-def _version() -> str:
-    try:
-        return version("repatriation-sim")
-    except PackageNotFoundError:
-        return "unknown"
-
-
-def _format(parser: argparse.ArgumentParser) -> None:
-    # sim.table_files.FORMATS, written out: importing it would load pandas for --help.
-    parser.add_argument(
-        "--format",
-        choices=("parquet", "csv", "netcdf"),
-        default="parquet",
-        help="file format of the tables (default parquet; netcdf through xarray, with units)",
-    )
-
-
-def _command(commands, name: str, handler: str, **kwargs) -> argparse.ArgumentParser:
-    parser = commands.add_parser(name, **kwargs)
-    parser.set_defaults(handler=handler)
-    return parser
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="repatriation",
@@ -125,28 +35,28 @@ def build_parser() -> argparse.ArgumentParser:
         "(1959-1984): run the historical baseline and counterfactual scenarios, "
         "calibrate, compare, sweep, and open the teaching demo.",
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {arg.package_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     scenario_help = "scenario file, or the name of a bundled scenario (e.g. historical)"
 
-    run = _command(
+    run = arg.add_command(
         commands,
         "run",
         "analysis.runs:run_command",
         help="run a scenario and write a run directory",
     )
     run.add_argument("scenario", type=Path, help=scenario_help)
-    run.add_argument("--reps", type=_positive, default=20, help="replications (default 20)")
-    run.add_argument("--seed", type=_seed, default=1959, help="master seed (default 1959)")
+    run.add_argument("--reps", type=arg.positive, default=20, help="replications (default 20)")
+    run.add_argument("--seed", type=arg.seed, default=1959, help="master seed (default 1959)")
     run.add_argument(
         "--scale",
-        type=_scale,
+        type=arg.scale,
         default=1.0,
         help="share of the full population to simulate, in (0, 1] (default 1.0)",
     )
     run.add_argument(
         "--out",
-        type=_folder,
+        type=arg.folder,
         default=None,
         help="run directory to write (default results/<scenario name>)",
     )
@@ -170,9 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
         "runs posterior draw k, so the bands include parameter uncertainty)",
     )
     run.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
-    _format(run)
+    arg.add_format(run)
 
-    validate = _command(
+    validate = arg.add_command(
         commands,
         "validate",
         "analysis.runs:validate_command",
@@ -180,14 +90,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     validate.add_argument("scenario", type=Path, help=scenario_help)
 
-    _command(
+    arg.add_command(
         commands,
         "levers",
         "analysis.runs:levers_command",
         help="list the policy levers a scenario schedules",
     )
 
-    compare = _command(
+    compare = arg.add_command(
         commands,
         "compare",
         "analysis.comparison.command:compare_command",
@@ -205,10 +115,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=Path("historical"),
         help="the baseline scenario (default: the bundled historical one)",
     )
-    compare.add_argument("--reps", type=_positive, default=20, help="replications (default 20)")
-    compare.add_argument("--seed", type=_seed, default=1959)
-    compare.add_argument("--scale", type=_scale, default=1.0, help="population share (default 1.0)")
-    compare.add_argument("--out", type=_folder, default=Path("results/comparison"))
+    compare.add_argument("--reps", type=arg.positive, default=20, help="replications (default 20)")
+    compare.add_argument("--seed", type=arg.seed, default=1959)
+    compare.add_argument(
+        "--scale", type=arg.scale, default=1.0, help="population share (default 1.0)"
+    )
+    compare.add_argument("--out", type=arg.folder, default=Path("results/comparison"))
     compare.add_argument(
         "--no-attribution",
         action="store_true",
@@ -233,18 +145,18 @@ def build_parser() -> argparse.ArgumentParser:
         "stage to 2025 (done by itself when a scenario's [aftermath] says "
         "enabled = true)",
     )
-    _format(compare)
+    arg.add_format(compare)
 
-    demo = _command(
+    demo = arg.add_command(
         commands,
         "demo",
         "analysis.serve_demo:serve_command",
         help="start the teaching demo in the browser",
     )
     demo.add_argument("--host", default="127.0.0.1")
-    demo.add_argument("--port", type=_port, default=8765)
+    demo.add_argument("--port", type=arg.port, default=8765)
 
-    sweep = _command(
+    sweep = arg.add_command(
         commands,
         "sweep",
         "analysis.sweeps.command:sweep_command",
@@ -255,11 +167,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sweep.add_argument("sweep", type=Path, help="sweep TOML file, e.g. sweeps/example_latin.toml")
     sweep.add_argument(
-        "--out", type=_folder, default=None, help="sweep folder (default results/sweeps/<name>)"
+        "--out", type=arg.folder, default=None, help="sweep folder (default results/sweeps/<name>)"
     )
     sweep.add_argument(
         "--workers",
-        type=_positive,
+        type=arg.positive,
         default=None,
         help="local worker processes (default: one per core)",
     )
@@ -271,7 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sweep.add_argument(
         "--chunk-size",
-        type=_positive,
+        type=arg.positive,
         default=None,
         help="points per task and per chunk file (default: automatic)",
     )
@@ -281,9 +193,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="validate the sweep file and print its size, run nothing",
     )
     sweep.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
-    _format(sweep)
+    arg.add_format(sweep)
 
-    sensitivity = _command(
+    sensitivity = arg.add_command(
         commands,
         "sensitivity",
         "analysis.sensitivity:sensitivity_command",
@@ -303,21 +215,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sensitivity.add_argument(
         "--resamples",
-        type=_positive,
+        type=arg.positive,
         default=1000,
         help="bootstrap resamples for the confidence intervals (default 1000)",
     )
     sensitivity.add_argument(
         "--out",
-        type=_folder,
+        type=arg.folder,
         default=None,
         help="folder for the table and plot (default SWEEP_DIR/sensitivity)",
     )
-    _format(sensitivity)
+    arg.add_format(sensitivity)
 
-    _calibration_commands(commands, scenario_help)
+    add_calibration_commands(commands, scenario_help)
 
-    aftermath = _command(
+    aftermath = arg.add_command(
         commands,
         "aftermath-report",
         "analysis.aftermath_report:report_command",
@@ -326,200 +238,11 @@ def build_parser() -> argparse.ArgumentParser:
     aftermath.add_argument("run", type=Path, help="run directory written by `run --aftermath`")
     aftermath.add_argument(
         "--out",
-        type=_folder,
+        type=arg.folder,
         default=None,
         help="folder to write (default: <run>/aftermath-report)",
     )
     return parser
-
-
-def _calibration_commands(commands, scenario_help: str) -> None:
-    from .calibration.settings import HISTORICAL, METHODS, OUT_DIR, PRIORS_FILE, Settings
-
-    defaults = Settings()
-    cal = _command(
-        commands,
-        "calibrate",
-        "analysis.calibration.command:calibrate_command",
-        help="fit the free parameters to the documented figures (ABC-SMC, pyABC)",
-    )
-    cal.add_argument("--scenario", type=Path, default=HISTORICAL, help=scenario_help)
-    cal.add_argument("--priors", type=Path, default=PRIORS_FILE)
-    cal.add_argument(
-        "--targets",
-        type=Path,
-        default=None,
-        help="documented figures (default: the record shipped with the model)",
-    )
-    cal.add_argument(
-        "--out",
-        type=_folder,
-        default=OUT_DIR,
-        help=f"folder for abc.db, posterior.json and the report (default {OUT_DIR})",
-    )
-    cal.add_argument("--scale", type=_scale, default=defaults.scale)
-    cal.add_argument("--seed", type=_seed, default=defaults.seed)
-    cal.add_argument(
-        "--method",
-        choices=METHODS,
-        default=None,
-        help="history matching (waves of emulators rule out the implausible space, then "
-        f"rejection ABC in what is left) or pyABC's ABC-SMC (default {defaults.method}; "
-        "smc with --resume, which continues an ABC-SMC calibration)",
-    )
-    cal.add_argument(
-        "--population-size",
-        type=_positive,
-        default=defaults.population_size,
-        help="ABC-SMC: particles per generation; history matching: runs drawn for the "
-        "posterior from the space left (default %(default)s)",
-    )
-    cal.add_argument(
-        "--runs-per-wave",
-        type=_positive,
-        default=defaults.runs_per_wave,
-        help="history matching: simulations in each wave (default %(default)s)",
-    )
-    cal.add_argument(
-        "--cutoff",
-        type=_positive_float,
-        default=defaults.cutoff,
-        help="history matching: implausibility that rules a parameter set out (default "
-        "%(default)s)",
-    )
-    cal.add_argument(
-        "--max-waves",
-        type=_positive,
-        default=defaults.max_waves,
-        help="history matching: a safety cap on the waves (default %(default)s)",
-    )
-    cal.add_argument(
-        "--min-epsilon",
-        type=_nonnegative,
-        default=None,
-        help="stop when the acceptance threshold reaches this (default: the square root of the "
-        "number of fitted figures, every figure at its tolerance on average)",
-    )
-    cal.add_argument(
-        "--min-eps-diff",
-        type=_nonnegative,
-        default=defaults.min_eps_diff,
-        help="stop when the threshold falls by less than this in a generation (default "
-        "%(default)s)",
-    )
-    cal.add_argument(
-        "--min-acceptance-rate",
-        type=_share,
-        default=defaults.min_acceptance_rate,
-        help="stop when fewer particles than this are accepted per simulation (default "
-        "%(default)s)",
-    )
-    cal.add_argument(
-        "--generations",
-        type=_positive,
-        default=defaults.generations,
-        help="generations in all (a resumed run counts those done)",
-    )
-    cal.add_argument("--max-simulations", type=_positive, default=defaults.max_simulations)
-    cal.add_argument("--max-minutes", type=_positive_float, default=defaults.max_minutes)
-    cal.add_argument("--noise-reps", type=_positive, default=defaults.noise_reps)
-    cal.add_argument(
-        "--transition",
-        choices=("local", "normal"),
-        default=defaults.transition,
-        help="pyABC perturbation kernel (default %(default)s)",
-    )
-    cal.add_argument(
-        "--kernel-scaling",
-        type=_positive_float,
-        default=defaults.kernel_scaling,
-        help="factor on the kernel's covariance (pyABC's scaling; default %(default)s)",
-    )
-    cal.add_argument(
-        "--workers",
-        type=_positive,
-        default=1,
-        help="local processes (default 1; the posterior is the same for any number)",
-    )
-    cal.add_argument(
-        "--scheduler",
-        default=None,
-        metavar="ADDRESS",
-        help="evaluate particles on a Dask cluster, e.g. tcp://10.0.0.5:8786 (the posterior is "
-        "the same as on local processes)",
-    )
-    cal.add_argument(
-        "--resume",
-        action="store_true",
-        help="continue the calibration in OUT/abc.db from its last generation",
-    )
-    cal.add_argument(
-        "--overwrite",
-        action="store_true",
-        help="start afresh in an OUT that holds a calibration, replacing it (never by default)",
-    )
-    cal.add_argument("--no-report", action="store_true", help="write the posterior only")
-    cal.add_argument("--report-reps", type=_positive, default=20)
-    cal.add_argument("--report-draws", type=_positive, default=40)
-    cal.add_argument(
-        "--robustness-trajectories",
-        type=_nonnegative_int,
-        default=6,
-        help="Morris trajectories over the hand-set weights in the report (0: skip; default "
-        "%(default)s)",
-    )
-
-    rep = _command(
-        commands,
-        "calibration-report",
-        "analysis.calibration.command:report_command",
-        help="write the calibration report of a calibration folder",
-    )
-    rep.add_argument(
-        "--calibration",
-        type=Path,
-        default=OUT_DIR,
-        help="calibration folder holding posterior.json and calibration_run.json "
-        f"(default {OUT_DIR}; the adopted one is "
-        "scenarios/calibration/historical)",
-    )
-    rep.add_argument(
-        "--out",
-        type=_folder,
-        default=None,
-        help="folder for the report (default: the calibration folder)",
-    )
-    rep.add_argument("--scenario", type=Path, default=HISTORICAL, help=scenario_help)
-    rep.add_argument("--seed", type=_seed, default=1959)
-    rep.add_argument("--report-reps", type=_positive, default=20)
-    rep.add_argument("--report-draws", type=_positive, default=40)
-    rep.add_argument(
-        "--robustness-trajectories",
-        type=_nonnegative_int,
-        default=6,
-        help="Morris trajectories over the hand-set weights in the report (0: skip; default "
-        "%(default)s)",
-    )
-
-    post = _command(
-        commands,
-        "run-posterior",
-        "analysis.calibration.command:posterior_command",
-        help="run a calibrated scenario over parameter sets drawn from its posterior",
-    )
-    post.add_argument("scenario", type=Path, help=scenario_help)
-    post.add_argument("--draws", type=_positive, default=40, help="parameter sets (default 40)")
-    post.add_argument("--reps-per-draw", type=_positive, default=1)
-    post.add_argument("--seed", type=_seed, default=1959)
-    post.add_argument("--scale", type=_scale, default=1.0)
-    post.add_argument(
-        "--out",
-        type=_folder,
-        default=None,
-        help="run directory (default results/<scenario name>_posterior)",
-    )
-    post.add_argument("--quiet", action="store_true")
-    _format(post)
 
 
 def main(argv: list[str] | None = None) -> int:
