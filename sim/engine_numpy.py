@@ -302,8 +302,8 @@ class _Engine:
             out=self.belief,
             scratch=letters,
         )
-        rows = view(self.scratch) if self.belief.shape[1] == self.R else None
-        base = decision.population_logit(self.features, self.belief, policy, w, out=rows)
+        into = view(self.scratch) if self.belief.shape[1] == self.R else None
+        base = decision.population_logit(self.features, self.belief, policy, w, out=into)
         if self.any_switched:  # (before any has, every logit less 0 is itself)
             base = decision.switched_logit(
                 base, view(self.switched), policy, w, out=view(self.switched_base)

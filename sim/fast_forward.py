@@ -94,7 +94,9 @@ class _Follower:
         self.doubt_when_registered = np.zeros(H, dtype=np.float32)
         # Mesa counts kin who left whenever there are kin ties; the engine, only if kin pull.
         self.kin = np.zeros(H, dtype=np.float32) if engine.kin_departed is None else None
-        self.kin_start, self.kin_ties = population.kin_network()
+        self.kin_start, self.kin_ties = (
+            population.kin_network() if self.kin is not None else (None, None)
+        )
         self.heard = np.float32(0)
         self.retention = decision.letter_retention(scenario.process)
         self.was = engine.state[0].copy()

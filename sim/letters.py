@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .schema import Process
-from .values import any_positive, as_float32
+from .values import any_positive, as_float32, float32_of
 
 if TYPE_CHECKING:
     from .decision import Policy
@@ -55,8 +55,7 @@ def updated_belief(
         kept = np.exp(kept, out=kept) if isinstance(kept, np.ndarray) else np.exp(kept)
         if any_positive(p.letter_anchoring):
             # what the letters say, as a belief: the share of them not telling of hardship
-            said = p.letter_anchoring * (1.0 - policy.bad_news)
-            said = f32(said) if isinstance(said, np.ndarray) else np.float32(said)
+            said = float32_of(p.letter_anchoring * (1.0 - policy.bad_news))
             out -= said
             out *= kept
             out += said
@@ -78,7 +77,7 @@ def letters_received(
     (``hearsay_letters``); times the household's ``trust`` in them (``letter_trust``; None: all).
     Written into ``out`` if given (float32, of the shape of ``letter_sources``; it may be
     ``heard``)."""
-    share = np.float32(bad_news) if np.ndim(bad_news) == 0 else as_float32(bad_news)
+    share = float32_of(bad_news)
     letters = np.add(letter_sources, heard, out=out)
     letters = np.multiply(letters, share, out=out)  # share x (sources + heard): a x b is b x a
     return letters if trust is None else np.multiply(letters, trust, out=out)
@@ -87,8 +86,7 @@ def letters_received(
 def letter_retention(p: Process) -> np.float32:
     """What remains each month of the weight of a departed neighbour's letters (1: they never
     fade; the engines multiply ``letter_sources`` by it at the start of every month)."""
-    kept = 1.0 - p.letter_fading
-    return np.float32(kept) if np.ndim(kept) == 0 else as_float32(kept)
+    return float32_of(1.0 - p.letter_fading)
 
 
 def letter_trust(soren_tie: np.ndarray, p: Process) -> np.ndarray | None:

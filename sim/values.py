@@ -13,6 +13,12 @@ def as_float32(value):
     return value.astype(np.float32) if isinstance(value, np.ndarray) else value
 
 
+def float32_of(value):
+    """A parameter as float32 itself: an ``np.float32`` for one value, a float32 array for values
+    by row (where a float left as it is would be converted only when it meets an array)."""
+    return np.float32(value) if np.ndim(value) == 0 else as_float32(np.asarray(value))
+
+
 def is_on(value):
     """Whether a lever or a rate is on (not 0): one bool, or an array of one per row."""
     return value != 0
