@@ -30,6 +30,18 @@ from .table_files import write_table
 from .tables import aftermath_table, annual_table, monthly_table
 from .version import __version__
 
+PROJECT = Path(__file__).resolve().parents[1]  # the folder that holds sim/ and scenarios/
+
+
+def recorded_path(path: str | Path) -> str:
+    """A file as a manifest records it: relative to the project for the project's own files
+    (the bundled scenarios, the calibration's posterior), so that a manifest reads the same on
+    every machine; any other file by its full path."""
+    try:
+        return Path(path).resolve().relative_to(PROJECT).as_posix()
+    except ValueError:
+        return str(Path(path).resolve())
+
 
 def git_commit() -> str:
     here = Path(__file__).resolve().parent
@@ -60,7 +72,7 @@ def manifest(
 ) -> dict:
     return {
         "scenario_name": scenario.name,
-        "scenario_file": str(scenario_path),
+        "scenario_file": recorded_path(scenario_path),
         "scenario_sha256": scenario.digest(),
         "scenario": json.loads(scenario.canonical_json()),
         "seed": seed,

@@ -121,8 +121,17 @@ def test_manifest_says_what_was_run(run_dir):
     assert manifest["scale"] == 0.01 and manifest["engine"] == "numpy"
     assert len(manifest["scenario_sha256"]) == 64
     assert manifest["scenario"]["name"] == "historical"
+    assert manifest["scenario_file"] == "scenarios/historical.toml"  # the same on every machine
     assert manifest["package_version"] and manifest["git_commit"]
     assert manifest["wall_seconds"] > 0
+
+
+def test_a_manifest_names_a_file_outside_the_project_by_its_full_path(tmp_path):
+    from sim.rundir import recorded_path
+
+    mine = tmp_path / "mine.toml"
+    assert recorded_path(mine) == str(mine.resolve())
+    assert recorded_path(HISTORICAL) == "scenarios/historical.toml"
 
 
 def test_summary_holds_totals_per_replication_beside_the_documented_figures(run_dir):
@@ -280,6 +289,9 @@ def test_a_calibrated_scenario_runs_over_its_posterior_unless_asked_for_its_poin
         assert written["departures_simulated_persons_mean"].tolist() == pytest.approx(expected)
     manifest = json.loads((tmp_path / "drawn" / "manifest.json").read_text())
     assert manifest["posterior_draws"]["parameters"] == values and len(values) == 3
+    assert manifest["posterior_draws"]["posterior_file"] == (
+        "scenarios/calibration/historical/posterior.json"
+    )
     assert "posterior_draws" not in json.loads((tmp_path / "point" / "manifest.json").read_text())
 
 

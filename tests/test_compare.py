@@ -207,6 +207,9 @@ def test_compare_writes_a_report_a_reader_can_follow(tmp_path):
     assert "no_propaganda" in report and "90% band" in report and "fan_charts.png" in report
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["seed"] == 1959 and manifest["scenarios"][0]["name"] == "no_propaganda"
+    # the project's own files by their place in it, the same on every machine
+    assert manifest["baseline"]["file"] == "scenarios/historical.toml"
+    assert manifest["scenarios"][0]["file"] == "scenarios/no_propaganda.toml"
     assert "`annual_differences.parquet`" in report
     table = pd.read_parquet(out / "differences.parquet")
     assert set(table["outcome"]) >= {

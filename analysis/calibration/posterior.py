@@ -19,6 +19,7 @@ import numpy as np
 from sim.engine_numpy import simulate
 from sim.record import Figure
 from sim.result import RunResult
+from sim.rundir import recorded_path
 from sim.scenario import with_parameters
 from sim.schema import Scenario
 from sim.staging import atomic_write_text
@@ -245,7 +246,7 @@ def posterior_draws(posterior: dict, draws: int, seed: int) -> list[dict[str, fl
 def draws_record(posterior_path: Path, draws: int, reps_per_draw: int, drawn: list[dict]) -> dict:
     """What a run over posterior draws records in its manifest."""
     return {
-        "posterior_file": str(posterior_path),
+        "posterior_file": recorded_path(posterior_path),
         "posterior_sha256": hashlib.sha256(Path(posterior_path).read_bytes()).hexdigest(),
         "draws": draws,
         "reps_per_draw": reps_per_draw,

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sim.record import TARGETS_FILE, Figure, load_targets
+from sim.rundir import recorded_path
 from sim.scenario import scenario_file
 from sim.schema import Scenario
 from sim.staging import atomic_write_text
@@ -32,8 +33,6 @@ from .model import (
 )
 from .priors import Prior, load_priors
 from .settings import Settings
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass
@@ -107,11 +106,11 @@ def prepare(settings: Settings, method: str, log=print) -> Inputs:
         meta = {
             "format": "repatriation-calibration-run/1",
             "method": method,
-            "scenario_file": _rel(scenario_path),
+            "scenario_file": recorded_path(scenario_path),
             "scenario_sha256": scenario.digest(),
-            "priors_file": _rel(settings.priors),
+            "priors_file": recorded_path(settings.priors),
             "priors_sha256": _sha256(settings.priors),
-            "targets_file": _rel(targets_file),
+            "targets_file": recorded_path(targets_file),
             "targets_sha256": _sha256(targets_file),
             "fitted_targets_sha256": fitted_digest(figures),
             "scale": settings.scale,
@@ -167,13 +166,6 @@ def mapper(settings: Settings) -> Iterator[Callable]:
             pool.join()
     else:
         yield map
-
-
-def _rel(path: Path) -> str:
-    try:
-        return str(Path(path).resolve().relative_to(ROOT))
-    except ValueError:
-        return str(path)
 
 
 def _sha256(path: Path) -> str:

@@ -11,7 +11,7 @@ import sys
 import time
 
 from sim.outcomes import AFTERMATH_OUTCOMES
-from sim.rundir import git_commit
+from sim.rundir import git_commit, recorded_path
 from sim.scenario import ScenarioError, load_scenario, posterior_file, scenario_file
 from sim.version import __version__
 
@@ -81,14 +81,15 @@ def compare_command(args: argparse.Namespace) -> int:
     wall = time.perf_counter() - started
     manifest = {
         "command": "compare",
-        "baseline": {"file": str(baseline_path), "sha256": baseline.digest()},
+        "baseline": {"file": recorded_path(baseline_path), "sha256": baseline.digest()},
         "scenarios": [
-            {"file": str(p), "name": s.name, "sha256": s.digest()} for p, s in zip(files, scenarios)
+            {"file": recorded_path(p), "name": s.name, "sha256": s.digest()}
+            for p, s in zip(files, scenarios)
         ],
         "seed": args.seed,
         "replications": list(range(args.reps)),
         "scale": args.scale,
-        "parameter_uncertainty": str(posterior_path) if posterior_path else None,
+        "parameter_uncertainty": recorded_path(posterior_path) if posterior_path else None,
         "engine": "numpy",
         "package_version": __version__,
         "git_commit": git_commit(),
