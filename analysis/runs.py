@@ -212,9 +212,14 @@ def render_summary(
     ``bands`` says what the bands hold."""
     table = annual_table(result, scale)
     per = "" if scale == 1 else f" (x 1/{scale:g}: full-population equivalents)"
+    # Persons of the households the young form later (sim/formation.py), not there at the start.
+    later = int(result.metrics["unformed_stock"][0, 0])
+    people = f"{result.people - later:,} people" + (
+        f" at the start and {later:,} in households the young form later" if later else ""
+    )
     lines = [
         f"{name}: {len(result.replications)} replications, {result.households:,} households, "
-        f"{result.people:,} people, {wall:.1f} s",
+        f"{people}, {wall:.1f} s",
         *([f"Bands: {bands}."] if bands else []),
         f"Departures per year{per}, mean [90% band]:",
     ]

@@ -33,6 +33,7 @@ from sim.result import (
     INTENDING,
     REGISTERED,
     SETTLED,
+    UNFORMED,
     RunResult,
 )
 from sim.scenario import bundled_dir, load_scenario, with_parameters
@@ -47,6 +48,7 @@ STATE_STYLE = {
     DEPARTED: ("left for North Korea", "#0072B2"),
     CANCELLED: ("changed their mind", "#009E73"),
     DEPORTED: ("deported", "#D55E00"),
+    UNFORMED: ("not yet formed (the young set up house later)", "#FFFFFF"),
 }
 
 # Documented figures (persons), for the charts: (month, cumulative departures, label, source).

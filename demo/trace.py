@@ -38,7 +38,9 @@ class Trace:
         self.switched = np.zeros((months, households), dtype=bool)
         self.family_ties = np.zeros((months, households), dtype=np.float32)
         self.logit = np.zeros((months, households), dtype=np.float32)
-        self.per_neighbour = np.array([h.per_neighbour for h in model.households])
+        # The log-odds each engaged neighbour adds: it falls as households of the young form
+        # beside one (sim/formation.py).
+        self.per_neighbour = np.zeros((months, households), dtype=np.float32)
         self._unwarned = np.asarray(model.population.belief_prior, dtype=np.float32)
         self._engaged, self._kin, self._switched = self.engaged[0], self.kin[0], self.switched[0]
         self.count = 0
@@ -61,6 +63,7 @@ class Trace:
             [h.belief for h in households],
             [h.logit for h in households],
             [h.features.family_ties for h in households],
+            [h.per_neighbour for h in households],
         )
 
     def watcher(self, model) -> Callable[[ReplicationState], None]:
@@ -71,17 +74,28 @@ class Trace:
         def watch(state: ReplicationState) -> None:
             if state.t > first:
                 t = state.t - 1
-                self._keep(model, t, state.state, state.belief, state.logit, state.family_ties)
+                per_neighbour = decision.peer_weight(state.formed_neighbours, model.w)
+                self._keep(
+                    model,
+                    t,
+                    state.state,
+                    state.belief,
+                    state.logit,
+                    state.family_ties,
+                    per_neighbour,
+                )
             # what the households see as they decide the next month
             self._engaged, self._kin = state.engaged_neighbours, state.kin_departed
             self._switched = state.switched
 
         return watch
 
-    def _keep(self, model, t: int, state, belief, logit, family_ties) -> None:
+    def _keep(self, model, t: int, state, belief, logit, family_ties, per_neighbour) -> None:
         """Keep month ``t``: the households' states, beliefs and log-odds at its end, and what
-        they saw as they decided (``_engaged``, ``_kin``, ``_switched``)."""
+        they saw as they decided (``_engaged``, ``_kin``, ``_switched``; the households the young
+        formed that month had formed before they decided)."""
         self.state[t], self.belief[t], self.logit[t] = state, belief, logit
+        self.per_neighbour[t] = per_neighbour
         self.engaged[t], self.kin[t], self.switched[t] = self._engaged, self._kin, self._switched
         self.family_ties[t] = family_ties
         if t in model.turnovers:  # a new generation brings its own belief

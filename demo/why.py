@@ -21,7 +21,7 @@ from demo.trace import Trace
 from sim import decision
 from sim.decision import Features, Policy
 from sim.population import CONVICT, DETAINEE, PAROLEE
-from sim.result import CANCELLED, DEPARTED, DEPORTED, INTENDING, REGISTERED, SETTLED
+from sim.result import CANCELLED, DEPARTED, DEPORTED, INTENDING, REGISTERED, SETTLED, UNFORMED
 from sim.schema import DecisionWeights
 
 # The causes in the order the page lists them, each in plain words.
@@ -44,6 +44,7 @@ STATE_WORDS = {
     CANCELLED: "changed its mind and cancelled",
     DEPARTED: "sailed for North Korea",
     DEPORTED: "was deported",
+    UNFORMED: "not yet formed",
 }
 
 
@@ -70,7 +71,7 @@ class Seen:
             trace.belief[t, index],
             trace.unwarned_belief[t, index],
             trace.engaged[t, index],
-            trace.per_neighbour[index],
+            trace.per_neighbour[t, index],
             trace.kin[t, index],
             bool(trace.switched[t, index]),
             trace.family_ties[t, index],

@@ -48,6 +48,7 @@ from .result import (
     SETTLED,
     STATE_NAMES,
     STOCK_METRICS,
+    UNFORMED,
     RunResult,
 )
 from .scenario import load_scenario, with_parameters
@@ -60,7 +61,7 @@ class Household(FixedAgent):
 
     def __init__(self, model: RepatriationModel, index: int, features: Features, cell):
         super().__init__(model)
-        pop = model.population
+        pop, formed_neighbours = model.population, int(model.formed_degree[index])
         self.index = index
         self.cell = cell  # placing a FixedAgent on its network node
         self.size = int(pop.size[index])
@@ -71,9 +72,13 @@ class Household(FixedAgent):
         self.japanese_spouse = bool(pop.japanese_spouse[index])
         self.impoverished = bool(pop.impoverished[index])
         self.features = features  # float32 scalars, as the rule reads them
-        self.per_neighbour = decision.peer_weight(pop.degree[index : index + 1], model.w)[0]
+        self.formed_neighbours = formed_neighbours  # the peer weight is shared among them
+        self.per_neighbour = decision.peer_weight(model.formed_degree[index : index + 1], model.w)[
+            0
+        ]
 
-        self.state = SETTLED
+        # A household the young form later is not there to move until then (formation.py).
+        self.state = UNFORMED if pop.formed_month[index] > 0 else SETTLED
         self.registered_month = 0
         self.ready = True  # to take a place on a ship (process.ready_share)
         self.doubt_when_registered = np.float32(0)  # read with process.cancel_anchor
@@ -85,17 +90,26 @@ class Household(FixedAgent):
         self.kin_departed = np.float32(0)  # kin who left
         self.chosen = not bool(pop.kankoku[index])
         self.switched = False  # registered as Kankoku since the start (kankoku_switching)
-        self.degree = np.float32(max(pop.degree[index], 1))
+        self.degree = np.float32(max(formed_neighbours, 1))
         self.kin = [int(j) for j in pop.kin_of(index)]
         self.trust = decision.letter_trust(features.soren_tie, model.p)
         self.logit = np.float32(0)
-        self.next_state = SETTLED
+        self.next_state = self.state
 
     def pass_to_next_generation(self) -> None:
         """The young head, born in Japan, brings the next generation's belief and ties."""
         pop, i = self.model.population, self.index
         self.features = dataclasses.replace(self.features, family_ties=pop.young_family_ties[i])
         self.belief = pop.young_belief_prior[i]
+
+    def form(self) -> None:
+        """The young form their household: it joins the settled, and its neighbours count it."""
+        self.state = self.next_state = SETTLED
+        for neighbour in self.cell.neighborhood.agents:
+            neighbour.formed_neighbours += 1
+            formed = np.array([neighbour.formed_neighbours], dtype=np.int32)
+            neighbour.per_neighbour = decision.peer_weight(formed, self.model.w)[0]
+            neighbour.degree = np.float32(max(neighbour.formed_neighbours, 1))
 
     @property
     def state_name(self) -> str:
@@ -241,6 +255,7 @@ class RepatriationModel(Model):
         self.draw_stream = replication_streams(seed, [replication])[0]
 
         pop = self.population
+        self.formed_degree = pop.formed_degree()
         graph = nx.from_scipy_sparse_array(pop.adjacency())
         self.grid = Network(graph, capacity=1, random=self.random, layout=layout)
         features = Features.of(pop, scenario.population.destitution_deportation_fear)
@@ -256,6 +271,7 @@ class RepatriationModel(Model):
         self.heard = np.float32(0)
         self.retention = decision.letter_retention(self.p)
         self.turnovers = pop.turnovers(len(self.months))
+        self.formations = pop.formations(len(self.months))
         self.switching = bool(np.any(self.timeline["kankoku_switching"] > 0))
         self.draws = np.empty(0, dtype=np.float32)
         self.flows = dict.fromkeys(FLOW_METRICS + GROUP_METRICS, 0)
@@ -285,6 +301,8 @@ class RepatriationModel(Model):
         self.flows = dict.fromkeys(FLOW_METRICS + GROUP_METRICS, 0)
         for index in self.turnovers.get(self.t, ()):
             self.households[index].pass_to_next_generation()
+        for index in self.formations.get(self.t, ()):
+            self.households[index].form()
         if self.retention < 1:  # the letters of those who left weigh less every month
             for household in self.households:
                 household.letter_sources = household.letter_sources * self.retention

@@ -45,6 +45,7 @@ from .result import (
     SETTLED,
     STATE_NAMES,
     STOCK_METRICS,
+    UNFORMED,
     RunResult,
 )
 from .rows import ByRow, as_policy, check_shared_population, monthly_levers
@@ -181,6 +182,7 @@ class _Engine:
         self.scenario_of = np.repeat(np.arange(K), self.R)  # the scenario of each row
 
         self.state = np.full((N, H), SETTLED, dtype=np.int8)
+        self.state[:, pop.formed_month > 0] = UNFORMED  # households the young form later
         self.registered_month = np.zeros((N, H), dtype=np.int16)
         # Kept only where a mechanism needs them: whether a registered family is ready to sail,
         # and how much it doubted when it registered. A row without the mechanism keeps them too
@@ -200,7 +202,10 @@ class _Engine:
         # left, and whether a Chosen household has switched to Kankoku.
         self.along_ties = process.any_positive("hearsay_along_ties")
         self.second_hand = np.zeros((N, H), dtype=np.float32) if self.along_ties else None
-        self.degree = np.maximum(pop.degree, 1).astype(np.float32)
+        # Neighbours formed so far (all of them unless the young form households later): the
+        # peer weight is shared among them, and hearsay along ties divides by them.
+        self.formed_neighbours = pop.formed_degree()
+        self.degree = np.maximum(self.formed_neighbours, 1).astype(np.float32)
         self.kin = bool(np.any(np.asarray(self.w.kin) > 0))
         self.kin_departed = np.zeros((N, H), dtype=np.float32) if self.kin else None
         self.kin_start, self.kin_neighbours = pop.kin_network() if self.kin else (None, None)
@@ -210,6 +215,7 @@ class _Engine:
         self.switched_base = np.empty((N, H), dtype=np.float32) if switching else None
         self.chosen = ~pop.kankoku
         self.turnovers = pop.turnovers(len(scenarios[0].months))
+        self.formations = pop.formations(len(scenarios[0].months))
         self.logit = np.empty((N, H), dtype=np.float32)
         self.scratch = np.empty((N, H), dtype=np.float32)  # for a step's intermediate arrays
         self.chance = np.empty((N, H), dtype=np.float32)
@@ -219,7 +225,7 @@ class _Engine:
         self.belief = np.repeat(pop.belief_prior.astype(np.float32)[np.newaxis, np.newaxis], K, 0)
 
         self.size = pop.size.astype(np.int64)
-        self.per_neighbour = decision.peer_weight(pop.degree, self.w)
+        self.per_neighbour = decision.peer_weight(self.formed_neighbours, self.w)
         self.deportable = np.flatnonzero(pop.legal_status != RESIDENT)
         self.impoverished = pop.impoverished
         self.features = decision.Features.of(
@@ -230,7 +236,8 @@ class _Engine:
         self.trust = decision.letter_trust(self.features.soren_tie, self.p)
 
         self.stocks = np.zeros((N, len(STATE_NAMES)), dtype=np.int64)
-        self.stocks[:, SETTLED] = pop.people
+        self.stocks[:, SETTLED] = pop.people_at_start
+        self.stocks[:, UNFORMED] = pop.people - pop.people_at_start
         self.recorded = recorded
         # What each household adds to the DEPARTING metrics when it sails.
         self.departing = np.column_stack(
@@ -268,6 +275,8 @@ class _Engine:
             passing = self.turnovers[t]
             self.features.family_ties[passing] = self.pop.young_family_ties[passing]
             self.belief[..., passing] = self.pop.young_belief_prior[passing]
+        if t in self.formations:
+            self._form(self.formations[t])
         if self.fading:
             view(self.letter_sources)[:] *= self.retention
             if self.along_ties:
@@ -385,6 +394,18 @@ class _Engine:
             self._sail(policies, sailing, waiting, doubt_registered[still], month, rec)
         for i, name in enumerate(STOCK_METRICS):
             rec[name][:] = self.stocks[:, i]
+
+    def _form(self, households: np.ndarray) -> None:
+        """Households the young form this month join the settled in every row, and count among
+        their neighbours' neighbours from now on."""
+        rows = np.repeat(np.arange(self.N), len(households))
+        self._move((rows, np.tile(households, self.N)), UNFORMED, SETTLED)
+        _, told = self._neighbours((np.zeros(len(households), dtype=np.int64), households))
+        np.add.at(self.formed_neighbours, told, 1)
+        changed = np.unique(told)
+        self.degree[changed] = np.maximum(self.formed_neighbours[changed], 1)
+        weights = decision.peer_weight(self.formed_neighbours[changed], self.w)
+        self.per_neighbour[..., changed] = weights
 
     def _where(self, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(rows, cols) of the true entries, rows ascending; faster than 2-D np.nonzero."""

@@ -68,6 +68,7 @@ class ReplicationState:
     kin_departed: np.ndarray  # float32
     switched: np.ndarray  # bool
     family_ties: np.ndarray  # float32 (a household's next generation brings its own)
+    formed_neighbours: np.ndarray  # int32 (the households the young form join them)
     heard: np.float32  # the letters heard of from the whole community, when last computed
     draws: np.ndarray  # float32: the last month's draws (none before the first month)
     stream: dict  # the replication stream's ``bit_generator.state``
@@ -144,6 +145,7 @@ class _Follower:
             kin_departed=(self.kin if e.kin_departed is None else e.kin_departed[0]).copy(),
             switched=np.zeros(H, dtype=bool) if e.switched is None else e.switched[0].copy(),
             family_ties=e.features.family_ties.copy(),
+            formed_neighbours=e.formed_neighbours.copy(),
             heard=self.heard,
             draws=e.draws[0].copy() if t > 0 else np.empty(0, dtype=np.float32),
             stream=e.streams[0].bit_generator.state,
@@ -244,6 +246,10 @@ def _load_household(h: Household, s: ReplicationState, i: int) -> None:
     h.second_hand, h.kin_departed = s.second_hand[i], s.kin_departed[i]
     if h.features.family_ties != s.family_ties[i]:  # passed to its next generation
         h.features = replace(h.features, family_ties=s.family_ties[i])
+    if h.formed_neighbours != s.formed_neighbours[i]:  # neighbours formed by the young since
+        h.formed_neighbours = int(s.formed_neighbours[i])
+        h.per_neighbour = decision.peer_weight(s.formed_neighbours[i : i + 1], h.model.w)[0]
+        h.degree = np.float32(max(h.formed_neighbours, 1))
 
 
 def _replay_mesa(model: RepatriationModel, state: ReplicationState, agent_states) -> None:

@@ -5,7 +5,8 @@ Each household gets its attributes from the documented shares and the scenario's
 receipt, work, legal status (settled, parolee, Omura detainee, long-sentence convict), Japanese
 spouse and the number of Japanese nationals, Soren tie strength, family ties, initial belief
 about the North, and its neighbours in a small-world social network (communities on a ring, a few
-ties rewired at random), some of them kin.
+ties rewired at random), some of them kin. The households the young form later in the run
+(``formation.py``) are drawn with them, each with the month it forms (``formed_month``).
 All attributes are fixed for the run; what changes month by month lives in the engines.
 """
 
@@ -16,13 +17,21 @@ from dataclasses import dataclass, fields
 import numpy as np
 import scipy.sparse as sp
 
+from .draws import (
+    BELIEF_CONCENTRATION,
+    FAMILY_TIES_CONCENTRATION,
+    MAX_HOUSEHOLD_SIZE,
+    NEVER,
+    beta_around,
+    kin_ties,
+    mixed_households,
+    next_generation,
+    small_world,
+)
+from .formation import young_households
 from .schema import PopulationParameters
 
 RESIDENT, PAROLEE, DETAINEE, CONVICT = 0, 1, 2, 3
-NEVER = np.iinfo(np.int32).max  # the turnover month of a household that keeps its generation
-MAX_HOUSEHOLD_SIZE = 12
-# How tightly family ties and beliefs gather around their means (Beta a + b; ASSUMPTION).
-FAMILY_TIES_CONCENTRATION, BELIEF_CONCENTRATION = 2.0, 4.0
 
 # Who the persons of a household are, for the after-arrival stage: every person is in exactly
 # one group. Deportees are only drawn in households without a Japanese spouse.
@@ -59,6 +68,9 @@ class Population:
     turnover_month: np.ndarray  # int32
     young_belief_prior: np.ndarray  # float32
     young_family_ties: np.ndarray  # float32
+    # The month after the start at which the household forms: 0 for the households of the
+    # start, later for those the young form (``formation.py``), which come after them.
+    formed_month: np.ndarray  # int32
 
     @property
     def households(self) -> int:
@@ -66,7 +78,12 @@ class Population:
 
     @property
     def people(self) -> int:
+        """Persons of every household, those the young form later included."""
         return int(self.size.sum(dtype=np.int64))
+
+    @property
+    def people_at_start(self) -> int:
+        return int(self.size[self.formed_month == 0].sum(dtype=np.int64))
 
     @property
     def degree(self) -> np.ndarray:
@@ -85,13 +102,19 @@ class Population:
         """The households passing to their next generation in each month of a run of
         ``months`` months, {month index: households}: at that month the engines give them the
         young generation's belief and family ties."""
-        passing = np.flatnonzero(self.turnover_month < months)
-        if len(passing) == 0:
-            return {}
-        order = passing[np.argsort(self.turnover_month[passing], kind="stable")]
-        months_of = self.turnover_month[order]
-        starts = np.flatnonzero(np.r_[True, months_of[1:] != months_of[:-1]])
-        return {int(months_of[i]): group for i, group in zip(starts, np.split(order, starts[1:]))}
+        return _by_month(self.turnover_month, months)
+
+    def formations(self, months: int) -> dict[int, np.ndarray]:
+        """The households the young form in each month of a run of ``months`` months, {month
+        index: households}: at that month they join the settled."""
+        return _by_month(np.where(self.formed_month > 0, self.formed_month, NEVER), months)
+
+    def formed_degree(self) -> np.ndarray:
+        """Each household's neighbours formed at the start (its degree while no household of
+        the young has formed): int32."""
+        formed = (self.formed_month == 0)[self.neighbours]
+        owner = np.repeat(np.arange(self.households), self.degree)
+        return np.bincount(owner[formed], minlength=self.households).astype(np.int32)
 
     def kin_network(self) -> tuple[np.ndarray, np.ndarray]:
         """The kin ties alone as CSR arrays (row pointer, neighbours), in the network's order."""
@@ -134,10 +157,11 @@ class Population:
 def generate_population(
     params: PopulationParameters, scale: float, rng: np.random.Generator
 ) -> Population:
-    """Draw a population of about ``params.people * scale`` persons."""
+    """Draw a population of about ``params.people * scale`` persons at the start, and the
+    households the young form later (``population.young_households``)."""
     if not 0 < scale <= 1:
         raise ValueError(f"scale must be in (0, 1], got {scale}")
-    n = max(int(round(params.people * scale / params.mean_household_size)), 2)
+    n = max(int(round(params.people * scale / persons_per_household(params))), 2)
 
     size = np.minimum(1 + rng.poisson(params.mean_household_size - 1, n), MAX_HOUSEHOLD_SIZE)
     kankoku = rng.random(n) < params.kankoku_share
@@ -180,13 +204,16 @@ def generate_population(
     n_convicts = min(int(round(params.long_sentence_convicts * scale)), len(residents))
     legal_status[rng.choice(residents, size=n_convicts, replace=False)] = CONVICT
     deportees = (legal_status != RESIDENT).astype(np.int16)
+    # Drawn after every other attribute (as the convicts are), so that a population drawn with
+    # the defaults (no kin, mixed households like any other, no next generation, no household
+    # formed by the young) is the one drawn before they existed.
     kin = kin_ties(start, nbrs, params.kin_share, rng)
     if params.mixed_household_size > 0:
         size, japanese_nationals = mixed_households(
             size, japanese_spouse, japanese_nationals, params, rng
         )
     turnover, young_belief, young_ties = next_generation(n, family_ties, belief_prior, params, rng)
-    return Population(
+    population = Population(
         size=size.astype(np.int16),
         japanese_nationals=japanese_nationals.astype(np.int16),
         deportees=deportees,
@@ -205,97 +232,78 @@ def generate_population(
         turnover_month=turnover,
         young_belief_prior=young_belief,
         young_family_ties=young_ties,
+        formed_month=np.zeros(n, dtype=np.int32),
+    )
+    if params.young_households > 0:
+        population = with_young_households(population, params, rng)
+    return population
+
+
+def persons_per_household(params: PopulationParameters) -> float:
+    """The expected persons of a household of the start: ``mean_household_size``, or, where the
+    households with a Japanese spouse are drawn again at their own size, the mean of both kinds
+    (so that the start holds about ``people`` persons either way)."""
+    mean = params.mean_household_size
+    if params.mixed_household_size <= 0:
+        return mean
+    # Sizes are 1 + Poisson(mean - 1); a spouse is drawn only in households of 2 or more.
+    alone = np.exp(-(mean - 1))
+    mixed_share = params.japanese_spouse_share * (1 - alone)
+    size_if_not_alone = (mean - alone) / (1 - alone)
+    return mean + mixed_share * (params.mixed_household_size - size_if_not_alone)
+
+
+def with_young_households(
+    base: Population, params: PopulationParameters, rng: np.random.Generator
+) -> Population:
+    """``base`` (the households of the start) and, after them, the households the young form
+    from them (``formation.young_households``), tied into the network."""
+    young = young_households(
+        base.kankoku,
+        base.soren_tie,
+        base.neighbour_start,
+        base.neighbours,
+        base.kin,
+        params,
+        rng,
+    )
+    m = len(young.size)
+    own_generation = NEVER  # formed by the young: they are the next generation already
+    joined = {
+        "size": young.size.astype(np.int16),
+        "japanese_nationals": young.japanese_nationals.astype(np.int16),
+        "deportees": np.zeros(m, dtype=np.int16),  # the orders were of persons of the start
+        "legal_status": np.full(m, RESIDENT, dtype=np.int8),
+        "kankoku": young.kankoku,
+        "on_welfare": young.on_welfare,
+        "welfare_cut_rank": young.welfare_cut_rank,
+        "employed": young.employed,
+        "japanese_spouse": young.japanese_spouse,
+        "soren_tie": young.soren_tie,
+        "family_ties": young.family_ties,
+        "belief_prior": young.belief_prior,
+        "turnover_month": np.full(m, own_generation, dtype=np.int32),
+        "young_belief_prior": young.belief_prior,
+        "young_family_ties": young.family_ties,
+        "formed_month": young.formed_month,
+    }
+    columns = {
+        name: np.concatenate([getattr(base, name), values]) for name, values in joined.items()
+    }
+    return Population(
+        **columns,
+        neighbour_start=young.neighbour_start,
+        neighbours=young.neighbours,
+        kin=young.kin,
     )
 
 
-# Drawn after every other attribute (as the convicts are), so that a population drawn with the
-# defaults (no kin, mixed households like any other, no next generation) is the one drawn before
-# they existed.
-
-
-def kin_ties(
-    start: np.ndarray, neighbours: np.ndarray, share: float, rng: np.random.Generator
-) -> np.ndarray:
-    """Which ties are kin: each tie, with chance ``share``, the same both ways; one bool per
-    entry of the CSR ``neighbours``."""
-    n = len(start) - 1
-    rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(start))
-    cols = neighbours.astype(np.int64)
-    ties, entry_tie = np.unique(
-        np.minimum(rows, cols) * n + np.maximum(rows, cols), return_inverse=True
-    )
-    return (rng.random(len(ties)) < share)[entry_tie]
-
-
-def mixed_households(
-    size: np.ndarray,
-    japanese_spouse: np.ndarray,
-    japanese_nationals: np.ndarray,
-    params: PopulationParameters,
-    rng: np.random.Generator,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Households with a Japanese spouse drawn again with their own mean size
-    (``mixed_household_size``): the couple and Poisson children, each child Japanese with
-    chance ``japanese_child_share``. Returns the new sizes and numbers of Japanese nationals."""
-    mixed = np.flatnonzero(japanese_spouse)
-    children = rng.poisson(max(params.mixed_household_size - 2, 0.0), len(mixed))
-    children = np.minimum(children, MAX_HOUSEHOLD_SIZE - 2)
-    size, japanese_nationals = size.copy(), japanese_nationals.copy()
-    size[mixed] = 2 + children
-    japanese_nationals[mixed] = 1 + rng.binomial(children, params.japanese_child_share)
-    return size, japanese_nationals
-
-
-def small_world(
-    n: int, degree: int, rewiring: float, rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray]:
-    """A Watts-Strogatz graph as CSR arrays (undirected, no self-loops, no duplicate ties).
-
-    Households sit on a ring in community order, each tied to its ``degree // 2`` next
-    neighbours; each tie is rewired to a random household with probability ``rewiring``.
-    """
-    half = min(degree // 2, (n - 1) // 2)
-    source = np.repeat(np.arange(n), half)
-    target = (source + np.tile(np.arange(1, half + 1), n)) % n
-    rewire = rng.random(len(target)) < rewiring
-    target[rewire] = rng.integers(0, n, int(rewire.sum()))
-    keep = source != target
-    source, target = source[keep], target[keep]
-    both = np.concatenate([source, target]), np.concatenate([target, source])
-    graph = sp.coo_array((np.ones(len(both[0]), dtype=np.int8), both), shape=(n, n)).tocsr()
-    graph.sum_duplicates()
-    graph.sort_indices()
-    return graph.indptr.astype(np.int64), graph.indices.astype(np.int32)
-
-
-def next_generation(
-    n: int,
-    family_ties: np.ndarray,
-    belief_prior: np.ndarray,
-    params: PopulationParameters,
-    rng: np.random.Generator,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """When each household passes to its next generation, and what that generation believes
-    and how tied it is in Japan (``generation_years``; 0: never, and the same attributes).
-
-    The heads of 1955 are taken to be of evenly spread ages, so each household passes once at
-    a month drawn uniformly within ``generation_years``: the young head, born in Japan, brings
-    beliefs and family ties drawn like the first generation's, with the young generation's
-    means (ASSUMPTION: the rates and means are not in the documents). A household passes only
-    once in a run, and the number of households does not change (new households formed by the
-    young are not modelled).
-    """
-    if params.generation_years <= 0:
-        same = belief_prior.astype(np.float32), family_ties.astype(np.float32)
-        return np.full(n, NEVER, dtype=np.int32), *same
-    months = params.generation_years * 12
-    turnover = np.floor(rng.random(n) * months).astype(np.int32)
-    belief = beta_around(params.young_belief_prior_mean, BELIEF_CONCENTRATION, n, rng)
-    family = beta_around(params.young_family_ties_mean, FAMILY_TIES_CONCENTRATION, n, rng)
-    return turnover, belief.astype(np.float32), family.astype(np.float32)
-
-
-def beta_around(mean: float, concentration: float, n: int, rng: np.random.Generator):
-    """``n`` Beta draws with the given mean and a + b = ``concentration`` (a mean of 0 or 1 is
-    nudged inside, where the Beta is defined)."""
-    return rng.beta(concentration * mean + 1e-9, concentration * (1 - mean) + 1e-9, n)
+def _by_month(month_of: np.ndarray, months: int) -> dict[int, np.ndarray]:
+    """{month index: the households whose month it is}, for the months before ``months``."""
+    due = np.flatnonzero(month_of < months)
+    if len(due) == 0:
+        return {}
+    order = due[np.argsort(month_of[due], kind="stable")]
+    months_of = month_of[order]
+    starts = np.flatnonzero(np.r_[True, months_of[1:] != months_of[:-1]])
+    return {int(months_of[i]): group for i, group in zip(starts, np.split(order, starts[1:]))}

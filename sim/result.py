@@ -1,7 +1,8 @@
 """What a run is made of, shared by both engines: household states, the monthly metrics, the result.
 
 Each household is in one state: ``settled -> intending -> registered -> (cancelled | departed)``,
-or ``deported`` where a scenario deports. Each month an engine records the flows of persons
+or ``deported`` where a scenario deports; a household the young form later in the run is
+``unformed`` until then. Each month an engine records the flows of persons
 (``FLOW_METRICS``), the persons in each state (``STOCK_METRICS``) and the persons who sailed by
 departure group (``GROUP_METRICS``, what the after-arrival stage follows), one row per
 replication. Counts are persons of the simulated population: a run at ``scale`` s counts s times
@@ -17,8 +18,17 @@ import numpy as np
 from .population import DEPARTURE_GROUPS
 from .schedules import month_index
 
-SETTLED, INTENDING, REGISTERED, CANCELLED, DEPARTED, DEPORTED = range(6)
-STATE_NAMES = ("settled", "intending", "registered", "cancelled", "departed", "deported")
+# UNFORMED: a household the young have not formed yet (``formation.py``); it becomes settled.
+SETTLED, INTENDING, REGISTERED, CANCELLED, DEPARTED, DEPORTED, UNFORMED = range(7)
+STATE_NAMES = (
+    "settled",
+    "intending",
+    "registered",
+    "cancelled",
+    "departed",
+    "deported",
+    "unformed",
+)
 
 FLOW_METRICS = (
     "departures",  # persons who sailed this month
@@ -50,7 +60,7 @@ class RunResult:
     replications: np.ndarray  # replication numbers, one per row
     metrics: dict[str, np.ndarray]
     households: int
-    people: int
+    people: int  # persons of every household, those the young form later included
 
     @classmethod
     def empty(

@@ -161,7 +161,7 @@ class PopulationParameters(Strict):
     )
     # The defaults of the keys below are the population without them: no tie is kin, a
     # household with a Japanese spouse is drawn like any other, no household passes to the
-    # next generation.
+    # next generation, the young form no household of their own.
     kin_share: float = param(
         0, 1, "share", "share of a household's network ties that are kin", default=0.0
     )
@@ -187,6 +187,14 @@ class PopulationParameters(Strict):
     young_family_ties_mean: float = param(
         0, 1, "0..1", "mean strength of family ties in Japan of the next generation", default=0.5
     )
+    young_households: float = param(
+        0,
+        1,
+        "share",
+        "share of the households of the start from which the young form a household of their "
+        "own, at a month drawn uniformly within generation_years (0: none is formed)",
+        default=0.0,
+    )
 
     @model_validator(mode="after")
     def _even_degree(self) -> PopulationParameters:
@@ -194,6 +202,13 @@ class PopulationParameters(Strict):
         if self.network_degree % 2:
             raise KeyPathError(
                 ("network_degree",), f"{self.network_degree} is odd: the degree must be even"
+            )
+        # The young form their households within the generations' window.
+        if self.young_households > 0 and self.generation_years <= 0:
+            raise KeyPathError(
+                ("young_households",),
+                f"{self.young_households} households formed by the young need a window: "
+                "give generation_years above 0, or young_households = 0",
             )
         # A mixed household is at least the couple (0 alone means: drawn like any other).
         if 0 < self.mixed_household_size < 2:

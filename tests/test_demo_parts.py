@@ -137,11 +137,12 @@ OKABE_ITO = {"#000000", "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "
 
 
 def test_the_page_draws_in_colours_readable_with_colour_blindness():
-    """Okabe and Ito's palette, and greys (for families staying, and for ties to Japan)."""
+    """Okabe and Ito's palette, and greys (for families staying or not yet formed, and for ties
+    to Japan)."""
     from demo import charts, why_view
     from demo.model import STATE_STYLE
 
-    greys = {"#DDDDDD", "#999999"}
+    greys = {"#FFFFFF", "#DDDDDD", "#999999"}  # white: a family not yet formed
     used = {colour for _, colour in STATE_STYLE.values()} | set(why_view.COLOURS.values())
     used |= {charts.BLUE, charts.ORANGE, charts.GREEN, charts.VERMILION, charts.BLACK}
     assert used <= OKABE_ITO | greys, used - OKABE_ITO - greys

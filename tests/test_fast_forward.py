@@ -4,18 +4,19 @@ never jumping, at the baseline and with every mechanism on."""
 
 import numpy as np
 import pytest
+from test_formation import ALL_ON as FORMATION
 from test_kin_and_pushes import ALL_ON as KIN_AND_PUSHES
 from test_mechanisms import ALL_ON as MECHANISMS
 
 from sim.engine_mesa import Household, RepatriationModel
 from sim.fast_forward import fast_forward, load, run_replication
 from sim.population import generate_population
-from sim.result import GROUP_METRICS, METRICS
+from sim.result import GROUP_METRICS, METRICS, UNFORMED
 from sim.scenario import with_parameters
 from sim.streams import population_stream
 
 SEED, SCALE = 8, 0.003  # about 450 households
-EVERY_MECHANISM = MECHANISMS | KIN_AND_PUSHES
+EVERY_MECHANISM = MECHANISMS | KIN_AND_PUSHES | FORMATION
 # Every attribute a household changes as the months go (the others are set once, from the
 # population): what the month after reads, and the last month's decision and log-odds.
 HOUSEHOLD = (
@@ -32,6 +33,9 @@ HOUSEHOLD = (
     "kin_departed",
     "switched",
     "features",
+    "formed_neighbours",
+    "per_neighbour",
+    "degree",
 )
 MODEL = ("t", "month", "policy", "heard", "flows", "running", "steps", "time")
 
@@ -84,7 +88,8 @@ def test_a_fast_forward_at_the_baseline_is_stepping(historical, to):
 def test_a_fast_forward_with_every_mechanism_on_is_stepping(historical):
     """Letters fading, discounted and anchoring; deferring, reconsidering, families not ready,
     cancelling anchored; kin, hearsay along ties, switching to Kankoku, work easier to find,
-    mixed families and the next generation: all of them at work by the month jumped to."""
+    mixed families, the next generation and the households the young form: all of them at work
+    by the month jumped to."""
     scenario = with_parameters(historical, EVERY_MECHANISM)
     stepped = stepped_and_jumped(scenario, 150, 24, start=7)
     households = stepped.households
@@ -94,6 +99,9 @@ def test_a_fast_forward_with_every_mechanism_on_is_stepping(historical):
     assert any(h.doubt_when_registered > 0 for h in households)
     first = stepped.population.family_ties  # the first generation's
     assert any(h.features.family_ties != first[h.index] for h in households), "next generation"
+    assert any(h.state == UNFORMED for h in households), "some still to form"
+    at_start = stepped.formed_degree  # neighbours formed at the start
+    assert any(h.formed_neighbours > at_start[h.index] for h in households), "some formed"
     letters = [h.letter_sources for h in households]
     assert any(0 < x != round(x) for x in letters), "letters faded"
 

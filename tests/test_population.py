@@ -7,16 +7,16 @@ from sim.streams import population_stream
 
 
 def test_population_size_follows_the_scale(historical):
-    """The households are drawn for ``people`` at the scale, of mean size
-    ``mean_household_size``; a family with a Japanese spouse, drawn at its own size
-    (``mixed_household_size``), adds the members it has beyond that mean."""
+    """The start holds about ``people`` persons at the scale, whether the families with a
+    Japanese spouse are drawn like any other or at their own size (``mixed_household_size``)."""
     params = historical.population
+    assert params.mixed_household_size > params.mean_household_size
     alike = params.model_copy(update={"mixed_household_size": 0.0})
-    pop = generate_population(alike, 0.05, population_stream(1))
-    assert abs(pop.people - 0.05 * params.people) < 0.02 * 0.05 * params.people
-    pop = generate_population(params, 0.05, population_stream(1))
-    beyond = pop.japanese_spouse.sum() * (params.mixed_household_size - params.mean_household_size)
-    assert abs(pop.people - (0.05 * params.people + beyond)) < 0.02 * 0.05 * params.people
+    for each in (alike, params):
+        pop = generate_population(each, 0.2, population_stream(1))
+        assert abs(pop.people_at_start - 0.2 * params.people) < 0.01 * 0.2 * params.people
+    drawn_alike = generate_population(alike, 0.2, population_stream(1))
+    assert pop.households < drawn_alike.households  # fewer, for the larger mixed families
 
 
 def test_shares_and_legal_status_follow_the_parameters(historical):
@@ -35,7 +35,8 @@ def test_the_network_is_undirected_without_self_ties(historical):
     adjacency = pop.adjacency()
     assert (adjacency != adjacency.T).nnz == 0
     assert adjacency.diagonal().sum() == 0
-    assert abs(pop.degree.mean() - historical.population.network_degree) < 1
+    at_start = pop.formed_degree()[pop.formed_month == 0]  # ties among the households of 1955
+    assert abs(at_start.mean() - historical.population.network_degree) < 1
 
 
 def test_chosen_households_have_stronger_soren_ties(historical):

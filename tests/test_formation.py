@@ -1,0 +1,109 @@
+"""Households the young form (``sim/formation.py``): drawn after the households of the start, tied
+to their parents, unable to move until their month, and the same in both engines."""
+
+import numpy as np
+import pytest
+from conftest import engines_agree
+
+from sim.engine_numpy import _Engine, simulate
+from sim.population import RESIDENT, generate_population
+from sim.result import SETTLED, UNFORMED, RunResult
+from sim.scenario import ScenarioError, with_parameters
+from sim.streams import population_stream, replication_streams
+
+ALL_ON = {"population.young_households": 0.4}
+
+
+@pytest.fixture(scope="module")
+def forming(historical):
+    return with_parameters(historical, ALL_ON)
+
+
+@pytest.fixture(scope="module")
+def populations(historical, forming):
+    """The same seed without and with households of the young, at 5%."""
+    without = with_parameters(historical, {"population.young_households": 0.0})
+    return tuple(
+        generate_population(s.population, 0.05, population_stream(5)) for s in (without, forming)
+    )
+
+
+def test_the_households_of_the_start_are_drawn_as_without_them(populations):
+    before, after = populations
+    n = before.households
+    assert after.households > n and (after.formed_month[:n] == 0).all()
+    for name in ("size", "kankoku", "soren_tie", "belief_prior", "legal_status", "turnover_month"):
+        assert np.array_equal(getattr(before, name), getattr(after, name)[:n]), name
+    among_themselves = after.adjacency()[:n, :n].toarray()
+    assert np.array_equal(among_themselves, before.adjacency().toarray())
+
+
+def test_a_share_of_households_forms_one_of_the_young_within_the_window(forming, populations):
+    before, after = populations
+    n, young = before.households, slice(before.households, None)
+    assert abs((after.households - n) / n - 0.4) < 0.02
+    window = forming.population.generation_years * 12
+    assert after.formed_month[young].min() >= 1 and after.formed_month[young].max() < window
+    assert (after.legal_status[young] == RESIDENT).all() and (after.deportees[young] == 0).all()
+    # Households of the young are their generation already: no later turnover.
+    assert (after.turnover_month[young] > window).all()
+
+
+def test_each_household_of_the_young_is_kin_of_its_parents_and_lives_beside_them(populations):
+    before, after = populations
+    n = before.households
+    adjacency = after.adjacency()
+    assert (adjacency != adjacency.T).nnz == 0 and adjacency.diagonal().sum() == 0
+    for household in range(n, after.households, 37):
+        ties = set(after.neighbours_of(household).tolist())
+        assert max(ties) < n, "tied to households of the start only"
+        # one of its kin is its parents' household, and its other ties are their neighbours
+        parents = [
+            p
+            for p in after.kin_of(household).tolist()
+            if ties - {p} <= set(before.neighbours_of(p).tolist())
+            and after.kankoku[p] == after.kankoku[household]
+        ]
+        assert parents, household
+
+
+def test_no_household_of_the_young_moves_before_its_month(forming):
+    population = generate_population(forming.population, 0.02, population_stream(3))
+    run = RunResult.empty(forming.months, [0, 1], population.households, population.people)
+    engine = _Engine([forming], population, replication_streams(3, [0, 1]), 0.02, run.metrics)
+    for t in range(len(forming.months)):
+        engine.step(t)
+        unformed = population.formed_month > t
+        assert (engine.state[:, unformed] == UNFORMED).all()
+        assert (engine.state[:, ~unformed] != UNFORMED).all()
+        expected = population.size[unformed].sum()
+        assert (run.metrics["unformed_stock"][:, t] == expected).all()
+    formed_late = population.formed_month > 200
+    assert (engine.state[:, formed_late] != SETTLED).any(), "some moved once formed"
+    # Once all have formed, each household shares the peer weight among all its neighbours.
+    assert np.array_equal(engine.formed_neighbours, population.degree)
+
+
+def test_stocks_add_up_with_households_forming(forming):
+    run = simulate(forming, 4, 2, scale=0.02, check_invariants=True)
+    stocks = sum(run.metrics[f"{s}_stock"] for s in ("settled", "intending", "registered"))
+    stocks = stocks + sum(
+        run.metrics[f"{s}_stock"] for s in ("cancelled", "departed", "deported", "unformed")
+    )
+    assert (stocks == run.people).all()
+    assert (
+        run.metrics["unformed_stock"][:, 0].min() > 0
+        and run.metrics["unformed_stock"][:, -1].max() == 0
+    )
+
+
+def test_both_engines_are_identical_with_households_forming(forming):
+    run = engines_agree(forming, replication=1)
+    assert run.metrics["unformed_stock"][0, 0] > 0
+
+
+def test_households_of_the_young_need_a_window(historical):
+    with pytest.raises(ScenarioError, match=r"young_households.*generation_years"):
+        with_parameters(
+            historical, {"population.young_households": 0.3, "population.generation_years": 0.0}
+        )
