@@ -326,10 +326,11 @@ class _Engine:
         intends = np.less(u, chance, out=self.intends)
         new_intending = self._where(np.logical_and(intends, settled, out=intends))
         if self.switched is not None and month.any_positive("kankoku_switching"):
-            switching = decision.switches_registration(view(u), policy)
-            switching &= view(settled & ~intends) & self.chosen  # settled, not coming to intend
-            view(self.switched)[switching] = True
-            self.any_switched |= bool(switching.any())
+            # The few draws at the top, then those of them settled, not coming to intend, Chosen.
+            top = self._where(decision.switches_registration(view(u), policy))
+            switching = _pick(top, (state[top] == SETTLED) & ~intends[top] & self.chosen[top[1]])
+            self.switched[switching] = True
+            self.any_switched |= len(switching[0]) > 0
         # Intending and registered households: few, decided on their index lists, each with
         # its row's values.
         intending = self._where(state == INTENDING)
@@ -355,8 +356,9 @@ class _Engine:
         )
         reconsidering = self.process.any_positive("reconsider_rate")
         if reconsidering:
-            reconsider = decision.reconsiders(view(u), p) & view(state == CANCELLED)
-            reconsider = self._where(reconsider)
+            cancelled = self._where(state == CANCELLED)  # few: their draws only
+            p_cancelled = self._for(self.process, cancelled[0])
+            reconsider = _pick(cancelled, decision.reconsiders(u[cancelled], p_cancelled))
 
         self._move(new_intending, SETTLED, INTENDING, rec["new_intending"])
         self._move(_pick(intending, revert), INTENDING, SETTLED)
@@ -368,13 +370,11 @@ class _Engine:
             self.ready[registered] |= decision.becomes_ready(u[registered], p_registered)
             ready = decision.ready_at_registration(u_intending, p_intending)
             self.ready[joined] = ready[register]
-        self._spread(self.engaged_neighbours, joined, +1.0)
         quit_ = self._move(_pick(registered, cancel), REGISTERED, CANCELLED, rec["cancellations"])
-        self._spread(self.engaged_neighbours, quit_, -1.0)
         if reconsidering:
             self._move(reconsider, CANCELLED, SETTLED)
 
-        self._deport(policies, rec)
+        leaving = [quit_, self._deport(policies, rec)]  # the queue, but not for a ship
         sailing = [k for k, pk in enumerate(policies) if pk.programme_open and pk.ship_capacity > 0]
         if sailing:
             # Those registered before this month who neither cancelled nor were deported.
@@ -382,7 +382,9 @@ class _Engine:
             if len(sailing) < self.K:  # and whose scenario sails this month
                 still &= np.isin(self.scenario_of[registered[0]], sailing)
             waiting = _pick(registered, still)
-            self._sail(policies, sailing, waiting, doubt_registered[still], month, rec)
+            withdrawn = self._sail(policies, sailing, waiting, doubt_registered[still], month, rec)
+            leaving.append(withdrawn)
+        self._tell_engaged(joined, leaving)
         for i, name in enumerate(STOCK_METRICS):
             rec[name][:] = self.stocks[:, i]
 
@@ -407,12 +409,32 @@ class _Engine:
     def _spread(self, counts: np.ndarray, moved, delta: float, start=None, ties=None) -> None:
         """Tell every network neighbour (or every tie of ``start``/``ties``, CSR) of the moved
         households: counts[r, neighbour] += delta."""
-        rows, neighbours = self._neighbours(moved, start, ties)
+        self._add(counts, self._neighbours(moved, start, ties), delta)
+
+    def _add(self, counts: np.ndarray, told, delta) -> None:
+        """counts[r, household] += delta for each (r, household) of ``told`` (``delta``: one
+        value, or one per entry)."""
+        rows, households = told
         if len(rows):
             # delta as float32: with a Python float, numpy's add.at leaves its fast path and is
             # some fifty times slower (measured: 1 M indices, 2 ms against 120 ms)
-            flat = rows.astype(np.int64) * self.H + neighbours
-            np.add.at(counts.reshape(-1), flat, np.float32(delta))
+            flat = rows.astype(np.int64) * self.H + households
+            np.add.at(counts.reshape(-1), flat, np.asarray(delta, dtype=np.float32))
+
+    def _tell_engaged(self, joined, leaving: list) -> None:
+        """Count the month's registered (``joined``) among their neighbours' engaged ones, and
+        no longer those who left the queue but not for a ship (``leaving``: lists of households
+        that cancelled, were deported, withdrew at the confirmation). Done once, at the end of
+        the month, for all of them (the counts are read only by the next month's logits), as
+        a call costs more than its households; the counts stay whole numbers, the same in any
+        order."""
+        rows = np.concatenate([joined[0], *(moved[0] for moved in leaving)])
+        cols = np.concatenate([joined[1], *(moved[1] for moved in leaving)])
+        told = self._neighbours((rows, cols))
+        start = self.pop.neighbour_start
+        delta = np.full(len(told[0]), -1, dtype=np.float32)
+        delta[: int((start[joined[1] + 1] - start[joined[1]]).sum())] = 1  # the joined, first
+        self._add(self.engaged_neighbours, told, delta)
 
     def _neighbours(self, households, start=None, ties=None):
         """(rows, neighbours) of households (rows, cols): each household's ties in CSR order."""
@@ -423,24 +445,27 @@ class _Engine:
         first = np.repeat(start[cols] - np.cumsum(degree) + degree, degree)
         return np.repeat(rows, degree), ties[first + np.arange(int(degree.sum()))]
 
-    def _deport(self, policies: list[Policy], rec: dict) -> None:
-        if len(self.deportable) == 0:
-            return
-        h = self.deportable
-        for r, stream in enumerate(self.streams):
-            chance = decision.deportation_probability(
-                policies[r // self.R], self.processes[r // self.R]
-            )
-            if chance <= 0:
-                continue
-            hit = h[(self.state[r, h] <= REGISTERED) & (stream.random(len(h)) < chance)]
-            for source in (SETTLED, INTENDING, REGISTERED):
-                of_source = hit[self.state[r, hit] == source]
-                moved = self._move(
-                    (np.full(len(of_source), r), of_source), source, DEPORTED, rec["deported"]
-                )
-                if source == REGISTERED:
-                    self._spread(self.engaged_neighbours, moved, -1.0)
+    def _deport(self, policies: list[Policy], rec: dict):
+        """Deport households where the scenario deports; return those who were registered
+        (rows, cols) (their neighbours stop counting them among the engaged)."""
+        h, R = self.deportable, self.R
+        chances = [
+            decision.deportation_probability(policies[k], self.processes[k]) for k in range(self.K)
+        ]
+        rows, cols = [], []
+        if len(h) and max(chances) > 0:
+            for r, stream in enumerate(self.streams):  # each row draws from its own stream
+                if chances[r // R] > 0:
+                    drawn = stream.random(len(h)) < chances[r // R]
+                    cols.append(h[(self.state[r, h] <= REGISTERED) & drawn])
+                    rows.append(np.full(len(cols[-1]), r))
+        if not rows:
+            return _NONE
+        hit = np.concatenate(rows), np.concatenate(cols)
+        source = self.state[hit]
+        for s in (SETTLED, INTENDING, REGISTERED):
+            self._move(_pick(hit, source == s), s, DEPORTED, rec["deported"])
+        return _pick(hit, source == REGISTERED)
 
     def _sail(self, policies: list[Policy], sailing: list[int], waiting, doubts, month, rec):
         """The month's sailings (``sailing.py``), for the rows of the ``sailing`` scenarios."""
@@ -464,7 +489,6 @@ class _Engine:
         rec["deferrals"] += self._count(rows, self.size[cols])
         withdrawn = self._move(ships.withdrawn, REGISTERED, CANCELLED, rec["cancellations"])
         rec["confirmation_withdrawals"] += self._count(withdrawn[0], self.size[withdrawn[1]])
-        self._spread(self.engaged_neighbours, withdrawn, -1.0)
 
         rows, gone = self._move(ships.gone, REGISTERED, DEPARTED, rec["departures"])
         if len(rows):
@@ -473,11 +497,13 @@ class _Engine:
             sums = np.add.reduceat(self.departing[gone], starts, axis=0)
             for i, name in enumerate(DEPARTING):
                 rec[name][rows[starts]] += sums[:, i]
-        self._spread(self.letter_sources, (rows, gone), 1.0)
+        told = self._neighbours((rows, gone))
+        self._add(self.letter_sources, told, 1.0)
         if self.along_ties:  # tell the neighbours of every neighbour
-            self._spread(self.second_hand, self._neighbours((rows, gone)), 1.0)
+            self._spread(self.second_hand, told, 1.0)
         if self.kin:
             self._spread(self.kin_departed, (rows, gone), 1.0, self.kin_start, self.kin_neighbours)
+        return withdrawn
 
     def _count(self, rows: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
         """Entries (or their weights, whole numbers) per row: exact in float64 below 2**53."""
@@ -501,6 +527,9 @@ DEPARTING = (
     "japanese_national_departures",
     *GROUP_METRICS,
 )
+
+
+_NONE = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))  # no households
 
 
 def _pick(
