@@ -160,8 +160,17 @@ def household_logit(
 ) -> np.ndarray:
     """Per-household log-odds of intending to leave this month, before network effects; written
     into ``out`` if given (of the shape of ``belief`` broadcast)."""
+    return belief_logit(held_logit(attitude_term, norm_term, w), belief, w, out=out)
+
+
+def held_logit(attitude_term: np.ndarray, norm_term: np.ndarray, w: DecisionWeights):
+    """The part of ``household_logit`` that belief does not move: intercept, attitude, norm."""
+    return as_float32(w.intercept) + attitude_term + norm_term
+
+
+def belief_logit(held: np.ndarray, belief: np.ndarray, w: DecisionWeights, out=None):
+    """``household_logit`` from its ``held_logit`` and the household's belief."""
     f32 = as_float32
-    held = f32(w.intercept) + attitude_term + norm_term
     if out is None:
         return held + f32(w.belief) * belief
     # the same sum as above in the same float32 arithmetic (a + b is b + a), without temporaries
@@ -207,6 +216,12 @@ def population_logit(
 ) -> np.ndarray:
     """``household_logit`` for every household of a population (float32 when belief is),
     written into ``out`` if given."""
+    return belief_logit(population_held(f, policy, w), belief, w, out=out)
+
+
+def population_held(f: Features, policy: Policy, w: DecisionWeights) -> np.ndarray:
+    """``held_logit`` for every household of a population (any subset of its households gets
+    the same numbers: every term is computed household by household)."""
     welfare_cut = f.on_welfare * (f.welfare_cut_rank < as_float32(policy.welfare_cut_share))
     att = attitude(
         welfare_cut=welfare_cut,
@@ -219,9 +234,7 @@ def population_logit(
         policy=policy,
         w=w,
     )
-    return household_logit(
-        attitude_term=att, norm_term=soren_norm(f.soren_tie, policy, w), belief=belief, w=w, out=out
-    )
+    return held_logit(att, soren_norm(f.soren_tie, policy, w), w)
 
 
 def peer_weight(degree: np.ndarray, w: DecisionWeights) -> np.ndarray:

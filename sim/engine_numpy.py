@@ -28,12 +28,14 @@ in decision weights, process rates or levers) in the same arrays, one block of r
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cached_property
 
 import numpy as np
 from tqdm import tqdm
 
 from . import decision
 from .decision import Policy
+from .held import HeldLogit
 from .population import DETAINEE, RESIDENT, Population, generate_population
 from .result import (
     CANCELLED,
@@ -62,7 +64,7 @@ RUN_BYTES_PER_HOUSEHOLD, POPULATION_BYTES_PER_HOUSEHOLD = 64, 80
 # replications ran about 100 M household-months a second in one pass and 137 M in passes of
 # 16 sets, as the arrays of a large pass spill out of the core's cache; passes of 4 sets (2**17)
 # measured as fast or faster. See docs/generated/benchmarks/batch.md.
-PASS_SIZE = 2**17
+PASS_SIZE = 2**18
 
 
 def memory_needed(scenario: Scenario, replications: int, scale: float) -> int:
@@ -244,6 +246,11 @@ class _Engine:
             ]
         ).astype(np.int64)
 
+    @cached_property
+    def _held(self) -> HeldLogit:
+        """The households' log-odds that belief does not move, kept from month to month."""
+        return HeldLogit(self.w)
+
     def _by_scenario(self, rows: np.ndarray) -> np.ndarray:
         """A view (K, R, ...) of an array (N, ...)."""
         return rows.reshape(self.K, self.R, *rows.shape[1:])
@@ -303,7 +310,8 @@ class _Engine:
             scratch=letters,
         )
         into = view(self.scratch) if self.belief.shape[1] == self.R else None
-        base = decision.population_logit(self.features, self.belief, policy, w, out=into)
+        held = self._held.of(self.features, month, policy)
+        base = decision.belief_logit(held, self.belief, w, out=into)
         if self.any_switched:  # (before any has, every logit less 0 is itself)
             base = decision.switched_logit(
                 base, view(self.switched), policy, w, out=view(self.switched_base)
