@@ -334,11 +334,10 @@ class _Engine:
         intends = np.less(u, chance, out=self.intends)
         new_intending = self._where(np.logical_and(intends, settled, out=intends))
         if self.switched is not None and month.any_positive("kankoku_switching"):
-            # The few draws at the top, then those of them settled, not coming to intend, Chosen.
-            top = self._where(decision.switches_registration(view(u), policy))
-            switching = _pick(top, (state[top] == SETTLED) & ~intends[top] & self.chosen[top[1]])
-            self.switched[switching] = True
-            self.any_switched |= len(switching[0]) > 0
+            switching = decision.switches_registration(view(u), policy)
+            switching &= view(settled & ~intends) & self.chosen  # settled, not coming to intend
+            view(self.switched)[switching] = True
+            self.any_switched |= bool(switching.any())
         # Intending and registered households: few, decided on their index lists, each with
         # its row's values.
         intending = self._where(state == INTENDING)
@@ -364,9 +363,8 @@ class _Engine:
         )
         reconsidering = self.process.any_positive("reconsider_rate")
         if reconsidering:
-            cancelled = self._where(state == CANCELLED)  # few: their draws only
-            p_cancelled = self._for(self.process, cancelled[0])
-            reconsider = _pick(cancelled, decision.reconsiders(u[cancelled], p_cancelled))
+            reconsider = decision.reconsiders(view(u), p) & view(state == CANCELLED)
+            reconsider = self._where(reconsider)
 
         self._move(new_intending, SETTLED, INTENDING, rec["new_intending"])
         self._move(_pick(intending, revert), INTENDING, SETTLED)

@@ -51,17 +51,24 @@ def sail(
     """
     rows, cols = waiting
     segments = _segments(rows)  # the queue of each row: the same rows, reordered within each
-    order = _queue_order(rows, registered_month[rows, cols], _row_draws(streams, segments))
-    rows, cols, doubts = rows[order], cols[order], doubts[order]
-    sizes = size[cols]
-    taking = np.ones(len(rows), dtype=bool) if ready is None else ready[rows, cols]
-    defer = np.zeros(len(rows), dtype=bool)
+    may_defer = None
     if process.any_positive("defer_rate"):
         if "defer_rate" in process.varying:  # by row
             may_defer = process.varying["defer_rate"][scenario_of] > 0
         else:
             may_defer = np.ones(len(streams), dtype=bool)
-        u = _row_draws(streams, segments, may_defer)
+    if may_defer is not None and np.all(may_defer[segments[2]]):  # two draws a family, at once
+        queue_draws, u = _two_row_draws(streams, segments)
+    else:
+        queue_draws = _row_draws(streams, segments)
+        if may_defer is not None:
+            u = _row_draws(streams, segments, may_defer)
+    order = _queue_order(rows, registered_month[rows, cols], queue_draws)
+    rows, cols, doubts = rows[order], cols[order], doubts[order]
+    sizes = size[cols]
+    taking = np.ones(len(rows), dtype=bool) if ready is None else ready[rows, cols]
+    defer = np.zeros(len(rows), dtype=bool)
+    if may_defer is not None:  # u: the draws of the families by their place in the queue
         p = process.per_household(scenario_of[rows])
         defer = decision.defers(u, doubts, p) & may_defer[rows] & taking
         taking = taking & ~defer
@@ -136,3 +143,22 @@ def _row_draws(
         if drawing is None or drawing[r]:
             streams[r].random(out=out[start:end])
     return out
+
+
+def _two_row_draws(
+    streams: list[np.random.Generator], segments: tuple[np.ndarray, np.ndarray, np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
+    """``_row_draws`` twice (every row draws), with one call of each row's stream: a row's
+    first draws are those of the first call, its next of the second, as two calls would draw
+    them (uniform float64 draws take one output of the generator each)."""
+    starts, ends, rows = segments
+    if len(starts) == 0:  # no queue (its segments may still have an end)
+        return np.empty(0), np.empty(0)
+    both = np.empty(2 * ends[-1])
+    for start, end, r in zip(starts.tolist(), ends.tolist(), rows.tolist()):
+        streams[r].random(out=both[2 * start : 2 * end])
+    # entry i of a row's run [start, end) has its first draw at 2 start + (i - start) = i + start,
+    # its second at i + end
+    entry = np.arange(len(both) // 2)
+    counts = ends - starts
+    return both[entry + np.repeat(starts, counts)], both[entry + np.repeat(ends, counts)]
