@@ -264,12 +264,17 @@ def kin_logit(
     kin there is pulled to join them as well as told by their letters. Written into ``out``
     if given (it may be ``logit`` itself); ``scratch``: a float32 array of the pull's shape to
     work in."""
+    return np.add(logit, kin_pull(kin_departed, w, out=scratch), out=out)
+
+
+def kin_pull(kin_departed: np.ndarray, w: DecisionWeights, out=None) -> np.ndarray:
+    """What ``kin_logit`` adds: ``kin`` where any kin tie has left; written into ``out`` if
+    given (float32, of the shape of ``kin_departed``)."""
     # min(kin_departed, 1) taken against ones rather than the scalar 1: the same numbers, but
     # numpy's vectorised loop of minimum takes arrays only (some three times faster here)
     ones = np.ones(np.shape(kin_departed)[-1:], dtype=np.float32)
-    pull = np.minimum(kin_departed, ones, out=scratch)
-    pull = np.multiply(pull, as_float32(w.kin), out=scratch)
-    return np.add(logit, pull, out=out)
+    pull = np.minimum(kin_departed, ones, out=out)
+    return np.multiply(pull, as_float32(w.kin), out=out)
 
 
 def switched_logit(

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import cached_property
+from types import SimpleNamespace
 
 import numpy as np
 from tqdm import tqdm
@@ -319,10 +320,8 @@ class _Engine:
         logit = decision.network_logit(
             base, view(self.engaged_neighbours), self.per_neighbour, out=view(self.logit)
         )
-        if self.kin:
-            decision.kin_logit(
-                logit, view(self.kin_departed), w, out=logit, scratch=view(self.scratch)
-            )
+        if self.kin:  # decision.kin_logit, with the pull kept from month to month
+            np.add(logit, view(self._kin_pull), out=logit)
         logit = logit.reshape(self.N, self.H)
         for r, stream in enumerate(self.streams):
             stream.random(dtype=np.float32, out=self.draws[r])
@@ -442,6 +441,24 @@ class _Engine:
         delta[: int((start[joined[1] + 1] - start[joined[1]]).sum())] = 1  # the joined, first
         self._add(self.engaged_neighbours, told, delta)
 
+    @cached_property
+    def _kin_pull(self) -> np.ndarray:
+        """What kin who left add to the logits (``decision.kin_pull``), (rows, households): it
+        changes only where kin leave (``_tell_kin``), a pass a month less than computing it."""
+        pull = np.empty_like(self.kin_departed)
+        decision.kin_pull(self._by_scenario(self.kin_departed), self.w, out=self._by_scenario(pull))
+        return pull
+
+    def _tell_kin(self, gone) -> None:
+        """Count the households (rows, cols) that sailed among the kin who left of their kin,
+        and update the pull of those kin: the same numbers as computed whole."""
+        rows, kin = self._neighbours(gone, self.kin_start, self.kin_neighbours)
+        self._add(self.kin_departed, (rows, kin), 1.0)
+        flat = rows.astype(np.int64) * self.H + kin
+        w_kin = self.w.kin if np.ndim(self.w.kin) == 0 else self.w.kin.reshape(-1)[rows // self.R]
+        left = self.kin_departed.reshape(-1)[flat]
+        self._kin_pull.reshape(-1)[flat] = decision.kin_pull(left, SimpleNamespace(kin=w_kin))
+
     def _neighbours(self, households, start=None, ties=None):
         """(rows, neighbours) of households (rows, cols): each household's ties in CSR order."""
         rows, cols = households
@@ -508,7 +525,7 @@ class _Engine:
         if self.along_ties:  # tell the neighbours of every neighbour
             self._spread(self.second_hand, told, 1.0)
         if self.kin:
-            self._spread(self.kin_departed, (rows, gone), 1.0, self.kin_start, self.kin_neighbours)
+            self._tell_kin((rows, gone))
         return withdrawn
 
     def _count(self, rows: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
