@@ -338,14 +338,16 @@ class _Engine:
             view(self.switched)[switching] = True
             self.any_switched |= bool(switching.any())
         # Intending and registered households: few, decided on their index lists, each with
-        # its row's values.
-        intending = self._where(state == INTENDING)
-        registered = self._where(state == REGISTERED)
+        # its row's values; read through their flat indices (``at_``), some three times faster
+        # than through (rows, cols).
+        at_intending, intending = self._flat_where(state == INTENDING)
+        at_registered, registered = self._flat_where(state == REGISTERED)
         p_intending = self._for(self.process, intending[0])
         p_registered = self._for(self.process, registered[0])
-        doubt_intending = decision.doubt(logit[intending], p_intending.doubt_threshold)
-        doubt_registered = decision.doubt(logit[registered], p_registered.doubt_threshold)
-        u_intending = u[intending]
+        flat_logit, flat_u = logit.reshape(-1), u.reshape(-1)
+        doubt_intending = decision.doubt(flat_logit[at_intending], p_intending.doubt_threshold)
+        doubt_registered = decision.doubt(flat_logit[at_registered], p_registered.doubt_threshold)
+        u_intending, u_registered = flat_u[at_intending], flat_u[at_registered]
         revert = decision.reverts(u_intending, doubt_intending, p_intending)
         register = decision.registers(
             u_intending,
@@ -355,10 +357,10 @@ class _Engine:
         )
         anchor = self.doubt_when_registered
         cancel = decision.cancels(
-            u[registered],
+            u_registered,
             doubt_registered,
             p_registered,
-            None if anchor is None else anchor[registered],
+            None if anchor is None else anchor.reshape(-1)[at_registered],
         )
         reconsidering = self.process.any_positive("reconsider_rate")
         if reconsidering:
@@ -372,7 +374,9 @@ class _Engine:
         if anchor is not None:
             anchor[joined] = doubt_intending[register]
         if self.ready is not None:
-            self.ready[registered] |= decision.becomes_ready(u[registered], p_registered)
+            self.ready.reshape(-1)[at_registered] |= decision.becomes_ready(
+                u_registered, p_registered
+            )
             ready = decision.ready_at_registration(u_intending, p_intending)
             self.ready[joined] = ready[register]
         quit_ = self._move(_pick(registered, cancel), REGISTERED, CANCELLED, rec["cancellations"])
@@ -383,7 +387,7 @@ class _Engine:
         sailing = [k for k, pk in enumerate(policies) if pk.programme_open and pk.ship_capacity > 0]
         if sailing:
             # Those registered before this month who neither cancelled nor were deported.
-            still = state[registered] == REGISTERED
+            still = state.reshape(-1)[at_registered] == REGISTERED
             if len(sailing) < self.K:  # and whose scenario sails this month
                 still &= np.isin(self.scenario_of[registered[0]], sailing)
             waiting = _pick(registered, still)
@@ -458,6 +462,11 @@ class _Engine:
         w_kin = self.w.kin if np.ndim(self.w.kin) == 0 else self.w.kin.reshape(-1)[rows // self.R]
         left = self.kin_departed.reshape(-1)[flat]
         self._kin_pull.reshape(-1)[flat] = decision.kin_pull(left, SimpleNamespace(kin=w_kin))
+
+    def _flat_where(self, mask: np.ndarray):
+        """The flat indices of the true entries, and their (rows, cols) as ``_where`` gives."""
+        flat = np.flatnonzero(mask)
+        return flat, (flat // self.H, flat % self.H)
 
     def _neighbours(self, households, start=None, ties=None):
         """(rows, neighbours) of households (rows, cols): each household's ties in CSR order."""

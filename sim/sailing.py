@@ -63,10 +63,12 @@ def sail(
         queue_draws = _row_draws(streams, segments)
         if may_defer is not None:
             u = _row_draws(streams, segments, may_defer)
-    order = _queue_order(rows, registered_month[rows, cols], queue_draws)
-    rows, cols, doubts = rows[order], cols[order], doubts[order]
+    # arrays (rows, households) read through flat indices: some three times faster
+    at = rows * registered_month.shape[1] + cols
+    order = _queue_order(rows, registered_month.reshape(-1)[at], queue_draws)
+    rows, cols, doubts, at = rows[order], cols[order], doubts[order], at[order]
     sizes = size[cols]
-    taking = np.ones(len(rows), dtype=bool) if ready is None else ready[rows, cols]
+    taking = np.ones(len(rows), dtype=bool) if ready is None else ready.reshape(-1)[at]
     defer = np.zeros(len(rows), dtype=bool)
     if may_defer is not None:  # u: the draws of the families by their place in the queue
         p = process.per_household(scenario_of[rows])
