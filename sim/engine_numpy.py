@@ -29,7 +29,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import cached_property
-from types import SimpleNamespace
 
 import numpy as np
 from tqdm import tqdm
@@ -54,6 +53,7 @@ from .rows import ByRow, as_policy, check_shared_population, monthly_levers
 from .sailing import run_starts, sail
 from .schema import Scenario
 from .streams import population_stream, replication_streams
+from .telling import Telling
 
 # Bytes a run holds per household and replication, and per household for the population, rounded
 # up from the engine benchmark (docs/generated/benchmarks/engine.md: 47 and 67 at 20 replications).
@@ -61,10 +61,12 @@ RUN_BYTES_PER_HOUSEHOLD, POPULATION_BYTES_PER_HOUSEHOLD = 64, 80
 
 
 # Rows x households of one pass of ``simulate_batch``: a larger batch runs in passes of this size,
-# one after another (the same numbers). At scale 0.05 on one core (CPU time), 64 sets x 4
-# replications ran about 100 M household-months a second in one pass and 137 M in passes of
-# 16 sets, as the arrays of a large pass spill out of the core's cache; passes of 4 sets (2**17)
-# measured as fast or faster. See docs/generated/benchmarks/batch.md.
+# one after another (the same numbers). A pass's work a month is partly per household (passes
+# over its arrays, slower once they spill out of the core's cache) and partly per month (index
+# lists, the ships, each row's draws). At scale 0.05 on one core (CPU time), 64 sets x 4
+# replications ran fastest in passes of 8 sets (2**18): 21.6-23.4 ms per set and replication,
+# against 23.9-24.3 in passes of 4 sets, 22.5-24.4 of 10 or 12, 24.2-26.0 of 17 and 27.3-30.3
+# in one pass (measured on a busy machine, 2026-11-30). See docs/generated/benchmarks/batch.md.
 PASS_SIZE = 2**18
 
 
@@ -155,7 +157,7 @@ def _run(scenarios, seed, reps, scale, population, progress, check_invariants) -
     ]
 
 
-class _Engine:
+class _Engine(Telling):
     """Monthly state of N rows (K scenarios x R replications); ``step(t)`` advances all of them.
 
     The hot loop touches every household of every row a few times a month: the logit, the intend
@@ -415,67 +417,10 @@ class _Engine:
             flow += persons
         return rows, cols
 
-    def _spread(self, counts: np.ndarray, moved, delta: float, start=None, ties=None) -> None:
-        """Tell every network neighbour (or every tie of ``start``/``ties``, CSR) of the moved
-        households: counts[r, neighbour] += delta."""
-        self._add(counts, self._neighbours(moved, start, ties), delta)
-
-    def _add(self, counts: np.ndarray, told, delta) -> None:
-        """counts[r, household] += delta for each (r, household) of ``told`` (``delta``: one
-        value, or one per entry)."""
-        rows, households = told
-        if len(rows):
-            # delta as float32: with a Python float, numpy's add.at leaves its fast path and is
-            # some fifty times slower (measured: 1 M indices, 2 ms against 120 ms)
-            flat = rows.astype(np.int64) * self.H + households
-            np.add.at(counts.reshape(-1), flat, np.asarray(delta, dtype=np.float32))
-
-    def _tell_engaged(self, joined, leaving: list) -> None:
-        """Count the month's registered (``joined``) among their neighbours' engaged ones, and
-        no longer those who left the queue but not for a ship (``leaving``: lists of households
-        that cancelled, were deported, withdrew at the confirmation). Done once, at the end of
-        the month, for all of them (the counts are read only by the next month's logits), as
-        a call costs more than its households; the counts stay whole numbers, the same in any
-        order."""
-        rows = np.concatenate([joined[0], *(moved[0] for moved in leaving)])
-        cols = np.concatenate([joined[1], *(moved[1] for moved in leaving)])
-        told = self._neighbours((rows, cols))
-        start = self.pop.neighbour_start
-        delta = np.full(len(told[0]), -1, dtype=np.float32)
-        delta[: int((start[joined[1] + 1] - start[joined[1]]).sum())] = 1  # the joined, first
-        self._add(self.engaged_neighbours, told, delta)
-
-    @cached_property
-    def _kin_pull(self) -> np.ndarray:
-        """What kin who left add to the logits (``decision.kin_pull``), (rows, households): it
-        changes only where kin leave (``_tell_kin``), a pass a month less than computing it."""
-        pull = np.empty_like(self.kin_departed)
-        decision.kin_pull(self._by_scenario(self.kin_departed), self.w, out=self._by_scenario(pull))
-        return pull
-
-    def _tell_kin(self, gone) -> None:
-        """Count the households (rows, cols) that sailed among the kin who left of their kin,
-        and update the pull of those kin: the same numbers as computed whole."""
-        rows, kin = self._neighbours(gone, self.kin_start, self.kin_neighbours)
-        self._add(self.kin_departed, (rows, kin), 1.0)
-        flat = rows.astype(np.int64) * self.H + kin
-        w_kin = self.w.kin if np.ndim(self.w.kin) == 0 else self.w.kin.reshape(-1)[rows // self.R]
-        left = self.kin_departed.reshape(-1)[flat]
-        self._kin_pull.reshape(-1)[flat] = decision.kin_pull(left, SimpleNamespace(kin=w_kin))
-
     def _flat_where(self, mask: np.ndarray):
         """The flat indices of the true entries, and their (rows, cols) as ``_where`` gives."""
         flat = np.flatnonzero(mask)
         return flat, (flat // self.H, flat % self.H)
-
-    def _neighbours(self, households, start=None, ties=None):
-        """(rows, neighbours) of households (rows, cols): each household's ties in CSR order."""
-        rows, cols = households
-        if start is None:
-            start, ties = self.pop.neighbour_start, self.pop.neighbours
-        degree = start[cols + 1] - start[cols]
-        first = np.repeat(start[cols] - np.cumsum(degree) + degree, degree)
-        return np.repeat(rows, degree), ties[first + np.arange(int(degree.sum()))]
 
     def _deport(self, policies: list[Policy], rec: dict):
         """Deport households where the scenario deports; return those who were registered
