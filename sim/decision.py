@@ -160,8 +160,17 @@ def household_logit(
 ) -> np.ndarray:
     """Per-household log-odds of intending to leave this month, before network effects; written
     into ``out`` if given (of the shape of ``belief`` broadcast)."""
+    return belief_logit(held_logit(attitude_term, norm_term, w), belief, w, out=out)
+
+
+def held_logit(attitude_term: np.ndarray, norm_term: np.ndarray, w: DecisionWeights):
+    """The part of ``household_logit`` that belief does not move: intercept, attitude, norm."""
+    return as_float32(w.intercept) + attitude_term + norm_term
+
+
+def belief_logit(held: np.ndarray, belief: np.ndarray, w: DecisionWeights, out=None):
+    """``household_logit`` from its ``held_logit`` and the household's belief."""
     f32 = as_float32
-    held = f32(w.intercept) + attitude_term + norm_term
     if out is None:
         return held + f32(w.belief) * belief
     # the same sum as above in the same float32 arithmetic (a + b is b + a), without temporaries
@@ -207,6 +216,12 @@ def population_logit(
 ) -> np.ndarray:
     """``household_logit`` for every household of a population (float32 when belief is),
     written into ``out`` if given."""
+    return belief_logit(population_held(f, policy, w), belief, w, out=out)
+
+
+def population_held(f: Features, policy: Policy, w: DecisionWeights) -> np.ndarray:
+    """``held_logit`` for every household of a population (any subset of its households gets
+    the same numbers: every term is computed household by household)."""
     welfare_cut = f.on_welfare * (f.welfare_cut_rank < as_float32(policy.welfare_cut_share))
     att = attitude(
         welfare_cut=welfare_cut,
@@ -219,9 +234,7 @@ def population_logit(
         policy=policy,
         w=w,
     )
-    return household_logit(
-        attitude_term=att, norm_term=soren_norm(f.soren_tie, policy, w), belief=belief, w=w, out=out
-    )
+    return held_logit(att, soren_norm(f.soren_tie, policy, w), w)
 
 
 def peer_weight(degree: np.ndarray, w: DecisionWeights) -> np.ndarray:
@@ -251,9 +264,17 @@ def kin_logit(
     kin there is pulled to join them as well as told by their letters. Written into ``out``
     if given (it may be ``logit`` itself); ``scratch``: a float32 array of the pull's shape to
     work in."""
-    pull = np.minimum(kin_departed, np.float32(1), out=scratch)
-    pull = np.multiply(pull, as_float32(w.kin), out=scratch)
-    return np.add(logit, pull, out=out)
+    return np.add(logit, kin_pull(kin_departed, w, out=scratch), out=out)
+
+
+def kin_pull(kin_departed: np.ndarray, w: DecisionWeights, out=None) -> np.ndarray:
+    """What ``kin_logit`` adds: ``kin`` where any kin tie has left; written into ``out`` if
+    given (float32, of the shape of ``kin_departed``)."""
+    # min(kin_departed, 1) taken against ones rather than the scalar 1: the same numbers, but
+    # numpy's vectorised loop of minimum takes arrays only (some three times faster here)
+    ones = np.ones(np.shape(kin_departed)[-1:], dtype=np.float32)
+    pull = np.minimum(kin_departed, ones, out=out)
+    return np.multiply(pull, as_float32(w.kin), out=out)
 
 
 def switched_logit(

@@ -28,12 +28,14 @@ in decision weights, process rates or levers) in the same arrays, one block of r
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cached_property
 
 import numpy as np
 from tqdm import tqdm
 
 from . import decision
 from .decision import Policy
+from .held import HeldLogit
 from .population import DETAINEE, RESIDENT, Population, generate_population
 from .result import (
     CANCELLED,
@@ -52,6 +54,7 @@ from .rows import ByRow, as_policy, check_shared_population, monthly_levers
 from .sailing import run_starts, sail
 from .schema import Scenario
 from .streams import population_stream, replication_streams
+from .telling import Telling
 
 # Bytes a run holds per household and replication, and per household for the population, rounded
 # up from the engine benchmark (docs/generated/benchmarks/engine.md: 47 and 67 at 20 replications).
@@ -59,11 +62,13 @@ RUN_BYTES_PER_HOUSEHOLD, POPULATION_BYTES_PER_HOUSEHOLD = 64, 80
 
 
 # Rows x households of one pass of ``simulate_batch``: a larger batch runs in passes of this size,
-# one after another (the same numbers). At scale 0.05 on one core (CPU time), 64 sets x 4
-# replications ran about 100 M household-months a second in one pass and 137 M in passes of
-# 16 sets, as the arrays of a large pass spill out of the core's cache; passes of 4 sets (2**17)
-# measured as fast or faster. See docs/generated/benchmarks/batch.md.
-PASS_SIZE = 2**17
+# one after another (the same numbers). A pass's work a month is partly per household (passes
+# over its arrays, slower once they spill out of the core's cache) and partly per month (index
+# lists, the ships, each row's draws). At scale 0.05 on one core (CPU time), 64 sets x 4
+# replications ran fastest in passes of 8 sets (2**18): 21.6-23.4 ms per set and replication,
+# against 23.9-24.3 in passes of 4 sets, 22.5-24.4 of 10 or 12, 24.2-26.0 of 17 and 27.3-30.3
+# in one pass (measured on a busy machine, 2026-11-30). See docs/generated/benchmarks/batch.md.
+PASS_SIZE = 2**18
 
 
 def memory_needed(scenario: Scenario, replications: int, scale: float) -> int:
@@ -153,7 +158,7 @@ def _run(scenarios, seed, reps, scale, population, progress, check_invariants) -
     ]
 
 
-class _Engine:
+class _Engine(Telling):
     """Monthly state of N rows (K scenarios x R replications); ``step(t)`` advances all of them.
 
     The hot loop touches every household of every row a few times a month: the logit, the intend
@@ -251,6 +256,11 @@ class _Engine:
             ]
         ).astype(np.int64)
 
+    @cached_property
+    def _held(self) -> HeldLogit:
+        """The households' log-odds that belief does not move, kept from month to month."""
+        return HeldLogit(self.w)
+
     def _by_scenario(self, rows: np.ndarray) -> np.ndarray:
         """A view (K, R, ...) of an array (N, ...)."""
         return rows.reshape(self.K, self.R, *rows.shape[1:])
@@ -312,7 +322,8 @@ class _Engine:
             scratch=letters,
         )
         into = view(self.scratch) if self.belief.shape[1] == self.R else None
-        base = decision.population_logit(self.features, self.belief, policy, w, out=into)
+        held = self._held.of(self.features, month, policy)
+        base = decision.belief_logit(held, self.belief, w, out=into)
         if self.any_switched:  # (before any has, every logit less 0 is itself)
             base = decision.switched_logit(
                 base, view(self.switched), policy, w, out=view(self.switched_base)
@@ -320,10 +331,8 @@ class _Engine:
         logit = decision.network_logit(
             base, view(self.engaged_neighbours), self.per_neighbour, out=view(self.logit)
         )
-        if self.kin:
-            decision.kin_logit(
-                logit, view(self.kin_departed), w, out=logit, scratch=view(self.scratch)
-            )
+        if self.kin:  # decision.kin_logit, with the pull kept from month to month
+            np.add(logit, view(self._kin_pull), out=logit)
         logit = logit.reshape(self.N, self.H)
         for r, stream in enumerate(self.streams):
             stream.random(dtype=np.float32, out=self.draws[r])
@@ -340,14 +349,16 @@ class _Engine:
             view(self.switched)[switching] = True
             self.any_switched |= bool(switching.any())
         # Intending and registered households: few, decided on their index lists, each with
-        # its row's values.
-        intending = self._where(state == INTENDING)
-        registered = self._where(state == REGISTERED)
+        # its row's values; read through their flat indices (``at_``), some three times faster
+        # than through (rows, cols).
+        at_intending, intending = self._flat_where(state == INTENDING)
+        at_registered, registered = self._flat_where(state == REGISTERED)
         p_intending = self._for(self.process, intending[0])
         p_registered = self._for(self.process, registered[0])
-        doubt_intending = decision.doubt(logit[intending], p_intending.doubt_threshold)
-        doubt_registered = decision.doubt(logit[registered], p_registered.doubt_threshold)
-        u_intending = u[intending]
+        flat_logit, flat_u = logit.reshape(-1), u.reshape(-1)
+        doubt_intending = decision.doubt(flat_logit[at_intending], p_intending.doubt_threshold)
+        doubt_registered = decision.doubt(flat_logit[at_registered], p_registered.doubt_threshold)
+        u_intending, u_registered = flat_u[at_intending], flat_u[at_registered]
         revert = decision.reverts(u_intending, doubt_intending, p_intending)
         register = decision.registers(
             u_intending,
@@ -357,10 +368,10 @@ class _Engine:
         )
         anchor = self.doubt_when_registered
         cancel = decision.cancels(
-            u[registered],
+            u_registered,
             doubt_registered,
             p_registered,
-            None if anchor is None else anchor[registered],
+            None if anchor is None else anchor.reshape(-1)[at_registered],
         )
         reconsidering = self.process.any_positive("reconsider_rate")
         if reconsidering:
@@ -374,24 +385,26 @@ class _Engine:
         if anchor is not None:
             anchor[joined] = doubt_intending[register]
         if self.ready is not None:
-            self.ready[registered] |= decision.becomes_ready(u[registered], p_registered)
+            self.ready.reshape(-1)[at_registered] |= decision.becomes_ready(
+                u_registered, p_registered
+            )
             ready = decision.ready_at_registration(u_intending, p_intending)
             self.ready[joined] = ready[register]
-        self._spread(self.engaged_neighbours, joined, +1.0)
         quit_ = self._move(_pick(registered, cancel), REGISTERED, CANCELLED, rec["cancellations"])
-        self._spread(self.engaged_neighbours, quit_, -1.0)
         if reconsidering:
             self._move(reconsider, CANCELLED, SETTLED)
 
-        self._deport(policies, rec)
+        leaving = [quit_, self._deport(policies, rec)]  # the queue, but not for a ship
         sailing = [k for k, pk in enumerate(policies) if pk.programme_open and pk.ship_capacity > 0]
         if sailing:
             # Those registered before this month who neither cancelled nor were deported.
-            still = state[registered] == REGISTERED
+            still = state.reshape(-1)[at_registered] == REGISTERED
             if len(sailing) < self.K:  # and whose scenario sails this month
                 still &= np.isin(self.scenario_of[registered[0]], sailing)
             waiting = _pick(registered, still)
-            self._sail(policies, sailing, waiting, doubt_registered[still], month, rec)
+            withdrawn = self._sail(policies, sailing, waiting, doubt_registered[still], month, rec)
+            leaving.append(withdrawn)
+        self._tell_engaged(joined, leaving)
         for i, name in enumerate(STOCK_METRICS):
             rec[name][:] = self.stocks[:, i]
 
@@ -425,43 +438,32 @@ class _Engine:
             flow += persons
         return rows, cols
 
-    def _spread(self, counts: np.ndarray, moved, delta: float, start=None, ties=None) -> None:
-        """Tell every network neighbour (or every tie of ``start``/``ties``, CSR) of the moved
-        households: counts[r, neighbour] += delta."""
-        rows, neighbours = self._neighbours(moved, start, ties)
-        if len(rows):
-            # delta as float32: with a Python float, numpy's add.at leaves its fast path and is
-            # some fifty times slower (measured: 1 M indices, 2 ms against 120 ms)
-            flat = rows.astype(np.int64) * self.H + neighbours
-            np.add.at(counts.reshape(-1), flat, np.float32(delta))
+    def _flat_where(self, mask: np.ndarray):
+        """The flat indices of the true entries, and their (rows, cols) as ``_where`` gives."""
+        flat = np.flatnonzero(mask)
+        return flat, (flat // self.H, flat % self.H)
 
-    def _neighbours(self, households, start=None, ties=None):
-        """(rows, neighbours) of households (rows, cols): each household's ties in CSR order."""
-        rows, cols = households
-        if start is None:
-            start, ties = self.pop.neighbour_start, self.pop.neighbours
-        degree = start[cols + 1] - start[cols]
-        first = np.repeat(start[cols] - np.cumsum(degree) + degree, degree)
-        return np.repeat(rows, degree), ties[first + np.arange(int(degree.sum()))]
-
-    def _deport(self, policies: list[Policy], rec: dict) -> None:
-        if len(self.deportable) == 0:
-            return
-        h = self.deportable
-        for r, stream in enumerate(self.streams):
-            chance = decision.deportation_probability(
-                policies[r // self.R], self.processes[r // self.R]
-            )
-            if chance <= 0:
-                continue
-            hit = h[(self.state[r, h] <= REGISTERED) & (stream.random(len(h)) < chance)]
-            for source in (SETTLED, INTENDING, REGISTERED):
-                of_source = hit[self.state[r, hit] == source]
-                moved = self._move(
-                    (np.full(len(of_source), r), of_source), source, DEPORTED, rec["deported"]
-                )
-                if source == REGISTERED:
-                    self._spread(self.engaged_neighbours, moved, -1.0)
+    def _deport(self, policies: list[Policy], rec: dict):
+        """Deport households where the scenario deports; return those who were registered
+        (rows, cols) (their neighbours stop counting them among the engaged)."""
+        h, R = self.deportable, self.R
+        chances = [
+            decision.deportation_probability(policies[k], self.processes[k]) for k in range(self.K)
+        ]
+        rows, cols = [], []
+        if len(h) and max(chances) > 0:
+            for r, stream in enumerate(self.streams):  # each row draws from its own stream
+                if chances[r // R] > 0:
+                    drawn = stream.random(len(h)) < chances[r // R]
+                    cols.append(h[(self.state[r, h] <= REGISTERED) & drawn])
+                    rows.append(np.full(len(cols[-1]), r))
+        if not rows:
+            return _NONE
+        hit = np.concatenate(rows), np.concatenate(cols)
+        source = self.state[hit]
+        for s in (SETTLED, INTENDING, REGISTERED):
+            self._move(_pick(hit, source == s), s, DEPORTED, rec["deported"])
+        return _pick(hit, source == REGISTERED)
 
     def _sail(self, policies: list[Policy], sailing: list[int], waiting, doubts, month, rec):
         """The month's sailings (``sailing.py``), for the rows of the ``sailing`` scenarios."""
@@ -485,7 +487,6 @@ class _Engine:
         rec["deferrals"] += self._count(rows, self.size[cols])
         withdrawn = self._move(ships.withdrawn, REGISTERED, CANCELLED, rec["cancellations"])
         rec["confirmation_withdrawals"] += self._count(withdrawn[0], self.size[withdrawn[1]])
-        self._spread(self.engaged_neighbours, withdrawn, -1.0)
 
         rows, gone = self._move(ships.gone, REGISTERED, DEPARTED, rec["departures"])
         if len(rows):
@@ -494,11 +495,13 @@ class _Engine:
             sums = np.add.reduceat(self.departing[gone], starts, axis=0)
             for i, name in enumerate(DEPARTING):
                 rec[name][rows[starts]] += sums[:, i]
-        self._spread(self.letter_sources, (rows, gone), 1.0)
+        told = self._neighbours((rows, gone))
+        self._add(self.letter_sources, told, 1.0)
         if self.along_ties:  # tell the neighbours of every neighbour
-            self._spread(self.second_hand, self._neighbours((rows, gone)), 1.0)
+            self._spread(self.second_hand, told, 1.0)
         if self.kin:
-            self._spread(self.kin_departed, (rows, gone), 1.0, self.kin_start, self.kin_neighbours)
+            self._tell_kin((rows, gone))
+        return withdrawn
 
     def _count(self, rows: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
         """Entries (or their weights, whole numbers) per row: exact in float64 below 2**53."""
@@ -522,6 +525,9 @@ DEPARTING = (
     "japanese_national_departures",
     *GROUP_METRICS,
 )
+
+
+_NONE = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))  # no households
 
 
 def _pick(

@@ -79,9 +79,9 @@ class _Deciding(_Engine):
     """The numpy engine, keeping each household's move of the month as decided, before the
     state deports and the ships sail (the Mesa household's ``next_state``)."""
 
-    def _deport(self, policies, rec) -> None:
+    def _deport(self, policies, rec):
         self.decided = self.state[0].copy()
-        super()._deport(policies, rec)
+        return super()._deport(policies, rec)
 
 
 class _Follower:

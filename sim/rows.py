@@ -88,6 +88,15 @@ class ByRow:
         """Scenario k's values, all floats."""
         return SimpleNamespace(**self.shared, **{n: float(v[k]) for n, v in self.varying.items()})
 
+    def same_as(self, other: ByRow) -> bool:
+        """Whether both hold the same values (a lever that changes month to month makes them
+        differ)."""
+        return (
+            self.shared == other.shared
+            and self.varying.keys() == other.varying.keys()
+            and all(np.array_equal(v, other.varying[n]) for n, v in self.varying.items())
+        )
+
     def any_positive(self, name: str) -> bool:
         """Whether the value is above 0 for any scenario."""
         return (

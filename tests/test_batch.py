@@ -110,6 +110,11 @@ def test_the_queue_is_ordered_by_row_then_month_then_draw_even_with_equal_draws(
     assert np.array_equal(_queue_order(rows, months, draws), np.lexsort((draws, months, rows)))
     draws = rng.integers(0, 3, 5000) / 4  # many equal draws: lexsort's stable order
     assert np.array_equal(_queue_order(rows, months, draws), np.lexsort((draws, months, rows)))
+    # the same draws in every row (replications of different scenarios share their seeds), and
+    # draws next to 1, whose sum with the row and month rounds up
+    draws = np.tile(rng.random(500), 10)
+    draws[::7] = 1 - 2.0**-53
+    assert np.array_equal(_queue_order(rows, months, draws), np.lexsort((draws, months, rows)))
 
 
 def test_a_batch_run_in_several_passes_gives_the_same_rows(scenarios):
