@@ -409,8 +409,8 @@ class _Engine(Telling):
             rec[name][:] = self.stocks[:, i]
 
     def _form(self, households: np.ndarray) -> None:
-        """Households the young form this month join the settled in every row, and count among
-        their neighbours' neighbours from now on."""
+        """Households the young form this month join the settled in every row, and their
+        neighbours count them from now on (each shares its peer weight among more)."""
         rows = np.repeat(np.arange(self.N), len(households))
         self._move((rows, np.tile(households, self.N)), UNFORMED, SETTLED)
         _, told = self._neighbours((np.zeros(len(households), dtype=np.int64), households))
