@@ -75,7 +75,8 @@ def memory_needed(scenario: Scenario, replications: int, scale: float) -> int:
     """About how many bytes ``simulate`` needs for a run (to refuse one that cannot fit before it
     starts)."""
     p = scenario.population
-    households = p.people * scale / p.mean_household_size
+    # the households of the start, and those the young form later
+    households = p.people * scale / p.mean_household_size * (1 + p.young_households)
     return int(
         households * (POPULATION_BYTES_PER_HOUSEHOLD + RUN_BYTES_PER_HOUSEHOLD * replications)
     )

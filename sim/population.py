@@ -161,7 +161,7 @@ def generate_population(
     households the young form later (``population.young_households``)."""
     if not 0 < scale <= 1:
         raise ValueError(f"scale must be in (0, 1], got {scale}")
-    n = max(int(round(params.people * scale / persons_per_household(params))), 2)
+    n = max(int(round(params.people * scale / params.mean_household_size)), 2)
 
     size = np.minimum(1 + rng.poisson(params.mean_household_size - 1, n), MAX_HOUSEHOLD_SIZE)
     kankoku = rng.random(n) < params.kankoku_share
@@ -237,20 +237,6 @@ def generate_population(
     if params.young_households > 0:
         population = with_young_households(population, params, rng)
     return population
-
-
-def persons_per_household(params: PopulationParameters) -> float:
-    """The expected persons of a household of the start: ``mean_household_size``, or, where the
-    households with a Japanese spouse are drawn again at their own size, the mean of both kinds
-    (so that the start holds about ``people`` persons either way)."""
-    mean = params.mean_household_size
-    if params.mixed_household_size <= 0:
-        return mean
-    # Sizes are 1 + Poisson(mean - 1); a spouse is drawn only in households of 2 or more.
-    alone = np.exp(-(mean - 1))
-    mixed_share = params.japanese_spouse_share * (1 - alone)
-    size_if_not_alone = (mean - alone) / (1 - alone)
-    return mean + mixed_share * (params.mixed_household_size - size_if_not_alone)
 
 
 def with_young_households(

@@ -4,10 +4,12 @@ into causes with the model's own functions, adding up to the number the model us
 import numpy as np
 import pytest
 
+from demo import model as demo_model
 from demo import why
 from demo.model import DemoModel
 from sim.decision import Policy
-from sim.result import DEPARTED, SETTLED
+from sim.result import DEPARTED, SETTLED, UNFORMED
+from sim.scenario import with_parameters
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +38,9 @@ def test_the_trace_holds_what_each_household_was(model):
     assert (model.trace.belief[last] < model.trace.unwarned_belief[last]).any()
 
 
-def test_the_parts_add_up_to_the_log_odds_the_model_used(model):
+def assert_parts_add_up(model) -> None:
+    """Every 7th household, every 5th month: the log-odds split from the trace is the number
+    ``Household.decide`` used, and its parts add up to it."""
     trace, worst = model.trace, 0.0
     for index in range(0, len(model.households), 7):
         f = why.household_features(trace.features, index)
@@ -48,9 +52,34 @@ def test_the_parts_add_up_to_the_log_odds_the_model_used(model):
             assert set(parts) == set(why.PARTS)
             worst = max(worst, abs(sum(parts.values()) - float(total)))
     assert worst < 1e-4  # float32 rounding of the sums, nothing more
+
+
+def test_the_parts_add_up_to_the_log_odds_the_model_used(model):
+    assert_parts_add_up(model)
     # ... with kin who left and households of a new generation among them
+    trace = model.trace
     assert trace.kin[: trace.count].max() > 0
     assert (trace.family_ties[trace.count - 1] != trace.family_ties[0]).any()
+
+
+def test_the_parts_add_up_with_households_the_young_form(monkeypatch):
+    """Households the young form share their neighbours' peer weight among more: the trace
+    keeps each month's, through steps and jumps alike."""
+    page_scenario = demo_model.demo_scenario
+
+    def forming(name, **settings):
+        base = page_scenario(name, **settings)
+        return with_parameters(base, {"population.young_households": 0.4})
+
+    monkeypatch.setattr(demo_model, "demo_scenario", forming)
+    model = DemoModel(households=600, rng="11")
+    for _ in range(3):
+        model.step()
+    model.run_until("1962-12")
+    assert_parts_add_up(model)
+    trace, last = model.trace, model.trace.count - 1
+    assert ((trace.state[0] == UNFORMED) & (trace.state[last] != UNFORMED)).any()
+    assert (trace.per_neighbour[last] < trace.per_neighbour[0]).any()
 
 
 def test_a_family_that_sailed_has_a_story_in_plain_words(model):

@@ -7,16 +7,16 @@ from sim.streams import population_stream
 
 
 def test_population_size_follows_the_scale(historical):
-    """The start holds about ``people`` persons at the scale, whether the families with a
-    Japanese spouse are drawn like any other or at their own size (``mixed_household_size``)."""
+    """The households are drawn for ``people`` at the scale, of mean size
+    ``mean_household_size``; a family with a Japanese spouse, drawn at its own size
+    (``mixed_household_size``), adds the members it has beyond that mean."""
     params = historical.population
-    assert params.mixed_household_size > params.mean_household_size
     alike = params.model_copy(update={"mixed_household_size": 0.0})
-    for each in (alike, params):
-        pop = generate_population(each, 0.2, population_stream(1))
-        assert abs(pop.people_at_start - 0.2 * params.people) < 0.01 * 0.2 * params.people
-    drawn_alike = generate_population(alike, 0.2, population_stream(1))
-    assert pop.households < drawn_alike.households  # fewer, for the larger mixed families
+    pop = generate_population(alike, 0.05, population_stream(1))
+    assert abs(pop.people - 0.05 * params.people) < 0.02 * 0.05 * params.people
+    pop = generate_population(params, 0.05, population_stream(1))
+    beyond = pop.japanese_spouse.sum() * (params.mixed_household_size - params.mean_household_size)
+    assert abs(pop.people - (0.05 * params.people + beyond)) < 0.02 * 0.05 * params.people
 
 
 def test_shares_and_legal_status_follow_the_parameters(historical):
