@@ -57,8 +57,8 @@ from .streams import population_stream, replication_streams
 from .telling import Telling
 
 # Bytes a run holds per household and replication, and per household for the population, rounded
-# up from the engine benchmark (docs/generated/benchmarks/engine.md: 47 and 67 at 20 replications).
-RUN_BYTES_PER_HOUSEHOLD, POPULATION_BYTES_PER_HOUSEHOLD = 64, 80
+# up from the engine benchmark (docs/generated/benchmarks/engine.md: 89 and 91 at 20 replications).
+RUN_BYTES_PER_HOUSEHOLD, POPULATION_BYTES_PER_HOUSEHOLD = 96, 96
 
 
 # Rows x households of one pass of ``simulate_batch``: a larger batch runs in passes of this size,
