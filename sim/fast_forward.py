@@ -34,7 +34,7 @@ import numpy as np
 from . import decision
 from .decision import Policy
 from .engine_mesa import Household, RepatriationModel
-from .engine_numpy import _Engine
+from .engine_state import Engine
 from .population import Population
 from .result import (
     DEPARTED,
@@ -75,7 +75,7 @@ class ReplicationState:
     metrics: dict[str, np.ndarray]  # METRICS and GROUP_METRICS of months 0 .. t - 1
 
 
-class _Deciding(_Engine):
+class _Deciding(Engine):
     """The numpy engine, keeping each household's move of the month as decided, before the
     state deports and the ships sail (the Mesa household's ``next_state``)."""
 

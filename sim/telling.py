@@ -4,7 +4,7 @@ A household's engaged neighbours (registered or gone), the letters of its depart
 and of its neighbours' departed neighbours, and its kin who left are counts kept in arrays
 (rows, households), updated from the households that moved: every tie of each of them
 (``_neighbours``, CSR order) gets one more or one less. ``Telling`` holds these updates for
-``engine_numpy._Engine``, which has the arrays, the network (``pop``), the households per row
+``engine_state.Engine``, which has the arrays, the network (``pop``), the households per row
 (``H``) and the rows per scenario (``R``).
 """
 
@@ -19,7 +19,7 @@ from . import decision
 
 
 class Telling:
-    """The updates of the neighbours' and kin's counts, for ``engine_numpy._Engine``."""
+    """The updates of the neighbours' and kin's counts, for ``engine_state.Engine``."""
 
     def _spread(self, counts: np.ndarray, moved, delta: float, start=None, ties=None) -> None:
         """Tell every network neighbour (or every tie of ``start``/``ties``, CSR) of the moved

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 from conftest import engines_agree
 
-from sim.engine_numpy import _Engine, simulate
+from sim.engine_numpy import simulate
+from sim.engine_state import Engine
 from sim.population import RESIDENT, generate_population
 from sim.result import SETTLED, UNFORMED, RunResult
 from sim.scenario import ScenarioError, with_parameters
@@ -70,7 +71,7 @@ def test_each_household_of_the_young_is_kin_of_its_parents_and_lives_beside_them
 def test_no_household_of_the_young_moves_before_its_month(forming):
     population = generate_population(forming.population, 0.02, population_stream(3))
     run = RunResult.empty(forming.months, [0, 1], population.households, population.people)
-    engine = _Engine([forming], population, replication_streams(3, [0, 1]), 0.02, run.metrics)
+    engine = Engine([forming], population, replication_streams(3, [0, 1]), 0.02, run.metrics)
     for t in range(len(forming.months)):
         engine.step(t)
         unformed = population.formed_month > t
