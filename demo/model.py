@@ -196,8 +196,9 @@ class DemoModel(RepatriationModel):
 
     @property
     def people_per_person(self) -> float:
-        """How many people of the whole community one simulated person stands for."""
-        return self.spec.population.people / self.population.people
+        """How many people of the whole community one simulated person stands for (the
+        persons of the start: those of households the young form later come on top)."""
+        return self.spec.population.people / self.population.people_at_start
 
 
 def describe_policy(policy: Policy) -> list[str]:

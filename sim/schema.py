@@ -203,12 +203,14 @@ class PopulationParameters(Strict):
             raise KeyPathError(
                 ("network_degree",), f"{self.network_degree} is odd: the degree must be even"
             )
-        # The young form their households within the generations' window.
-        if self.young_households > 0 and self.generation_years <= 0:
+        # The young form their households within the generations' window, from its second
+        # month (the first is the start's).
+        if self.young_households > 0 and self.generation_years * 12 < 2:
             raise KeyPathError(
                 ("young_households",),
-                f"{self.young_households} households formed by the young need a window: "
-                "give generation_years above 0, or young_households = 0",
+                f"{self.young_households} households formed by the young need a window of two "
+                f"months or more: give generation_years of 1/6 or more (it is "
+                f"{self.generation_years:g}), or young_households = 0",
             )
         # A mixed household is at least the couple (0 alone means: drawn like any other).
         if 0 < self.mixed_household_size < 2:

@@ -7,6 +7,7 @@ from conftest import engines_agree
 
 from sim.engine_numpy import simulate
 from sim.engine_state import Engine
+from sim.formation import young_households
 from sim.population import RESIDENT, generate_population
 from sim.result import SETTLED, UNFORMED, RunResult
 from sim.scenario import ScenarioError, with_parameters
@@ -37,6 +38,9 @@ def test_the_households_of_the_start_are_drawn_as_without_them(populations):
         assert np.array_equal(getattr(before, name), getattr(after, name)[:n]), name
     among_themselves = after.adjacency()[:n, :n].toarray()
     assert np.array_equal(among_themselves, before.adjacency().toarray())
+    for household in range(n):  # and the same of them kin
+        kin = after.kin_of(household)
+        assert np.array_equal(kin[kin < n], before.kin_of(household)), household
 
 
 def test_a_share_of_households_forms_one_of_the_young_within_the_window(forming, populations):
@@ -50,22 +54,29 @@ def test_a_share_of_households_forms_one_of_the_young_within_the_window(forming,
     assert (after.turnover_month[young] > window).all()
 
 
-def test_each_household_of_the_young_is_kin_of_its_parents_and_lives_beside_them(populations):
-    before, after = populations
-    n = before.households
-    adjacency = after.adjacency()
-    assert (adjacency != adjacency.T).nnz == 0 and adjacency.diagonal().sum() == 0
-    for household in range(n, after.households, 37):
-        ties = set(after.neighbours_of(household).tolist())
-        assert max(ties) < n, "tied to households of the start only"
-        # one of its kin is its parents' household, and its other ties are their neighbours
-        parents = [
-            p
-            for p in after.kin_of(household).tolist()
-            if ties - {p} <= set(before.neighbours_of(p).tolist())
-            and after.kankoku[p] == after.kankoku[household]
-        ]
-        assert parents, household
+def test_each_household_of_the_young_is_kin_of_its_parents_and_lives_beside_them(forming):
+    params = forming.population
+    base = generate_population(
+        params.model_copy(update={"young_households": 0.0}), 0.05, population_stream(5)
+    )
+    young = young_households(
+        base.kankoku,
+        base.soren_tie,
+        base.neighbour_start,
+        base.neighbours,
+        base.kin,
+        params,
+        np.random.default_rng(6),
+    )
+    n, start, ties, kin = base.households, young.neighbour_start, young.neighbours, young.kin
+    assert (young.kankoku == base.kankoku[young.parent]).all()
+    for i, parent in enumerate(young.parent.tolist()):
+        own = ties[start[n + i] : start[n + i + 1]]
+        own_kin = kin[start[n + i] : start[n + i + 1]]
+        assert list(own).count(parent) == 1 and own_kin[list(own).index(parent)], i
+        others = set(own.tolist()) - {parent}
+        assert others <= set(base.neighbours_of(parent).tolist()), i  # its parents' neighbours
+        assert 1 <= len(own) <= params.network_degree
 
 
 def test_no_household_of_the_young_moves_before_its_month(forming):
@@ -103,8 +114,14 @@ def test_both_engines_are_identical_with_households_forming(forming):
     assert run.metrics["unformed_stock"][0, 0] > 0
 
 
-def test_households_of_the_young_need_a_window(historical):
+@pytest.mark.parametrize("years", [0.0, 0.05, 0.1])
+def test_households_of_the_young_need_a_window_of_two_months(historical, years):
     with pytest.raises(ScenarioError, match=r"young_households.*generation_years"):
         with_parameters(
-            historical, {"population.young_households": 0.3, "population.generation_years": 0.0}
+            historical, {"population.young_households": 0.3, "population.generation_years": years}
         )
+    two_months = with_parameters(
+        historical, {"population.young_households": 0.3, "population.generation_years": 1 / 6}
+    )
+    population = generate_population(two_months.population, 0.01, population_stream(2))
+    assert set(population.formed_month[population.formed_month > 0].tolist()) == {1}
