@@ -32,6 +32,7 @@ import numpy as np
 from sim.engine_numpy import simulate
 from sim.record import TARGETS_FILE, load_targets
 from sim.result import RunResult
+from sim.rundir import PROJECT, recorded_path
 from sim.scenario import load_scenario, posterior_file, scenario_file, with_parameters
 from sim.schedules import month_index
 from sim.staging import atomic_write_text
@@ -47,7 +48,6 @@ from .robustness import screen_beside
 from .settings import HISTORICAL, PRIORS_FILE
 from .validation import checks
 
-ROOT = Path(__file__).resolve().parents[2]
 # Thresholds of the report's conditional sentences (see ``_facts``).
 SHIFT_LIMIT = 3  # standard errors: a scale shift beyond this is systematic, not noise
 COVERAGE_TRUTHS = 200  # runs of the space left taken as the truth in turn
@@ -62,7 +62,7 @@ ROW_FIELDS = ("key", "label", "documented", "qualifier", "low", "high", "unit", 
 def _recorded_or_current(recorded: str, current: Path) -> Path:
     """The input file a calibration recorded (relative to the project), or, where it has moved
     since, the model's current one."""
-    path = ROOT / recorded
+    path = PROJECT / recorded
     return path if path.is_file() else current
 
 
@@ -229,11 +229,7 @@ def write_report(
         "fit": plot_fit(out, rows),
     }
     data = {
-        "posterior_file": str(
-            posterior_path.relative_to(ROOT)
-            if posterior_path.is_absolute() and ROOT in posterior_path.parents
-            else posterior_path
-        ),
+        "posterior_file": recorded_path(posterior_path),
         "posterior_sha256": posterior_sha,
         "scenario_points_to_it": uses_it,
         "seed": seed,
