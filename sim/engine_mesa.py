@@ -61,7 +61,7 @@ class Household(FixedAgent):
 
     def __init__(self, model: RepatriationModel, index: int, features: Features, cell):
         super().__init__(model)
-        pop, formed_neighbours = model.population, int(model.formed_degree[index])
+        pop = model.population
         self.index = index
         self.cell = cell  # placing a FixedAgent on its network node
         self.size = int(pop.size[index])
@@ -72,10 +72,7 @@ class Household(FixedAgent):
         self.japanese_spouse = bool(pop.japanese_spouse[index])
         self.impoverished = bool(pop.impoverished[index])
         self.features = features  # float32 scalars, as the rule reads them
-        self.formed_neighbours = formed_neighbours  # the peer weight is shared among them
-        self.per_neighbour = decision.peer_weight(model.formed_degree[index : index + 1], model.w)[
-            0
-        ]
+        self.count_formed_neighbours(int(model.formed_degree[index]))
 
         # A household the young form later is not there to move until then (formation.py).
         self.state = UNFORMED if pop.formed_month[index] > 0 else SETTLED
@@ -90,7 +87,6 @@ class Household(FixedAgent):
         self.kin_departed = np.float32(0)  # kin who left
         self.chosen = not bool(pop.kankoku[index])
         self.switched = False  # registered as Kankoku since the start (kankoku_switching)
-        self.degree = np.float32(max(formed_neighbours, 1))
         self.kin = [int(j) for j in pop.kin_of(index)]
         self.trust = decision.letter_trust(features.soren_tie, model.p)
         self.logit = np.float32(0)
@@ -102,14 +98,19 @@ class Household(FixedAgent):
         self.features = dataclasses.replace(self.features, family_ties=pop.young_family_ties[i])
         self.belief = pop.young_belief_prior[i]
 
+    def count_formed_neighbours(self, formed: int) -> None:
+        """Its neighbours formed so far: the peer weight is shared among them, and hearsay along
+        ties divides by them (``degree``)."""
+        self.formed_neighbours = formed
+        count = np.array([formed], dtype=np.int32)
+        self.per_neighbour = decision.peer_weight(count, self.model.w)[0]
+        self.degree = np.float32(max(formed, 1))
+
     def form(self) -> None:
         """The young form their household: it joins the settled, and its neighbours count it."""
         self.state = self.next_state = SETTLED
         for neighbour in self.cell.neighborhood.agents:
-            neighbour.formed_neighbours += 1
-            formed = np.array([neighbour.formed_neighbours], dtype=np.int32)
-            neighbour.per_neighbour = decision.peer_weight(formed, self.model.w)[0]
-            neighbour.degree = np.float32(max(neighbour.formed_neighbours, 1))
+            neighbour.count_formed_neighbours(neighbour.formed_neighbours + 1)
 
     @property
     def state_name(self) -> str:

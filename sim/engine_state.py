@@ -158,6 +158,7 @@ class Engine(Telling):
         if t in self.turnovers:  # households passing to their next generation, in every row
             passing = self.turnovers[t]
             self.features.family_ties[passing] = self.pop.young_family_ties[passing]
+            self._held.features_changed(passing)
             self.belief[..., passing] = self.pop.young_belief_prior[passing]
         if t in self.formations:
             self._form(self.formations[t])

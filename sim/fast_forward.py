@@ -247,9 +247,7 @@ def _load_household(h: Household, s: ReplicationState, i: int) -> None:
     if h.features.family_ties != s.family_ties[i]:  # passed to its next generation
         h.features = replace(h.features, family_ties=s.family_ties[i])
     if h.formed_neighbours != s.formed_neighbours[i]:  # neighbours formed by the young since
-        h.formed_neighbours = int(s.formed_neighbours[i])
-        h.per_neighbour = decision.peer_weight(s.formed_neighbours[i : i + 1], h.model.w)[0]
-        h.degree = np.float32(max(h.formed_neighbours, 1))
+        h.count_formed_neighbours(int(s.formed_neighbours[i]))
 
 
 def _replay_mesa(model: RepatriationModel, state: ReplicationState, agent_states) -> None:

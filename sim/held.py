@@ -3,11 +3,11 @@
 ``decision.population_held`` (intercept, attitude, Soren's norm) depends on the month's levers,
 the decision weights and the households' features. The levers change in a few months of a run;
 the features, of a few households a month (a household passing to its next generation brings its
-own family ties). So the numpy engine computes it whole only when the levers change, and
-otherwise again only for the households whose features changed since: every term is computed
-household by household, so they get bit for bit the numbers a whole computation gives. With
-parameter sets by row it is an array (scenarios, 1, households), several passes of which cost
-more than finding the few households that changed.
+own family ties: the engine says which, ``features_changed``). So the numpy engine computes it
+whole only when the levers change, and otherwise again only for the households whose features
+changed since: every term is computed household by household, so they get bit for bit the
+numbers a whole computation gives. With parameter sets by row it is an array (scenarios, 1,
+households), several passes of which cost more than the few households that changed.
 """
 
 from __future__ import annotations
@@ -28,23 +28,21 @@ class HeldLogit:
         self.w = w
         self.levers: ByRow | None = None
         self.values = np.empty(0, dtype=np.float32)
-        self.seen: dict[str, np.ndarray] = {}  # the features it was computed from
+        self.stale: list[np.ndarray] = []  # households whose features changed since
+
+    def features_changed(self, households: np.ndarray) -> None:
+        """The features of these households changed: their values are computed again."""
+        self.stale.append(households)
 
     def of(self, features: Features, levers: ByRow, policy: Policy) -> np.ndarray:
         """The values for the month of ``levers`` (``policy``: the same values, as the rule reads
         them). Do not write into them: they are kept for the next month."""
         if self.levers is None or not levers.same_as(self.levers):
-            self.levers = levers
+            self.levers, self.stale = levers, []
             self.values = decision.population_held(features, policy, self.w)
-            self.seen = {f.name: getattr(features, f.name).copy() for f in fields(features)}
-            return self.values
-        changed = np.zeros(len(features.family_ties), dtype=bool)
-        for name, was in self.seen.items():
-            changed |= getattr(features, name) != was
-        changed = np.flatnonzero(changed)
-        if len(changed):
-            now = {name: getattr(features, name)[changed] for name in self.seen}
-            self.values[..., changed] = decision.population_held(Features(**now), policy, self.w)
-            for name, was in self.seen.items():
-                was[changed] = now[name]
+        elif self.stale:
+            changed = np.unique(np.concatenate(self.stale))
+            self.stale = []
+            now = Features(**{f.name: getattr(features, f.name)[changed] for f in fields(features)})
+            self.values[..., changed] = decision.population_held(now, policy, self.w)
         return self.values
