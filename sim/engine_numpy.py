@@ -41,7 +41,7 @@ from .schema import Scenario
 from .streams import population_stream, replication_streams
 
 # Bytes a run holds per household and replication, and per household for the population, rounded
-# up from the engine benchmark (docs/generated/benchmarks/engine.md: 89 and 91 at 20 replications).
+# up from the engine benchmark (docs/generated/benchmarks/engine.md: 87 and 91 at 20 replications).
 RUN_BYTES_PER_HOUSEHOLD, POPULATION_BYTES_PER_HOUSEHOLD = 96, 96
 
 
