@@ -7,16 +7,21 @@ from sim.streams import population_stream
 
 
 def test_population_size_follows_the_scale(historical):
-    """The households are drawn for ``people`` at the scale, of mean size
+    """The households of the start are drawn for ``people`` at the scale, of mean size
     ``mean_household_size``; a family with a Japanese spouse, drawn at its own size
-    (``mixed_household_size``), adds the members it has beyond that mean."""
+    (``mixed_household_size``), adds the members it has beyond that mean, and the households
+    the young form later (``young_households``) add theirs."""
     params = historical.population
-    alike = params.model_copy(update={"mixed_household_size": 0.0})
+    alike = params.model_copy(update={"mixed_household_size": 0.0, "young_households": 0.0})
     pop = generate_population(alike, 0.05, population_stream(1))
+    assert pop.people == pop.people_at_start
     assert abs(pop.people - 0.05 * params.people) < 0.02 * 0.05 * params.people
     pop = generate_population(params, 0.05, population_stream(1))
-    beyond = pop.japanese_spouse.sum() * (params.mixed_household_size - params.mean_household_size)
-    assert abs(pop.people - (0.05 * params.people + beyond)) < 0.02 * 0.05 * params.people
+    start = pop.formed_month == 0
+    mixed = pop.japanese_spouse[start].sum()
+    beyond = mixed * (params.mixed_household_size - params.mean_household_size)
+    assert abs(pop.people_at_start - (0.05 * params.people + beyond)) < 0.02 * 0.05 * params.people
+    assert pop.people - pop.people_at_start == pop.size[~start].sum()
 
 
 def test_shares_and_legal_status_follow_the_parameters(historical):
