@@ -14,7 +14,7 @@ import pandas as pd
 from sim.aftermath import AftermathResult, simulate_aftermath, value_at
 from sim.engine_numpy import memory_needed, simulate
 from sim.record import aftermath_figures, figures, stated
-from sim.result import RunResult
+from sim.result import STOCK_METRICS, RunResult
 from sim.rundir import manifest, write_run
 from sim.scenario import ScenarioError, load_scenario, posterior_file
 from sim.schema import Scenario, lever_catalogue
@@ -199,6 +199,27 @@ def run_command(args) -> int:
     return 0
 
 
+def describe_population(result: RunResult) -> str:
+    """The households and persons run: one population, or each replication's own (posterior
+    draws that set population keys), as a range. Persons of the households the young form later
+    (sim/formation.py) are told apart from those there at the start."""
+    persons = sum(result.metrics[name][:, 0] for name in STOCK_METRICS)  # every state, month 1
+    later = result.metrics["unformed_stock"][:, 0]
+    start = persons - later
+
+    def told(values) -> str:
+        low, high = int(values.min()), int(values.max())
+        return f"{low:,}" if low == high else f"{low:,} to {high:,}"
+
+    if persons.min() == persons.max():
+        text = f"{result.households:,} households, {told(start)} people"
+    else:
+        text = f"a population drawn for each (its parameters): {told(start)} people"
+    if later.max() > 0:
+        text += f" at the start and {told(later)} in households the young form later"
+    return text
+
+
 def render_summary(
     name: str,
     result: RunResult,
@@ -212,14 +233,9 @@ def render_summary(
     ``bands`` says what the bands hold."""
     table = annual_table(result, scale)
     per = "" if scale == 1 else f" (x 1/{scale:g}: full-population equivalents)"
-    # Persons of the households the young form later (sim/formation.py), not there at the start.
-    later = int(result.metrics["unformed_stock"][0, 0])
-    people = f"{result.people - later:,} people" + (
-        f" at the start and {later:,} in households the young form later" if later else ""
-    )
     lines = [
-        f"{name}: {len(result.replications)} replications, {result.households:,} households, "
-        f"{people}, {wall:.1f} s",
+        f"{name}: {len(result.replications)} replications, {describe_population(result)}, "
+        f"{wall:.1f} s",
         *([f"Bands: {bands}."] if bands else []),
         f"Departures per year{per}, mean [90% band]:",
     ]

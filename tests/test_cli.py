@@ -3,11 +3,14 @@
 import contextlib
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 from conftest import HISTORICAL, Terminal
 
 from analysis.cli import main
+from analysis.runs import describe_population
+from sim.result import RunResult
 
 ANNUAL_COLUMNS = [
     "year",
@@ -332,3 +335,20 @@ def test_netcdf_without_xarray_is_refused_before_any_work(tmp_path, monkeypatch,
     assert main(argv + ["--format", "netcdf"]) == 2
     assert "pip install 'repatriation-sim[netcdf]'" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_the_summary_names_one_population_or_each_draws_range():
+    """A run over posterior draws that set population keys runs a population per replication:
+    the summary gives their range, and the persons the young's households add apart."""
+    one = RunResult.empty(np.arange(3), [0, 1], households=10, people=40)
+    one.metrics["settled_stock"][:, 0] = 40
+    assert describe_population(one) == "10 households, 40 people"
+
+    drawn = RunResult.empty(np.arange(3), [0, 1], households=10, people=40)
+    drawn.metrics["settled_stock"][:, 0] = [28, 35]
+    drawn.metrics["intending_stock"][:, 0] = [2, 0]
+    drawn.metrics["unformed_stock"][:, 0] = [10, 0]
+    assert describe_population(drawn) == (
+        "a population drawn for each (its parameters): 30 to 35 people at the start "
+        "and 0 to 10 in households the young form later"
+    )
