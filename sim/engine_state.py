@@ -31,9 +31,6 @@ from .sailing import run_starts, sail
 from .schema import Scenario
 from .telling import Telling
 
-# The step finds the intending, registered and cancelled households in one pass over the states.
-assert (INTENDING, REGISTERED, CANCELLED) == (1, 2, 3)
-
 
 class Engine(Telling):
     """Monthly state of N rows (K scenarios x R replications); ``step(t)`` advances all of them.
@@ -102,7 +99,7 @@ class Engine(Telling):
         self.scratch = np.empty((N, H), dtype=np.float32)  # for a step's intermediate arrays
         self.chance = np.empty((N, H), dtype=np.float32)
         self.draws = np.empty((N, H), dtype=np.float32)
-        self.intends = np.empty((N, H), dtype=bool)
+        self.settled, self.intends = np.empty((N, H), dtype=bool), np.empty((N, H), dtype=bool)
         # One row per scenario, shared by its replications until letters come.
         self.belief = np.repeat(pop.belief_prior.astype(np.float32)[np.newaxis, np.newaxis], K, 0)
 
@@ -216,22 +213,21 @@ class Engine(Telling):
             stream.random(dtype=np.float32, out=self.draws[r])
         u = self.draws
 
-        # Settled households: the bulk, of which few come to intend (``_coming_to_intend``).
-        at_new = self._coming_to_intend(logit, u)
-        new_intending = (at_new // self.H, at_new % self.H)
+        # Settled households: the bulk, decided over the whole array.
+        chance = decision.intend_probability(logit, out=self.chance)
+        settled = np.equal(state, SETTLED, out=self.settled)
+        intends = np.less(u, chance, out=self.intends)
+        new_intending = self._where(np.logical_and(intends, settled, out=intends))
         if self.switched is not None and month.any_positive("kankoku_switching"):
             switching = decision.switches_registration(view(u), policy)
-            switching &= view(state == SETTLED) & self.chosen
-            switching.reshape(-1)[at_new] = False  # settled, not coming to intend
+            switching &= view(settled & ~intends) & self.chosen  # settled, not coming to intend
             view(self.switched)[switching] = True
             self.any_switched |= bool(switching.any())
         # Intending and registered households: few, decided on their index lists, each with
         # its row's values; read through their flat indices (``at_``), some three times faster
-        # than through (rows, cols). One pass finds them and those who cancelled (states 1-3).
-        listed = np.flatnonzero(np.less(state.view(np.uint8) - np.uint8(INTENDING), 3))
-        listed_state = state.reshape(-1)[listed]
-        at_intending, intending = self._split(listed[listed_state == INTENDING])
-        at_registered, registered = self._split(listed[listed_state == REGISTERED])
+        # than through (rows, cols).
+        at_intending, intending = self._flat_where(state == INTENDING)
+        at_registered, registered = self._flat_where(state == REGISTERED)
         p_intending = self._for(self.process, intending[0])
         p_registered = self._for(self.process, registered[0])
         flat_logit, flat_u = logit.reshape(-1), u.reshape(-1)
@@ -254,10 +250,8 @@ class Engine(Telling):
         )
         reconsidering = self.process.any_positive("reconsider_rate")
         if reconsidering:
-            at_cancelled = listed[listed_state == CANCELLED]
-            rows = at_cancelled // self.H
-            again = decision.reconsiders(flat_u[at_cancelled], self._for(self.process, rows))
-            reconsider = rows[again], at_cancelled[again] % self.H
+            reconsider = decision.reconsiders(view(u), p) & view(state == CANCELLED)
+            reconsider = self._where(reconsider)
 
         self._move(new_intending, SETTLED, INTENDING, rec["new_intending"])
         self._move(_pick(intending, revert), INTENDING, SETTLED)
@@ -301,6 +295,11 @@ class Engine(Telling):
         weights = decision.peer_weight(self.formed_neighbours[changed], self.w)
         self.per_neighbour[..., changed] = weights
 
+    def _where(self, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(rows, cols) of the true entries, rows ascending; faster than 2-D np.nonzero."""
+        flat = np.flatnonzero(mask)
+        return flat // self.H, flat % self.H
+
     def _move(self, moving, source: int, target: int, flow: np.ndarray | None = None):
         """Move households (rows, cols) from ``source`` to ``target`` and count the persons."""
         rows, cols = moving
@@ -314,16 +313,10 @@ class Engine(Telling):
             flow += persons
         return rows, cols
 
-    def _split(self, flat: np.ndarray):
-        """Flat indices, and their (rows, cols), rows ascending when the indices ascend."""
+    def _flat_where(self, mask: np.ndarray):
+        """The flat indices of the true entries, and their (rows, cols) as ``_where`` gives."""
+        flat = np.flatnonzero(mask)
         return flat, (flat // self.H, flat % self.H)
-
-    def _coming_to_intend(self, logit: np.ndarray, u: np.ndarray) -> np.ndarray:
-        """Flat indices of the settled households whose draw is under their intend probability
-        (the few draws under it, then those of them settled: two passes fewer than a mask)."""
-        chance = decision.intend_probability(logit, out=self.chance)
-        drawn = np.flatnonzero(np.less(u, chance, out=self.intends))
-        return drawn[self.state.reshape(-1)[drawn] == SETTLED]
 
     def _deport(self, policies: list[Policy], rec: dict):
         """Deport households where the scenario deports; return those who were registered
