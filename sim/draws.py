@@ -18,16 +18,65 @@ MAX_HOUSEHOLD_SIZE = 12
 FAMILY_TIES_CONCENTRATION, BELIEF_CONCENTRATION = 2.0, 4.0
 
 
+def household_sizes(n: int, params: PopulationParameters, rng: np.random.Generator):
+    """``n`` household sizes: one person and Poisson others, ``mean_household_size`` on
+    average, at most ``MAX_HOUSEHOLD_SIZE``."""
+    return np.minimum(1 + rng.poisson(params.mean_household_size - 1, n), MAX_HOUSEHOLD_SIZE)
+
+
+def circumstances(size: np.ndarray, params: PopulationParameters, rng: np.random.Generator):
+    """What households of these sizes live on and with, drawn from the documented shares:
+    (on welfare, rank in the welfare cuts, employed, with a Japanese spouse, Japanese
+    nationals). A household with a spouse and no children is of size 2; a lone person has no
+    spouse; each child of a mixed household is Japanese with chance ``japanese_child_share``."""
+    n = len(size)
+    on_welfare = rng.random(n) < params.welfare_share
+    welfare_cut_rank = rng.random(n).astype(np.float32)
+    employed = rng.random(n) < params.employed_share
+    japanese_spouse = (rng.random(n) < params.japanese_spouse_share) & (size >= 2)
+    children = np.maximum(size - 2, 0)
+    japanese_children = rng.binomial(children, params.japanese_child_share)
+    japanese_nationals = np.where(japanese_spouse, 1 + japanese_children, 0)
+    return on_welfare, welfare_cut_rank, employed, japanese_spouse, japanese_nationals
+
+
+def soren_ties(mean: np.ndarray, params: PopulationParameters, rng: np.random.Generator):
+    """Soren tie strengths, Beta around ``mean`` (kept within 0.01-0.99) with a + b =
+    ``soren_tie_concentration``: float32."""
+    mean = np.clip(mean, 0.01, 0.99)
+    k = params.soren_tie_concentration
+    return rng.beta(mean * k, (1 - mean) * k).astype(np.float32)
+
+
+def owners(start: np.ndarray) -> np.ndarray:
+    """The household each entry of a CSR network belongs to (``start``: its row pointer)."""
+    return np.repeat(np.arange(len(start) - 1, dtype=np.int64), np.diff(start))
+
+
+def tie_key(a: np.ndarray, b: np.ndarray, n: int) -> np.ndarray:
+    """One number per undirected tie between households ``a`` and ``b`` of ``n`` (the same both
+    ways)."""
+    return np.minimum(a, b) * n + np.maximum(a, b)
+
+
+def undirected_csr(source: np.ndarray, target: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The network of ``n`` households with a tie between each ``source`` and ``target``, both
+    ways, as CSR arrays (row pointer int64, neighbours int32, sorted, no duplicate ties)."""
+    both = np.concatenate([source, target]), np.concatenate([target, source])
+    graph = sp.coo_array((np.ones(len(both[0]), dtype=np.int8), both), shape=(n, n)).tocsr()
+    graph.sum_duplicates()
+    graph.sort_indices()
+    return graph.indptr.astype(np.int64), graph.indices.astype(np.int32)
+
+
 def kin_ties(
     start: np.ndarray, neighbours: np.ndarray, share: float, rng: np.random.Generator
 ) -> np.ndarray:
     """Which ties are kin: each tie, with chance ``share``, the same both ways; one bool per
     entry of the CSR ``neighbours``."""
     n = len(start) - 1
-    rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(start))
-    cols = neighbours.astype(np.int64)
     ties, entry_tie = np.unique(
-        np.minimum(rows, cols) * n + np.maximum(rows, cols), return_inverse=True
+        tie_key(owners(start), neighbours.astype(np.int64), n), return_inverse=True
     )
     return (rng.random(len(ties)) < share)[entry_tie]
 
@@ -65,12 +114,7 @@ def small_world(
     rewire = rng.random(len(target)) < rewiring
     target[rewire] = rng.integers(0, n, int(rewire.sum()))
     keep = source != target
-    source, target = source[keep], target[keep]
-    both = np.concatenate([source, target]), np.concatenate([target, source])
-    graph = sp.coo_array((np.ones(len(both[0]), dtype=np.int8), both), shape=(n, n)).tocsr()
-    graph.sum_duplicates()
-    graph.sort_indices()
-    return graph.indptr.astype(np.int64), graph.indices.astype(np.int32)
+    return undirected_csr(source[keep], target[keep], n)
 
 
 def next_generation(

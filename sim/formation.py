@@ -24,14 +24,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.sparse as sp
 
 from .draws import (
     BELIEF_CONCENTRATION,
     FAMILY_TIES_CONCENTRATION,
-    MAX_HOUSEHOLD_SIZE,
     beta_around,
+    circumstances,
+    household_sizes,
     mixed_households,
+    owners,
+    soren_ties,
+    tie_key,
+    undirected_csr,
 )
 from .schema import PopulationParameters
 
@@ -75,22 +79,15 @@ def young_households(
     window = params.generation_years * 12
     formed_month = (1 + np.floor(rng.random(m) * (window - 1))).astype(np.int32)
 
-    size = np.minimum(1 + rng.poisson(params.mean_household_size - 1, m), MAX_HOUSEHOLD_SIZE)
-    on_welfare = rng.random(m) < params.welfare_share
-    welfare_cut_rank = rng.random(m).astype(np.float32)
-    employed = rng.random(m) < params.employed_share
-    japanese_spouse = (rng.random(m) < params.japanese_spouse_share) & (size >= 2)
-    children = np.maximum(size - 2, 0)
-    japanese_nationals = np.where(
-        japanese_spouse, 1 + rng.binomial(children, params.japanese_child_share), 0
+    size = household_sizes(m, params, rng)
+    on_welfare, welfare_cut_rank, employed, japanese_spouse, japanese_nationals = circumstances(
+        size, params, rng
     )
     if params.mixed_household_size > 0:
         size, japanese_nationals = mixed_households(
             size, japanese_spouse, japanese_nationals, params, rng
         )
-    mean = np.clip(soren_tie[parent], 0.01, 0.99)
-    k = params.soren_tie_concentration
-    young_tie = rng.beta(mean * k, (1 - mean) * k).astype(np.float32)
+    young_tie = soren_ties(soren_tie[parent], params, rng)
     family_ties = beta_around(params.young_family_ties_mean, FAMILY_TIES_CONCENTRATION, m, rng)
     belief = beta_around(params.young_belief_prior_mean, BELIEF_CONCENTRATION, m, rng)
     network = _tied_in(parent, n, start, neighbours, kin, params, rng)
@@ -129,23 +126,11 @@ def _tied_in(parent, n, start, neighbours, kin, params, rng):
     friend_of, friend = owner[kept], neighbours[entry[kept]].astype(np.int64)
     friend_is_kin = rng.random(len(kept)) < params.kin_share
 
-    rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(start))
-    source = np.concatenate([rows, young, young[friend_of]])
+    source = np.concatenate([owners(start), young, young[friend_of]])
     target = np.concatenate([neighbours.astype(np.int64), parent, friend])
     is_kin = np.concatenate([kin, np.ones(m, dtype=bool), friend_is_kin])
-    kin_keys = _tie_key(source[is_kin], target[is_kin], total)
+    kin_keys = tie_key(source[is_kin], target[is_kin], total)
 
-    both = np.concatenate([source, target]), np.concatenate([target, source])
-    graph = sp.coo_array((np.ones(len(both[0]), dtype=np.int8), both), shape=(total, total))
-    graph = graph.tocsr()
-    graph.sum_duplicates()
-    graph.sort_indices()
-    new_start, new_neighbours = graph.indptr.astype(np.int64), graph.indices.astype(np.int32)
-    owners = np.repeat(np.arange(total, dtype=np.int64), np.diff(new_start))
-    new_kin = np.isin(_tie_key(owners, new_neighbours.astype(np.int64), total), kin_keys)
-    return new_start, new_neighbours, new_kin
-
-
-def _tie_key(a: np.ndarray, b: np.ndarray, total: int) -> np.ndarray:
-    """One number per undirected tie (the same both ways)."""
-    return np.minimum(a, b) * total + np.maximum(a, b)
+    new_start, new_neighbours = undirected_csr(source, target, total)
+    entries = tie_key(owners(new_start), new_neighbours.astype(np.int64), total)
+    return new_start, new_neighbours, np.isin(entries, kin_keys)

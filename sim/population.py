@@ -20,13 +20,16 @@ import scipy.sparse as sp
 from .draws import (
     BELIEF_CONCENTRATION,
     FAMILY_TIES_CONCENTRATION,
-    MAX_HOUSEHOLD_SIZE,
     NEVER,
     beta_around,
+    circumstances,
+    household_sizes,
     kin_ties,
     mixed_households,
     next_generation,
+    owners,
     small_world,
+    soren_ties,
 )
 from .formation import young_households
 from .schema import PopulationParameters
@@ -113,13 +116,13 @@ class Population:
         """Each household's neighbours formed at the start (its degree while no household of
         the young has formed): int32."""
         formed = (self.formed_month == 0)[self.neighbours]
-        owner = np.repeat(np.arange(self.households), self.degree)
+        owner = owners(self.neighbour_start)
         return np.bincount(owner[formed], minlength=self.households).astype(np.int32)
 
     def kin_network(self) -> tuple[np.ndarray, np.ndarray]:
         """The kin ties alone as CSR arrays (row pointer, neighbours), in the network's order."""
         start = np.zeros(self.households + 1, dtype=np.int64)
-        owner = np.repeat(np.arange(self.households), self.degree)
+        owner = owners(self.neighbour_start)
         np.cumsum(np.bincount(owner[self.kin], minlength=self.households), out=start[1:])
         return start, self.neighbours[self.kin]
 
@@ -163,16 +166,11 @@ def generate_population(
         raise ValueError(f"scale must be in (0, 1], got {scale}")
     n = max(int(round(params.people * scale / params.mean_household_size)), 2)
 
-    size = np.minimum(1 + rng.poisson(params.mean_household_size - 1, n), MAX_HOUSEHOLD_SIZE)
+    size = household_sizes(n, params, rng)
     kankoku = rng.random(n) < params.kankoku_share
-    on_welfare = rng.random(n) < params.welfare_share
-    welfare_cut_rank = rng.random(n).astype(np.float32)
-    employed = rng.random(n) < params.employed_share
-    # A household with a spouse and no children is of size 2; a lone person has no spouse.
-    japanese_spouse = (rng.random(n) < params.japanese_spouse_share) & (size >= 2)
-    children = np.maximum(size - 2, 0)
-    japanese_children = rng.binomial(children, params.japanese_child_share)
-    japanese_nationals = np.where(japanese_spouse, 1 + japanese_children, 0)
+    on_welfare, welfare_cut_rank, employed, japanese_spouse, japanese_nationals = circumstances(
+        size, params, rng
+    )
 
     # Persons under deportation orders: one per household, drawn among Korean-only households.
     legal_status = np.full(n, RESIDENT, dtype=np.int8)
@@ -189,9 +187,7 @@ def generate_population(
     community = np.arange(n) // params.community_size
     tie_mean = np.where(kankoku, params.soren_tie_kankoku, params.soren_tie_chosen)
     community_shift = rng.normal(0.0, 0.1, community[-1] + 1)[community]
-    mean = np.clip(tie_mean + community_shift, 0.01, 0.99)
-    k = params.soren_tie_concentration
-    soren_tie = rng.beta(mean * k, (1 - mean) * k).astype(np.float32)
+    soren_tie = soren_ties(tie_mean + community_shift, params, rng)
 
     family_ties = beta_around(params.family_ties_mean, FAMILY_TIES_CONCENTRATION, n, rng)
     belief_prior = beta_around(params.belief_prior_mean, BELIEF_CONCENTRATION, n, rng)
