@@ -29,6 +29,7 @@ from .result import (
 from .rows import ByRow, as_policy, monthly_levers
 from .sailing import run_starts, sail
 from .schema import Scenario
+from .screen import may_intend
 from .telling import Telling
 
 
@@ -62,6 +63,9 @@ class Engine(Telling):
 
         self.state = np.full((N, H), SETTLED, dtype=np.int8)
         self.state[:, pop.formed_month > 0] = UNFORMED  # households the young form later
+        # The flat indices of the intending and registered households, ascending (or of
+        # households that were, until the next month drops them): see ``step``.
+        self.active = np.zeros(0, dtype=np.int64)
         self.registered_month = np.zeros((N, H), dtype=np.int16)
         # Kept only where a mechanism needs them: whether a registered family is ready to sail,
         # and how much it doubted when it registered. A row without the mechanism keeps them too
@@ -97,7 +101,7 @@ class Engine(Telling):
         self.formations = pop.formations(len(scenarios[0].months))
         self.logit = np.empty((N, H), dtype=np.float32)
         self.scratch = np.empty((N, H), dtype=np.float32)  # for a step's intermediate arrays
-        self.chance = np.empty((N, H), dtype=np.float32)
+        self.bits = np.empty((N, H), dtype=np.float32)  # the draws' bits, for the screen
         self.draws = np.empty((N, H), dtype=np.float32)
         self.settled, self.intends = np.empty((N, H), dtype=bool), np.empty((N, H), dtype=bool)
         # One row per scenario, shared by its replications until letters come.
@@ -213,24 +217,33 @@ class Engine(Telling):
             stream.random(dtype=np.float32, out=self.draws[r])
         u = self.draws
 
-        # Settled households: the bulk, decided over the whole array.
-        chance = decision.intend_probability(logit, out=self.chance)
+        # Settled households: the bulk. Their exact chance is computed only where the screen
+        # says the draw may be below it, so only for the few that can come to intend.
+        flat_logit, flat_u = logit.reshape(-1), u.reshape(-1)
         settled = np.equal(state, SETTLED, out=self.settled)
-        intends = np.less(u, chance, out=self.intends)
-        new_intending = self._where(np.logical_and(intends, settled, out=intends))
+        maybe = may_intend(u, logit, self.scratch, self.bits, out=self.intends)
+        at = np.flatnonzero(np.logical_and(maybe, settled, out=maybe))
+        at = at[flat_u[at] < decision.intend_probability(flat_logit[at])]
+        new_intending = at // self.H, at % self.H
         if self.switched is not None and month.any_positive("kankoku_switching"):
-            switching = decision.switches_registration(view(u), policy)
-            switching &= view(settled & ~intends) & self.chosen  # settled, not coming to intend
-            view(self.switched)[switching] = True
-            self.any_switched |= bool(switching.any())
+            # the few whose draw is high enough, kept if settled, Chosen and not coming to intend
+            at_switching = np.flatnonzero(decision.switches_registration(view(u), policy))
+            keep = settled.reshape(-1)[at_switching] & self.chosen[at_switching % self.H]
+            keep &= ~np.isin(at_switching, at)
+            self.switched.reshape(-1)[at_switching[keep]] = True
+            self.any_switched |= bool(keep.any())
         # Intending and registered households: few, decided on their index lists, each with
         # its row's values; read through their flat indices (``at_``), some three times faster
-        # than through (rows, cols).
-        at_intending, intending = self._flat_where(state == INTENDING)
-        at_registered, registered = self._flat_where(state == REGISTERED)
+        # than through (rows, cols). The lists come from last month's (``active``), not from a
+        # pass over every household: only the new intending join them.
+        now = state.reshape(-1)[self.active]
+        at_intending = self.active[now == INTENDING]
+        at_registered = self.active[now == REGISTERED]
+        self.active = _merged(self.active[(now == INTENDING) | (now == REGISTERED)], at)
+        intending = at_intending // self.H, at_intending % self.H
+        registered = at_registered // self.H, at_registered % self.H
         p_intending = self._for(self.process, intending[0])
         p_registered = self._for(self.process, registered[0])
-        flat_logit, flat_u = logit.reshape(-1), u.reshape(-1)
         doubt_intending = decision.doubt(flat_logit[at_intending], p_intending.doubt_threshold)
         doubt_registered = decision.doubt(flat_logit[at_registered], p_registered.doubt_threshold)
         u_intending, u_registered = flat_u[at_intending], flat_u[at_registered]
@@ -250,8 +263,10 @@ class Engine(Telling):
         )
         reconsidering = self.process.any_positive("reconsider_rate")
         if reconsidering:
-            reconsider = decision.reconsiders(view(u), p) & view(state == CANCELLED)
-            reconsider = self._where(reconsider)
+            # the few whose draw is low enough, kept if they cancelled
+            reconsider = np.flatnonzero(decision.reconsiders(view(u), p))
+            reconsider = reconsider[state.reshape(-1)[reconsider] == CANCELLED]
+            reconsider = reconsider // self.H, reconsider % self.H
 
         self._move(new_intending, SETTLED, INTENDING, rec["new_intending"])
         self._move(_pick(intending, revert), INTENDING, SETTLED)
@@ -312,11 +327,6 @@ class Engine(Telling):
         if flow is not None:
             flow += persons
         return rows, cols
-
-    def _flat_where(self, mask: np.ndarray):
-        """The flat indices of the true entries, and their (rows, cols) as ``_where`` gives."""
-        flat = np.flatnonzero(mask)
-        return flat, (flat // self.H, flat % self.H)
 
     def _deport(self, policies: list[Policy], rec: dict):
         """Deport households where the scenario deports; return those who were registered
@@ -403,6 +413,11 @@ DEPARTING = (
 
 
 _NONE = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))  # no households
+
+
+def _merged(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """The values of two ascending arrays with no value in common, ascending."""
+    return np.insert(first, np.searchsorted(first, second), second)
 
 
 def _pick(

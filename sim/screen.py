@@ -1,0 +1,35 @@
+"""Which settled households may come to intend leaving this month, found without the exact chance.
+
+A settled household comes to intend leaving when its draw u is below ``intend_probability`` of
+its logit l, a sigmoid: an exp, an add and a reciprocal over every household of every row, each
+month, though in most months a few households in a thousand have a chance above 1%.
+``may_intend`` answers instead a test that is true wherever u < sigmoid(l) (and at some other
+households): it compares the bits of u, read as a number, with a line in l. The engine then
+computes the exact chance for those households alone, so the month's decisions are the same,
+bit for bit, as those of the whole computation.
+
+Why the test cannot miss one. A float32 u = 2**e (1 + f) has the bits (e + 127 + f) 2**23, and
+f - log2(1 + f) <= 0.0861, so bits(u) / 2**23 <= log2(u) + 127.0861. The chance numpy computes is
+below exp(l) (1 + 1e-6) (sigmoid(l) < exp(l); a few float32 roundings), so u < chance gives
+bits(u) / 2**23 < l log2(e) + 127.09, a margin of more than 1.4 below the line's
+l log2(e) + 128.5. The chance is above 0 only where exp(-l) does not overflow (l >= -88.72): there
+the roundings of the line and of bits(u) as float32 are some 1e-5 of that margin, and the line is
+above 0, so even u = 0 is found. Any l >= 0 puts the line above every u < 1.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+_SLOPE = np.float32(2**23 / np.log(2.0))  # log2(e) 2**23: the bits' scale
+_LEVEL = np.float32(128.5 * 2**23)  # 127, the exponent's bias, and 1.5 of margin
+
+
+def may_intend(u: np.ndarray, logit: np.ndarray, line: np.ndarray, bits: np.ndarray, out=None):
+    """True wherever ``u < decision.intend_probability(logit)`` (not only there): a bool array of
+    their shape, written into ``out`` if given. ``line`` and ``bits``: float32 arrays of their
+    shape to work in (overwritten). ``u``: float32 draws in [0, 1)."""
+    np.multiply(logit, _SLOPE, out=line)
+    line += _LEVEL
+    np.copyto(bits, u.view(np.int32), casting="unsafe")  # exact to 1 part in 2**24
+    return np.less(bits, line, out=out)
