@@ -99,6 +99,7 @@ class Engine(Telling):
         self.chosen = ~pop.kankoku
         self.turnovers = pop.turnovers(len(scenarios[0].months))
         self.formations = pop.formations(len(scenarios[0].months))
+        self.degree_changes = pop.degree_changes(len(scenarios[0].months))
         self.logit = np.empty((N, H), dtype=np.float32)
         self.scratch = np.empty((N, H), dtype=np.float32)  # for a step's intermediate arrays
         self.bits = np.empty((N, H), dtype=np.float32)  # the draws' bits, for the screen
@@ -165,7 +166,7 @@ class Engine(Telling):
             self._held.features_changed(passing)
             self.belief[..., passing] = self.pop.young_belief_prior[passing]
         if t in self.formations:
-            self._form(self.formations[t])
+            self._form(self.formations[t], t)
         if self.fading:
             view(self.letter_sources)[:] *= self.retention
             if self.along_ties:
@@ -229,7 +230,7 @@ class Engine(Telling):
             # the few whose draw is high enough, kept if settled, Chosen and not coming to intend
             at_switching = np.flatnonzero(decision.switches_registration(view(u), policy))
             keep = settled.reshape(-1)[at_switching] & self.chosen[at_switching % self.H]
-            keep &= ~np.isin(at_switching, at)
+            keep &= ~_within(at_switching, at)
             self.switched.reshape(-1)[at_switching[keep]] = True
             self.any_switched |= bool(keep.any())
         # Intending and registered households: few, decided on their index lists, each with
@@ -298,17 +299,19 @@ class Engine(Telling):
         for i, name in enumerate(STOCK_METRICS):
             rec[name][:] = self.stocks[:, i]
 
-    def _form(self, households: np.ndarray) -> None:
+    def _form(self, households: np.ndarray, t: int) -> None:
         """Households the young form this month join the settled in every row, and their
         neighbours count them from now on (each shares its peer weight among more)."""
-        rows = np.repeat(np.arange(self.N), len(households))
-        self._move((rows, np.tile(households, self.N)), UNFORMED, SETTLED)
-        _, told = self._neighbours((np.zeros(len(households), dtype=np.int64), households))
-        np.add.at(self.formed_neighbours, told, 1)
-        changed = np.unique(told)
-        self.degree[changed] = np.maximum(self.formed_neighbours[changed], 1)
-        weights = decision.peer_weight(self.formed_neighbours[changed], self.w)
-        self.per_neighbour[..., changed] = weights
+        self.state[:, households] = SETTLED
+        persons = self.size[households].sum()
+        self.stocks[:, UNFORMED] -= persons
+        self.stocks[:, SETTLED] += persons
+        if t not in self.degree_changes:  # none of them has a neighbour
+            return
+        changed, formed = self.degree_changes[t]
+        self.formed_neighbours[changed] = formed
+        self.degree[changed] = np.maximum(formed, 1)
+        self.per_neighbour[..., changed] = decision.peer_weight(formed, self.w)
 
     def _where(self, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(rows, cols) of the true entries, rows ascending; faster than 2-D np.nonzero."""
@@ -418,6 +421,15 @@ _NONE = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))  # no househo
 def _merged(first: np.ndarray, second: np.ndarray) -> np.ndarray:
     """The values of two ascending arrays with no value in common, ascending."""
     return np.insert(first, np.searchsorted(first, second), second)
+
+
+def _within(values: np.ndarray, ascending: np.ndarray) -> np.ndarray:
+    """Whether each of ``values`` is one of ``ascending`` (``np.isin``, for an ascending array,
+    without its sorts)."""
+    if len(ascending) == 0:
+        return np.zeros(len(values), dtype=bool)
+    at = np.minimum(np.searchsorted(ascending, values), len(ascending) - 1)
+    return ascending[at] == values
 
 
 def _pick(

@@ -119,6 +119,35 @@ class Population:
         owner = owners(self.neighbour_start)
         return np.bincount(owner[formed], minlength=self.households).astype(np.int32)
 
+    def degree_changes(self, months: int) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+        """For each month of a run of ``months`` months in which households of the young form:
+        the households with a neighbour formed that month (ascending) and how many of their
+        neighbours are formed by the end of it, int32 ({month index: (households, counts)};
+        ``formed_degree`` before any)."""
+        month = self.formed_month[self.neighbours]  # when each tie's neighbour forms (0: start)
+        later = np.flatnonzero((month > 0) & (month < months))
+        if len(later) == 0:
+            return {}
+        owner, month = owners(self.neighbour_start)[later], month[later]
+        order = np.lexsort((month, owner))  # each household's ties, by the month they form
+        owner, month = owner[order], month[order]
+        # the formed neighbours of each household after each of its ties forms: those at the
+        # start and its ties formed so far; the last of a month is its count after that month
+        new_owner = np.r_[True, owner[1:] != owner[:-1]]
+        run = np.arange(len(owner)) - np.maximum.accumulate(
+            np.where(new_owner, np.arange(len(owner)), 0)
+        )
+        counts = self.formed_degree()[owner] + run + 1
+        last = np.r_[(owner[1:] != owner[:-1]) | (month[1:] != month[:-1]), True]
+        owner, month, counts = owner[last], month[last], counts[last].astype(np.int32)
+        by_month = np.argsort(month, kind="stable")  # households ascending within each month
+        owner, month, counts = owner[by_month], month[by_month], counts[by_month]
+        starts = np.flatnonzero(np.r_[True, month[1:] != month[:-1]])
+        return {
+            int(month[i]): (h, c)
+            for i, h, c in zip(starts, np.split(owner, starts[1:]), np.split(counts, starts[1:]))
+        }
+
     def kin_network(self) -> tuple[np.ndarray, np.ndarray]:
         """The kin ties alone as CSR arrays (row pointer, neighbours), in the network's order."""
         start = np.zeros(self.households + 1, dtype=np.int64)

@@ -96,6 +96,23 @@ def test_no_household_of_the_young_moves_before_its_month(forming):
     assert np.array_equal(engine.formed_neighbours, population.degree)
 
 
+def test_the_formed_neighbours_change_in_the_months_the_young_form(populations):
+    population = populations[1]
+    months = int(population.formed_month.max())  # a run that ends before the last forms
+    changes = population.degree_changes(months)
+    assert changes
+    formed = population.formed_degree()
+    for t in range(1, months):
+        if t in changes:
+            households, counts = changes[t]
+            assert np.all(np.diff(households) > 0) and counts.dtype == np.int32
+            formed[households] = counts
+        # the same counts as counted afresh: each household's neighbours formed by month t
+        afresh = (population.adjacency() @ (population.formed_month <= t)).astype(np.int32)
+        assert np.array_equal(formed, afresh), t
+    assert not np.array_equal(formed, population.degree)  # the last to form never counted
+
+
 def test_stocks_add_up_with_households_forming(forming):
     run = simulate(forming, 4, 2, scale=0.02, check_invariants=True)
     stocks = sum(run.metrics[f"{s}_stock"] for s in ("settled", "intending", "registered"))
