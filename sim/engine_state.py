@@ -138,7 +138,7 @@ class Engine(Telling):
     @cached_property
     def _held(self) -> HeldLogit:
         """The households' log-odds that belief does not move, kept from month to month."""
-        return HeldLogit(self.w)
+        return HeldLogit(self.w, np.asarray(self.pop.young_family_ties, dtype=np.float32))
 
     def _by_scenario(self, rows: np.ndarray) -> np.ndarray:
         """A view (K, R, ...) of an array (N, ...)."""
