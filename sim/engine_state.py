@@ -218,21 +218,12 @@ class Engine(Telling):
             stream.random(dtype=np.float32, out=self.draws[r])
         u = self.draws
 
-        # Settled households: the bulk. Their exact chance is computed only where the screen
-        # says the draw may be below it, so only for the few that can come to intend.
+        at, reconsider, switching = self._drawn(u, logit, month, policy, p)
         flat_logit, flat_u = logit.reshape(-1), u.reshape(-1)
-        settled = np.equal(state, SETTLED, out=self.settled)
-        maybe = may_intend(u, logit, self.scratch, self.bits, out=self.intends)
-        at = np.flatnonzero(np.logical_and(maybe, settled, out=maybe))
-        at = at[flat_u[at] < decision.intend_probability(flat_logit[at])]
         new_intending = at // self.H, at % self.H
-        if self.switched is not None and month.any_positive("kankoku_switching"):
-            # the few whose draw is high enough, kept if settled, Chosen and not coming to intend
-            at_switching = np.flatnonzero(decision.switches_registration(view(u), policy))
-            keep = settled.reshape(-1)[at_switching] & self.chosen[at_switching % self.H]
-            keep &= ~_within(at_switching, at)
-            self.switched.reshape(-1)[at_switching[keep]] = True
-            self.any_switched |= bool(keep.any())
+        if len(switching):
+            self.switched.reshape(-1)[switching] = True
+            self.any_switched = True
         # Intending and registered households: few, decided on their index lists, each with
         # its row's values; read through their flat indices (``at_``), some three times faster
         # than through (rows, cols). The lists come from last month's (``active``), not from a
@@ -262,12 +253,6 @@ class Engine(Telling):
             p_registered,
             None if anchor is None else anchor.reshape(-1)[at_registered],
         )
-        reconsidering = self.process.any_positive("reconsider_rate")
-        if reconsidering:
-            # the few whose draw is low enough, kept if they cancelled
-            reconsider = np.flatnonzero(decision.reconsiders(view(u), p))
-            reconsider = reconsider[state.reshape(-1)[reconsider] == CANCELLED]
-            reconsider = reconsider // self.H, reconsider % self.H
 
         self._move(new_intending, SETTLED, INTENDING, rec["new_intending"])
         self._move(_pick(intending, revert), INTENDING, SETTLED)
@@ -282,8 +267,7 @@ class Engine(Telling):
             ready = decision.ready_at_registration(u_intending, p_intending)
             self.ready[joined] = ready[register]
         quit_ = self._move(_pick(registered, cancel), REGISTERED, CANCELLED, rec["cancellations"])
-        if reconsidering:
-            self._move(reconsider, CANCELLED, SETTLED)
+        self._move((reconsider // self.H, reconsider % self.H), CANCELLED, SETTLED)
 
         leaving = [quit_, self._deport(policies, rec)]  # the queue, but not for a ship
         sailing = [k for k, pk in enumerate(policies) if pk.programme_open and pk.ship_capacity > 0]
@@ -298,6 +282,40 @@ class Engine(Telling):
         self._tell_engaged(joined, leaving)
         for i, name in enumerate(STOCK_METRICS):
             rec[name][:] = self.stocks[:, i]
+
+    def _drawn(self, u: np.ndarray, logit: np.ndarray, month: ByRow, policy: Policy, p):
+        """The households whose draw ``u`` moves them this month, among the settled and the
+        cancelled (flat indices, ascending): the settled that come to intend leaving, the
+        cancelled that reconsider, and the settled Chosen that switch to Kankoku (not those
+        that come to intend). Few: the settled that the screen lets through (their exact chance
+        is computed for them alone), the bottom ``reconsider_rate`` of the draws and their top
+        ``kankoku_switching``, listed in one pass over every household, then decided with
+        their rows' values."""
+        view = self._by_scenario
+        settled = np.equal(self.state, SETTLED, out=self.settled)
+        drawn = may_intend(u, logit, self.scratch, self.bits, out=self.intends)
+        np.logical_and(drawn, settled, out=drawn)
+        reconsidering = self.process.any_positive("reconsider_rate")
+        if reconsidering:
+            np.logical_or(view(drawn), decision.reconsiders(view(u), p), out=view(drawn))
+        switching = self.switched is not None and month.any_positive("kankoku_switching")
+        if switching:
+            high = decision.switches_registration(view(u), policy)
+            np.logical_or(view(drawn), high, out=view(drawn))
+        drawn = np.flatnonzero(drawn)
+        scenario = drawn // self.H // self.R
+        u, state = u.reshape(-1)[drawn], self.state.reshape(-1)[drawn]
+        intends = state == SETTLED
+        intends &= u < decision.intend_probability(logit.reshape(-1)[drawn])
+        reconsider = switch = _NONE[0]
+        if reconsidering:
+            rate = self.process.only("reconsider_rate", scenario)
+            reconsider = drawn[(state == CANCELLED) & decision.reconsiders(u, rate)]
+        if switching:
+            levers = month.only("kankoku_switching", scenario)
+            switch = decision.switches_registration(u, levers) & (state == SETTLED) & ~intends
+            switch = drawn[switch & self.chosen[drawn % self.H]]
+        return drawn[intends], reconsider, switch
 
     def _form(self, households: np.ndarray, t: int) -> None:
         """Households the young form this month join the settled in every row, and their
@@ -421,15 +439,6 @@ _NONE = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))  # no househo
 def _merged(first: np.ndarray, second: np.ndarray) -> np.ndarray:
     """The values of two ascending arrays with no value in common, ascending."""
     return np.insert(first, np.searchsorted(first, second), second)
-
-
-def _within(values: np.ndarray, ascending: np.ndarray) -> np.ndarray:
-    """Whether each of ``values`` is one of ``ascending`` (``np.isin``, for an ascending array,
-    without its sorts)."""
-    if len(ascending) == 0:
-        return np.zeros(len(values), dtype=bool)
-    at = np.minimum(np.searchsorted(ascending, values), len(ascending) - 1)
-    return ascending[at] == values
 
 
 def _pick(

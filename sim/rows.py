@@ -84,6 +84,11 @@ class ByRow:
             return self._shared
         return SimpleNamespace(**self.shared, **{n: v[scenario] for n, v in self.varying.items()})
 
+    def only(self, name: str, scenario: np.ndarray) -> SimpleNamespace:
+        """``per_household`` for one value alone (the others are not gathered)."""
+        value = self.varying[name][scenario] if name in self.varying else self.shared[name]
+        return SimpleNamespace(**{name: value})
+
     def of_scenario(self, k: int) -> SimpleNamespace:
         """Scenario k's values, all floats."""
         return SimpleNamespace(**self.shared, **{n: float(v[k]) for n, v in self.varying.items()})
