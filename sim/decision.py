@@ -248,11 +248,16 @@ def network_logit(
     per_neighbour: np.ndarray,
     out: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Full propensity: the household's logit plus peer pressure (``per_neighbour`` times the
-    neighbours who registered or left)."""
-    out = np.multiply(engaged_neighbours, per_neighbour, out=out)
+    """Full propensity: the household's logit plus peer pressure (``peer_pressure``)."""
+    out = peer_pressure(engaged_neighbours, per_neighbour, out=out)
     out += base
     return out
+
+
+def peer_pressure(engaged_neighbours: np.ndarray, per_neighbour: np.ndarray, out=None):
+    """What ``network_logit`` adds: ``per_neighbour`` times the neighbours who registered or
+    left (float32; written into ``out`` if given)."""
+    return np.multiply(engaged_neighbours, per_neighbour, out=out)
 
 
 def kin_logit(
@@ -285,9 +290,15 @@ def switched_logit(
     ``kankoku`` term of ``attitude`` says (0 for a household that has not switched). In float32
     whether ``switched`` is bool or float32 (a bool array times a float would be float64);
     written into ``out`` if given (float32, of the shape of ``switched``)."""
-    secure = as_float32(w.secure_residence * policy.secure_residence_kankoku)
-    held = np.multiply(switched, secure, out=out, dtype=np.float32)
+    held = secure_residence_held(switched, policy, w, out=out)
     return np.subtract(logit, held, out=held if out is not None else None)
+
+
+def secure_residence_held(switched: np.ndarray, policy: Policy, w: DecisionWeights, out=None):
+    """What ``switched_logit`` takes away: the secure residence a household that switched
+    holds, 0 for one that has not (float32; written into ``out`` if given)."""
+    secure = as_float32(w.secure_residence * policy.secure_residence_kankoku)
+    return np.multiply(switched, secure, out=out, dtype=np.float32)
 
 
 def switches_registration(u: np.ndarray, policy: Policy) -> np.ndarray:

@@ -28,6 +28,7 @@ The arrays and the month itself are ``engine_state.Engine``.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 
 import numpy as np
@@ -107,9 +108,13 @@ def simulate_batch(
     if population is None:
         population = generate_population(scenarios[0].population, scale, population_stream(seed))
     per_pass = max(1, pass_size // max(1, len(reps) * population.households))
+    passes = -(-len(scenarios) // per_pass)
+    # as many scenarios in each pass, give or take one (not full passes and a small last one:
+    # each pass costs as much a month as a full one, whatever its size, on top of its rows)
+    bounds = np.linspace(0, len(scenarios), passes + 1).round().astype(int)
     results = []
-    for first in range(0, len(scenarios), per_pass):
-        batch = scenarios[first : first + per_pass]
+    for first, end in itertools.pairwise(bounds):
+        batch = scenarios[first:end]
         results += _run(batch, seed, reps, scale, population, progress, check_invariants)
     return results
 

@@ -96,6 +96,11 @@ class Engine(Telling):
         self.switched = np.zeros((N, H), dtype=bool) if switching else None
         self.any_switched = False
         self.switched_base = np.empty((N, H), dtype=np.float32) if switching else None
+        # decision.secure_residence_held of every household, kept from month to month: computed
+        # whole when its value changes (``secure_values``, by row), else where households switch
+        self.held_secure = np.zeros((N, H), dtype=np.float32) if switching else None
+        self.secure_values: np.ndarray | None = None
+        self.new_switched: list[np.ndarray] = []
         self.chosen = ~pop.kankoku
         self.turnovers = pop.turnovers(len(scenarios[0].months))
         self.formations = pop.formations(len(scenarios[0].months))
@@ -110,6 +115,9 @@ class Engine(Telling):
 
         self.size = pop.size.astype(np.int64)
         self.per_neighbour = decision.peer_weight(self.formed_neighbours, self.w)
+        # decision.peer_pressure, kept from month to month: where the engaged neighbours change
+        # (``_tell_engaged``) and where the peer weight does (``_form``); 0 while none is engaged
+        self.peer = np.zeros((N, H), dtype=np.float32)
         self.deportable = np.flatnonzero(pop.legal_status != RESIDENT)
         self.impoverished = pop.impoverished
         self.features = decision.Features.of(
@@ -205,12 +213,10 @@ class Engine(Telling):
         held = self._held.of(self.features, month, policy)
         base = decision.belief_logit(held, self.belief, w, out=into)
         if self.any_switched:  # (before any has, every logit less 0 is itself)
-            base = decision.switched_logit(
-                base, view(self.switched), policy, w, out=view(self.switched_base)
-            )
-        logit = decision.network_logit(
-            base, view(self.engaged_neighbours), self.per_neighbour, out=view(self.logit)
-        )
+            held_secure = self._secure_residence_held(policy)
+            base = np.subtract(base, view(held_secure), out=view(self.switched_base))
+        # decision.network_logit, with the peer pressure kept from month to month
+        logit = np.add(view(self.peer), base, out=view(self.logit))
         if self.kin:  # decision.kin_logit, with the pull kept from month to month
             np.add(logit, view(self._kin_pull), out=logit)
         logit = logit.reshape(self.N, self.H)
@@ -224,6 +230,7 @@ class Engine(Telling):
         if len(switching):
             self.switched.reshape(-1)[switching] = True
             self.any_switched = True
+            self.new_switched.append(switching)
         # Intending and registered households: few, decided on their index lists, each with
         # its row's values; read through their flat indices (``at_``), some three times faster
         # than through (rows, cols). The lists come from last month's (``active``), not from a
@@ -317,6 +324,24 @@ class Engine(Telling):
             switch = drawn[switch & self.chosen[drawn % self.H]]
         return drawn[intends], reconsider, switch
 
+    def _secure_residence_held(self, policy: Policy) -> np.ndarray:
+        """``decision.secure_residence_held`` of every household this month (N, H): the kept
+        values, computed whole when the secure residence's value changes, else only for the
+        households that switched since."""
+        one = np.ones((self.K, self.R, 1), dtype=bool)  # the value of a household that switched
+        values = decision.secure_residence_held(one, policy, self.w).reshape(self.N)
+        if self.secure_values is None or not np.array_equal(values, self.secure_values):
+            view = self._by_scenario
+            decision.secure_residence_held(
+                view(self.switched), policy, self.w, out=view(self.held_secure)
+            )
+            self.secure_values = values
+        elif self.new_switched:
+            switched = np.concatenate(self.new_switched)
+            self.held_secure.reshape(-1)[switched] = values[switched // self.H]
+        self.new_switched = []
+        return self.held_secure
+
     def _form(self, households: np.ndarray, t: int) -> None:
         """Households the young form this month join the settled in every row, and their
         neighbours count them from now on (each shares its peer weight among more)."""
@@ -330,6 +355,10 @@ class Engine(Telling):
         self.formed_neighbours[changed] = formed
         self.degree[changed] = np.maximum(formed, 1)
         self.per_neighbour[..., changed] = decision.peer_weight(formed, self.w)
+        view = self._by_scenario
+        view(self.peer)[..., changed] = decision.peer_pressure(
+            view(self.engaged_neighbours)[..., changed], self.per_neighbour[..., changed]
+        )
 
     def _where(self, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(rows, cols) of the true entries, rows ascending; faster than 2-D np.nonzero."""

@@ -50,6 +50,15 @@ class Telling:
         delta = np.full(len(told[0]), -1, dtype=np.float32)
         delta[: int((start[joined[1] + 1] - start[joined[1]]).sum())] = 1  # the joined, first
         self._add(self.engaged_neighbours, told, delta)
+        # and the peer pressure they feel (kept from month to month), where it changed
+        flat = told[0].astype(np.int64) * self.H + told[1]
+        if self.per_neighbour.ndim > 1:  # by scenario: (K, 1, H)
+            per_neighbour = self.per_neighbour.reshape(self.K, self.H)[told[0] // self.R, told[1]]
+        else:
+            per_neighbour = self.per_neighbour[told[1]]
+        self.peer.reshape(-1)[flat] = decision.peer_pressure(
+            self.engaged_neighbours.reshape(-1)[flat], per_neighbour
+        )
 
     @cached_property
     def _kin_pull(self) -> np.ndarray:
