@@ -46,13 +46,14 @@ from .streams import population_stream, replication_streams
 RUN_BYTES_PER_HOUSEHOLD, POPULATION_BYTES_PER_HOUSEHOLD = 96, 96
 
 
-# Rows x households of one pass of ``simulate_batch``: a larger batch runs in passes of this size,
-# one after another (the same numbers). A pass's work a month is partly per household (passes
-# over its arrays, slower once they spill out of the core's cache) and partly per month (index
-# lists, the ships, each row's draws). At scale 0.05 on one core (CPU time), 64 sets x 4
-# replications ran fastest in passes of 8 sets (2**18): 21.6-23.4 ms per set and replication,
-# against 23.9-24.3 in passes of 4 sets, 22.5-24.4 of 10 or 12, 24.2-26.0 of 17 and 27.3-30.3
-# in one pass (measured on a busy machine, 2026-11-30). See docs/generated/benchmarks/batch.md.
+# Rows x households of one pass of ``simulate_batch``: a larger batch runs in passes of about this
+# size, one after another (the same numbers). A pass's work a month is partly per household
+# (passes over its arrays, slower once they spill out of the core's cache) and partly per month
+# (index lists, the ships, each row's draws). At scale 0.05 on one core (CPU time), 64 sets x 4
+# replications of 7,500 households ran fastest in passes of 8 sets (2**18): 21.6-23.4 ms per set
+# and replication, against 23.9-24.3 in passes of 4 sets, 22.5-24.4 of 10 or 12, 24.2-26.0 of 17
+# and 27.3-30.3 in one pass (2026-11-30). With 8,281 households (7 sets a pass) passes of 7 to 12
+# sets ran within the machine's drift of each other. See docs/generated/benchmarks/batch.md.
 PASS_SIZE = 2**18
 
 

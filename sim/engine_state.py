@@ -13,6 +13,7 @@ import numpy as np
 from . import decision
 from .decision import Policy
 from .held import HeldLogit
+from .listing import Listing
 from .population import DETAINEE, RESIDENT, Population
 from .result import (
     CANCELLED,
@@ -29,11 +30,10 @@ from .result import (
 from .rows import ByRow, as_policy, monthly_levers
 from .sailing import run_starts, sail
 from .schema import Scenario
-from .screen import may_intend
 from .telling import Telling
 
 
-class Engine(Telling):
+class Engine(Telling, Listing):
     """Monthly state of N rows (K scenarios x R replications); ``step(t)`` advances all of them.
 
     The hot loop touches every household of every row a few times a month: the logit, the intend
@@ -235,10 +235,7 @@ class Engine(Telling):
         # its row's values; read through their flat indices (``at_``), some three times faster
         # than through (rows, cols). The lists come from last month's (``active``), not from a
         # pass over every household: only the new intending join them.
-        now = state.reshape(-1)[self.active]
-        at_intending = self.active[now == INTENDING]
-        at_registered = self.active[now == REGISTERED]
-        self.active = _merged(self.active[(now == INTENDING) | (now == REGISTERED)], at)
+        at_intending, at_registered = self._listed(at)
         intending = at_intending // self.H, at_intending % self.H
         registered = at_registered // self.H, at_registered % self.H
         p_intending = self._for(self.process, intending[0])
@@ -290,40 +287,6 @@ class Engine(Telling):
         for i, name in enumerate(STOCK_METRICS):
             rec[name][:] = self.stocks[:, i]
 
-    def _drawn(self, u: np.ndarray, logit: np.ndarray, month: ByRow, policy: Policy, p):
-        """The households whose draw ``u`` moves them this month, among the settled and the
-        cancelled (flat indices, ascending): the settled that come to intend leaving, the
-        cancelled that reconsider, and the settled Chosen that switch to Kankoku (not those
-        that come to intend). Few: the settled that the screen lets through (their exact chance
-        is computed for them alone), the bottom ``reconsider_rate`` of the draws and their top
-        ``kankoku_switching``, listed in one pass over every household, then decided with
-        their rows' values."""
-        view = self._by_scenario
-        settled = np.equal(self.state, SETTLED, out=self.settled)
-        drawn = may_intend(u, logit, self.scratch, self.bits, out=self.intends)
-        np.logical_and(drawn, settled, out=drawn)
-        reconsidering = self.process.any_positive("reconsider_rate")
-        if reconsidering:
-            np.logical_or(view(drawn), decision.reconsiders(view(u), p), out=view(drawn))
-        switching = self.switched is not None and month.any_positive("kankoku_switching")
-        if switching:
-            high = decision.switches_registration(view(u), policy)
-            np.logical_or(view(drawn), high, out=view(drawn))
-        drawn = np.flatnonzero(drawn)
-        scenario = drawn // self.H // self.R
-        u, state = u.reshape(-1)[drawn], self.state.reshape(-1)[drawn]
-        intends = state == SETTLED
-        intends &= u < decision.intend_probability(logit.reshape(-1)[drawn])
-        reconsider = switch = _NONE[0]
-        if reconsidering:
-            rate = self.process.only("reconsider_rate", scenario)
-            reconsider = drawn[(state == CANCELLED) & decision.reconsiders(u, rate)]
-        if switching:
-            levers = month.only("kankoku_switching", scenario)
-            switch = decision.switches_registration(u, levers) & (state == SETTLED) & ~intends
-            switch = drawn[switch & self.chosen[drawn % self.H]]
-        return drawn[intends], reconsider, switch
-
     def _secure_residence_held(self, policy: Policy) -> np.ndarray:
         """``decision.secure_residence_held`` of every household this month (N, H): the kept
         values, computed whole when the secure residence's value changes, else only for the
@@ -359,11 +322,6 @@ class Engine(Telling):
         view(self.peer)[..., changed] = decision.peer_pressure(
             view(self.engaged_neighbours)[..., changed], self.per_neighbour[..., changed]
         )
-
-    def _where(self, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(rows, cols) of the true entries, rows ascending; faster than 2-D np.nonzero."""
-        flat = np.flatnonzero(mask)
-        return flat // self.H, flat % self.H
 
     def _move(self, moving, source: int, target: int, flow: np.ndarray | None = None):
         """Move households (rows, cols) from ``source`` to ``target`` and count the persons."""
@@ -463,11 +421,6 @@ DEPARTING = (
 
 
 _NONE = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))  # no households
-
-
-def _merged(first: np.ndarray, second: np.ndarray) -> np.ndarray:
-    """The values of two ascending arrays with no value in common, ascending."""
-    return np.insert(first, np.searchsorted(first, second), second)
 
 
 def _pick(

@@ -1,0 +1,80 @@
+"""The few households a month's rules look at, found without deciding every household.
+
+Most households are settled, and in most months a few in a thousand of them can move. The numpy
+engine finds the few (``Listing``, for ``engine_state.Engine``) and decides them on index lists,
+with their rows' values:
+
+* the settled whose draw may be below their intend chance (``screen.py``), and those whose draw
+  may switch them to Kankoku, and the cancelled whose draw may have them reconsider, in one pass
+  over every household (``_drawn``);
+* the intending and registered, from last month's list of them, which only the new intending
+  join (``_listed``).
+
+Flat indices (row x households + household), ascending: the order of a pass over the arrays.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import decision
+from .decision import Policy
+from .result import CANCELLED, INTENDING, REGISTERED, SETTLED
+from .rows import ByRow
+from .screen import may_intend
+
+_NONE = np.zeros(0, dtype=np.int64)  # no households
+
+
+class Listing:
+    """The lists of ``engine_state.Engine``, which has the arrays and ``active``: the intending
+    and registered households' flat indices, ascending (with those that left these states
+    since last month, until ``_listed`` drops them)."""
+
+    def _drawn(self, u: np.ndarray, logit: np.ndarray, month: ByRow, policy: Policy, p):
+        """The households whose draw ``u`` moves them this month, among the settled and the
+        cancelled (flat indices, ascending): the settled that come to intend leaving, the
+        cancelled that reconsider, and the settled Chosen that switch to Kankoku (not those
+        that come to intend). Few: the settled that the screen lets through (their exact chance
+        is computed for them alone), the bottom ``reconsider_rate`` of the draws and their top
+        ``kankoku_switching``, listed in one pass over every household, then decided with
+        their rows' values."""
+        view = self._by_scenario
+        settled = np.equal(self.state, SETTLED, out=self.settled)
+        drawn = may_intend(u, logit, self.scratch, self.bits, out=self.intends)
+        np.logical_and(drawn, settled, out=drawn)
+        reconsidering = self.process.any_positive("reconsider_rate")
+        if reconsidering:
+            np.logical_or(view(drawn), decision.reconsiders(view(u), p), out=view(drawn))
+        switching = self.switched is not None and month.any_positive("kankoku_switching")
+        if switching:
+            high = decision.switches_registration(view(u), policy)
+            np.logical_or(view(drawn), high, out=view(drawn))
+        drawn = np.flatnonzero(drawn)
+        scenario = drawn // self.H // self.R
+        u, state = u.reshape(-1)[drawn], self.state.reshape(-1)[drawn]
+        intends = state == SETTLED
+        intends &= u < decision.intend_probability(logit.reshape(-1)[drawn])
+        reconsider = switch = _NONE
+        if reconsidering:
+            rate = self.process.only("reconsider_rate", scenario)
+            reconsider = drawn[(state == CANCELLED) & decision.reconsiders(u, rate)]
+        if switching:
+            levers = month.only("kankoku_switching", scenario)
+            switch = decision.switches_registration(u, levers) & (state == SETTLED) & ~intends
+            switch = drawn[switch & self.chosen[drawn % self.H]]
+        return drawn[intends], reconsider, switch
+
+    def _listed(self, new_intending: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The intending and the registered households at the start of the month (flat
+        indices, ascending), from last month's list; the list then takes this month's new
+        intending (``new_intending``, ascending)."""
+        now = self.state.reshape(-1)[self.active]
+        intending, registered = self.active[now == INTENDING], self.active[now == REGISTERED]
+        self.active = _merged(self.active[(now == INTENDING) | (now == REGISTERED)], new_intending)
+        return intending, registered
+
+
+def _merged(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """The values of two ascending arrays with no value in common, ascending."""
+    return np.insert(first, np.searchsorted(first, second), second)
