@@ -70,11 +70,18 @@ class Listing:
         indices, ascending), from last month's list; the list then takes this month's new
         intending (``new_intending``, ascending)."""
         now = self.state.reshape(-1)[self.active]
-        intending, registered = self.active[now == INTENDING], self.active[now == REGISTERED]
-        self.active = _merged(self.active[(now == INTENDING) | (now == REGISTERED)], new_intending)
+        is_intending, is_registered = now == INTENDING, now == REGISTERED
+        intending, registered = self.active[is_intending], self.active[is_registered]
+        self.active = _merged(self.active[is_intending | is_registered], new_intending)
         return intending, registered
 
 
 def _merged(first: np.ndarray, second: np.ndarray) -> np.ndarray:
-    """The values of two ascending arrays with no value in common, ascending."""
-    return np.insert(first, np.searchsorted(first, second), second)
+    """The values of two ascending arrays with no value in common, ascending (``np.insert`` at
+    their places, without its checks, which cost more than the merge at these sizes)."""
+    merged = np.empty(len(first) + len(second), dtype=first.dtype)
+    at = np.searchsorted(first, second) + np.arange(len(second))
+    rest = np.ones(len(merged), dtype=bool)
+    rest[at] = False
+    merged[at], merged[rest] = second, first
+    return merged

@@ -52,8 +52,9 @@ class Telling:
         self._add(self.engaged_neighbours, told, delta)
         # and the peer pressure they feel (kept from month to month), where it changed
         flat = told[0].astype(np.int64) * self.H + told[1]
-        if self.per_neighbour.ndim > 1:  # by scenario: (K, 1, H)
-            per_neighbour = self.per_neighbour.reshape(self.K, self.H)[told[0] // self.R, told[1]]
+        if self.per_neighbour.ndim > 1:  # by scenario: (K, 1, H), read at scenario x H + col
+            at = told[0] // self.R * self.H + told[1]
+            per_neighbour = self.per_neighbour.reshape(-1)[at]
         else:
             per_neighbour = self.per_neighbour[told[1]]
         self.peer.reshape(-1)[flat] = decision.peer_pressure(

@@ -102,18 +102,22 @@ def test_a_batch_refuses_scenarios_that_do_not_share_the_population_or_the_month
         simulate_batch([], SEED, 1, scale=SCALE)
 
 
-def test_the_queue_is_ordered_by_row_then_month_then_draw_even_with_equal_draws():
+@pytest.mark.parametrize("n", [500, 5000, 300_000])  # short and long queues: two sorts
+def test_the_queue_is_ordered_by_row_then_month_then_draw_even_with_equal_draws(n):
     rng = np.random.default_rng(0)
-    rows = np.sort(rng.integers(0, 30, 5000))
-    months = rng.integers(0, 40, 5000).astype(np.int16)
-    draws = rng.random(5000)
+    rows = np.sort(rng.integers(0, 30, n))
+    months = rng.integers(0, 40, n).astype(np.int16)
+    draws = rng.random(n)
     assert np.array_equal(_queue_order(rows, months, draws), np.lexsort((draws, months, rows)))
-    draws = rng.integers(0, 3, 5000) / 4  # many equal draws: lexsort's stable order
+    draws = rng.integers(0, 3, n) / 4  # many equal draws: lexsort's stable order
     assert np.array_equal(_queue_order(rows, months, draws), np.lexsort((draws, months, rows)))
     # the same draws in every row (replications of different scenarios share their seeds), and
     # draws next to 1, whose sum with the row and month rounds up
-    draws = np.tile(rng.random(500), 10)
+    draws = np.tile(rng.random(n // 10), 10)
     draws[::7] = 1 - 2.0**-53
+    assert np.array_equal(_queue_order(rows, months, draws), np.lexsort((draws, months, rows)))
+    # draws that differ only below the leading bits a long queue's key keeps
+    draws = 0.5 + np.arange(n) * 2.0**-52
     assert np.array_equal(_queue_order(rows, months, draws), np.lexsort((draws, months, rows)))
 
 
