@@ -42,8 +42,8 @@ from .schema import Scenario
 from .streams import population_stream, replication_streams
 
 # Bytes a run holds per household and replication, and per household for the population, rounded
-# up from the engine benchmark (docs/generated/benchmarks/engine.md: 87 and 91 at 20 replications).
-RUN_BYTES_PER_HOUSEHOLD, POPULATION_BYTES_PER_HOUSEHOLD = 96, 96
+# up from the engine benchmark (docs/generated/benchmarks/engine.md: 95 and 95 at 20 replications).
+RUN_BYTES_PER_HOUSEHOLD, POPULATION_BYTES_PER_HOUSEHOLD = 104, 104
 
 
 # Rows x households of one pass of ``simulate_batch``: a larger batch runs in passes of about this
