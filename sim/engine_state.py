@@ -91,7 +91,6 @@ class Engine(Telling, Listing):
         self.degree = np.maximum(self.formed_neighbours, 1).astype(np.float32)
         self.kin = bool(np.any(np.asarray(self.w.kin) > 0))
         self.kin_departed = np.zeros((N, H), dtype=np.float32) if self.kin else None
-        self.kin_start, self.kin_neighbours = pop.kin_network() if self.kin else (None, None)
         switching = any(month.any_positive("kankoku_switching") for month in self.levers)
         self.switched = np.zeros((N, H), dtype=bool) if switching else None
         self.any_switched = False
@@ -388,12 +387,12 @@ class Engine(Telling, Listing):
             sums = np.add.reduceat(self.departing[gone], starts, axis=0)
             for i, name in enumerate(DEPARTING):
                 rec[name][rows[starts]] += sums[:, i]
-        told = self._neighbours((rows, gone))
+        told, kin = self._neighbours((rows, gone), kin=True)
         self._add(self.letter_sources, told, 1.0)
         if self.along_ties:  # tell the neighbours of every neighbour
             self._spread(self.second_hand, told, 1.0)
-        if self.kin:
-            self._tell_kin((rows, gone))
+        if self.kin:  # their kin ties, in the kin network's order
+            self._tell_kin((told[0][kin], told[1][kin]))
         return withdrawn
 
     def _count(self, rows: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:

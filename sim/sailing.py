@@ -178,8 +178,7 @@ def _two_row_draws(
     both = np.empty(2 * ends[-1])
     for start, end, r in zip(starts.tolist(), ends.tolist(), rows.tolist()):
         streams[r].random(out=both[2 * start : 2 * end])
-    # entry i of a row's run [start, end) has its first draw at 2 start + (i - start) = i + start,
-    # its second at i + end
-    entry = np.arange(len(both) // 2)
-    counts = ends - starts
-    return both[entry + np.repeat(starts, counts)], both[entry + np.repeat(ends, counts)]
+    # a row's run [start, end) holds its first draws at [2 start, start + end), its second at
+    # [start + end, 2 end)
+    first = np.repeat(np.tile(np.array([True, False]), len(starts)), np.repeat(ends - starts, 2))
+    return both[first], both[~first]

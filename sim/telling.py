@@ -69,21 +69,25 @@ class Telling:
         decision.kin_pull(self._by_scenario(self.kin_departed), self.w, out=self._by_scenario(pull))
         return pull
 
-    def _tell_kin(self, gone) -> None:
-        """Count the households (rows, cols) that sailed among the kin who left of their kin,
-        and update the pull of those kin: the same numbers as computed whole."""
-        rows, kin = self._neighbours(gone, self.kin_start, self.kin_neighbours)
+    def _tell_kin(self, told) -> None:
+        """Count the households that sailed among the kin who left of their kin (``told``:
+        (rows, kin) of each of their kin ties, as ``_neighbours`` lists them), and update the
+        pull of those kin: the same numbers as computed whole."""
+        rows, kin = told
         self._add(self.kin_departed, (rows, kin), 1.0)
         flat = rows.astype(np.int64) * self.H + kin
         w_kin = self.w.kin if np.ndim(self.w.kin) == 0 else self.w.kin.reshape(-1)[rows // self.R]
         left = self.kin_departed.reshape(-1)[flat]
         self._kin_pull.reshape(-1)[flat] = decision.kin_pull(left, SimpleNamespace(kin=w_kin))
 
-    def _neighbours(self, households, start=None, ties=None):
-        """(rows, neighbours) of households (rows, cols): each household's ties in CSR order."""
+    def _neighbours(self, households, start=None, ties=None, kin: bool = False):
+        """(rows, neighbours) of households (rows, cols): each household's ties in CSR order;
+        with ``kin``, also whether each tie is a kin tie (network ties only)."""
         rows, cols = households
         if start is None:
             start, ties = self.pop.neighbour_start, self.pop.neighbours
         degree = start[cols + 1] - start[cols]
         first = np.repeat(start[cols] - np.cumsum(degree) + degree, degree)
-        return np.repeat(rows, degree), ties[first + np.arange(int(degree.sum()))]
+        at = first + np.arange(int(degree.sum()))
+        told = np.repeat(rows, degree), ties[at]
+        return (told, self.pop.kin[at]) if kin else told
