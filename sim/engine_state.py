@@ -64,7 +64,7 @@ class Engine(Telling, Listing):
         self.state = np.full((N, H), SETTLED, dtype=np.int8)
         self.state[:, pop.formed_month > 0] = UNFORMED  # households the young form later
         # The flat indices of the intending and registered households, ascending (or of
-        # households that were, until the next month drops them): see ``step``.
+        # households that were, until the next month drops them): see ``Listing._listed``.
         self.active = np.zeros(0, dtype=np.int64)
         self.registered_month = np.zeros((N, H), dtype=np.int16)
         # Kept only where a mechanism needs them: whether a registered family is ready to sail,
@@ -108,7 +108,8 @@ class Engine(Telling, Listing):
         self.scratch = np.empty((N, H), dtype=np.float32)  # for a step's intermediate arrays
         self.bits = np.empty((N, H), dtype=np.float32)  # the draws' bits, for the screen
         self.draws = np.empty((N, H), dtype=np.float32)
-        self.settled, self.intends = np.empty((N, H), dtype=bool), np.empty((N, H), dtype=bool)
+        # the settled, and the households the month's draws may move (``Listing._drawn``)
+        self.settled, self.candidates = np.empty((N, H), dtype=bool), np.empty((N, H), dtype=bool)
         # One row per scenario, shared by its replications until letters come.
         self.belief = np.repeat(pop.belief_prior.astype(np.float32)[np.newaxis, np.newaxis], K, 0)
 

@@ -23,7 +23,7 @@ from .result import CANCELLED, INTENDING, REGISTERED, SETTLED
 from .rows import ByRow
 from .screen import may_intend
 
-_NONE = np.zeros(0, dtype=np.int64)  # no households
+_NO_HOUSEHOLDS = np.zeros(0, dtype=np.int64)
 
 
 class Listing:
@@ -41,7 +41,7 @@ class Listing:
         their rows' values."""
         view = self._by_scenario
         settled = np.equal(self.state, SETTLED, out=self.settled)
-        drawn = may_intend(u, logit, self.scratch, self.bits, out=self.intends)
+        drawn = may_intend(u, logit, self.scratch, self.bits, out=self.candidates)
         np.logical_and(drawn, settled, out=drawn)
         reconsidering = self.process.any_positive("reconsider_rate")
         if reconsidering:
@@ -55,7 +55,7 @@ class Listing:
         u, state = u.reshape(-1)[drawn], self.state.reshape(-1)[drawn]
         intends = state == SETTLED
         intends &= u < decision.intend_probability(logit.reshape(-1)[drawn])
-        reconsider = switch = _NONE
+        reconsider = switch = _NO_HOUSEHOLDS
         if reconsidering:
             rate = self.process.only("reconsider_rate", scenario)
             reconsider = drawn[(state == CANCELLED) & decision.reconsiders(u, rate)]

@@ -132,12 +132,10 @@ class Population:
         order = np.lexsort((month, owner))  # each household's ties, by the month they form
         owner, month = owner[order], month[order]
         # the formed neighbours of each household after each of its ties forms: those at the
-        # start and its ties formed so far; the last of a month is its count after that month
-        new_owner = np.r_[True, owner[1:] != owner[:-1]]
-        run = np.arange(len(owner)) - np.maximum.accumulate(
-            np.where(new_owner, np.arange(len(owner)), 0)
-        )
-        counts = self.formed_degree()[owner] + run + 1
+        # start and its ties formed so far (its place among its ties, owners ascending); the
+        # last of a month is its count after that month
+        so_far = np.arange(len(owner)) - np.searchsorted(owner, owner) + 1
+        counts = self.formed_degree()[owner] + so_far
         last = np.r_[(owner[1:] != owner[:-1]) | (month[1:] != month[:-1]), True]
         owner, month, counts = owner[last], month[last], counts[last].astype(np.int32)
         by_month = np.argsort(month, kind="stable")  # households ascending within each month

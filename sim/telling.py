@@ -21,20 +21,20 @@ from . import decision
 class Telling:
     """The updates of the neighbours' and kin's counts, for ``engine_state.Engine``."""
 
-    def _spread(self, counts: np.ndarray, moved, delta: float, start=None, ties=None) -> None:
-        """Tell every network neighbour (or every tie of ``start``/``ties``, CSR) of the moved
-        households: counts[r, neighbour] += delta."""
-        self._add(counts, self._neighbours(moved, start, ties), delta)
+    def _spread(self, counts: np.ndarray, moved, delta: float) -> None:
+        """Tell every network neighbour of the moved households: counts[r, neighbour] += delta."""
+        self._add(counts, self._neighbours(moved), delta)
 
-    def _add(self, counts: np.ndarray, told, delta) -> None:
+    def _add(self, counts: np.ndarray, told, delta) -> np.ndarray:
         """counts[r, household] += delta for each (r, household) of ``told`` (``delta``: one
-        value, or one per entry)."""
+        value, or one per entry); returns their flat indices (r x households + household)."""
         rows, households = told
-        if len(rows):
+        flat = rows.astype(np.int64) * self.H + households
+        if len(flat):
             # delta as float32: with a Python float, numpy's add.at leaves its fast path and is
             # some fifty times slower (measured: 1 M indices, 2 ms against 120 ms)
-            flat = rows.astype(np.int64) * self.H + households
             np.add.at(counts.reshape(-1), flat, np.asarray(delta, dtype=np.float32))
+        return flat
 
     def _tell_engaged(self, joined, leaving: list) -> None:
         """Count the month's registered (``joined``) among their neighbours' engaged ones, and
@@ -49,9 +49,8 @@ class Telling:
         start = self.pop.neighbour_start
         delta = np.full(len(told[0]), -1, dtype=np.float32)
         delta[: int((start[joined[1] + 1] - start[joined[1]]).sum())] = 1  # the joined, first
-        self._add(self.engaged_neighbours, told, delta)
+        flat = self._add(self.engaged_neighbours, told, delta)
         # and the peer pressure they feel (kept from month to month), where it changed
-        flat = told[0].astype(np.int64) * self.H + told[1]
         if self.per_neighbour.ndim > 1:  # by scenario: (K, 1, H), read at scenario x H + col
             at = told[0] // self.R * self.H + told[1]
             per_neighbour = self.per_neighbour.reshape(-1)[at]
@@ -74,18 +73,16 @@ class Telling:
         (rows, kin) of each of their kin ties, as ``_neighbours`` lists them), and update the
         pull of those kin: the same numbers as computed whole."""
         rows, kin = told
-        self._add(self.kin_departed, (rows, kin), 1.0)
-        flat = rows.astype(np.int64) * self.H + kin
+        flat = self._add(self.kin_departed, (rows, kin), 1.0)
         w_kin = self.w.kin if np.ndim(self.w.kin) == 0 else self.w.kin.reshape(-1)[rows // self.R]
         left = self.kin_departed.reshape(-1)[flat]
         self._kin_pull.reshape(-1)[flat] = decision.kin_pull(left, SimpleNamespace(kin=w_kin))
 
-    def _neighbours(self, households, start=None, ties=None, kin: bool = False):
+    def _neighbours(self, households, kin: bool = False):
         """(rows, neighbours) of households (rows, cols): each household's ties in CSR order;
-        with ``kin``, also whether each tie is a kin tie (network ties only)."""
+        with ``kin``, also whether each tie is a kin tie."""
         rows, cols = households
-        if start is None:
-            start, ties = self.pop.neighbour_start, self.pop.neighbours
+        start, ties = self.pop.neighbour_start, self.pop.neighbours
         degree = start[cols + 1] - start[cols]
         first = np.repeat(start[cols] - np.cumsum(degree) + degree, degree)
         at = first + np.arange(int(degree.sum()))
