@@ -106,10 +106,9 @@ class Engine(Telling, Listing):
         self.degree_changes = pop.degree_changes(len(scenarios[0].months))
         self.logit = np.empty((N, H), dtype=np.float32)
         self.scratch = np.empty((N, H), dtype=np.float32)  # for a step's intermediate arrays
-        self.bits = np.empty((N, H), dtype=np.float32)  # the draws' bits, for the screen
         self.draws = np.empty((N, H), dtype=np.float32)
-        # the settled, and the households the month's draws may move (``Listing._drawn``)
-        self.settled, self.candidates = np.empty((N, H), dtype=bool), np.empty((N, H), dtype=bool)
+        # the households the month's draws may move (``Listing._drawn``)
+        self.candidates = np.empty((N, H), dtype=bool)
         # One row per scenario, shared by its replications until letters come.
         self.belief = np.repeat(pop.belief_prior.astype(np.float32)[np.newaxis, np.newaxis], K, 0)
 
@@ -388,12 +387,7 @@ class Engine(Telling, Listing):
             sums = np.add.reduceat(self.departing[gone], starts, axis=0)
             for i, name in enumerate(DEPARTING):
                 rec[name][rows[starts]] += sums[:, i]
-        told, kin = self._neighbours((rows, gone), kin=True)
-        self._add(self.letter_sources, told, 1.0)
-        if self.along_ties:  # tell the neighbours of every neighbour
-            self._spread(self.second_hand, told, 1.0)
-        if self.kin:  # their kin ties, in the kin network's order
-            self._tell_kin((told[0][kin], told[1][kin]))
+        self._tell_departed((rows, gone))
         return withdrawn
 
     def _count(self, rows: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:

@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import decision
+from . import decision, kernels
 from .decision import Policy
 from .result import CANCELLED, INTENDING, REGISTERED, SETTLED
 from .rows import ByRow
-from .screen import may_intend
+from .values import as_float32
 
 _NO_HOUSEHOLDS = np.zeros(0, dtype=np.int64)
 
@@ -39,18 +39,15 @@ class Listing:
         is computed for them alone), the bottom ``reconsider_rate`` of the draws and their top
         ``kankoku_switching``, listed in one pass over every household, then decided with
         their rows' values."""
-        view = self._by_scenario
-        settled = np.equal(self.state, SETTLED, out=self.settled)
-        drawn = may_intend(u, logit, self.scratch, self.bits, out=self.candidates)
-        np.logical_and(drawn, settled, out=drawn)
         reconsidering = self.process.any_positive("reconsider_rate")
-        if reconsidering:
-            np.logical_or(view(drawn), decision.reconsiders(view(u), p), out=view(drawn))
         switching = self.switched is not None and month.any_positive("kankoku_switching")
-        if switching:
-            high = decision.switches_registration(view(u), policy)
-            np.logical_or(view(drawn), high, out=view(drawn))
-        drawn = np.flatnonzero(drawn)
+        # each scenario's bounds of decision.reconsiders and decision.switches_registration (a
+        # draw below 0 or at 2 or above: none)
+        below = self._per_scenario(as_float32(p.reconsider_rate) if reconsidering else 0.0)
+        above = self._per_scenario(as_float32(1.0 - policy.kankoku_switching) if switching else 2.0)
+        bits = u.view(np.int32)
+        kernels.drawn(bits, u, logit, self.state, SETTLED, below, above, self.R, self.candidates)
+        drawn = np.flatnonzero(self.candidates)
         scenario = drawn // self.H // self.R
         u, state = u.reshape(-1)[drawn], self.state.reshape(-1)[drawn]
         intends = state == SETTLED
@@ -64,6 +61,11 @@ class Listing:
             switch = decision.switches_registration(u, levers) & (state == SETTLED) & ~intends
             switch = drawn[switch & self.chosen[drawn % self.H]]
         return drawn[intends], reconsider, switch
+
+    def _per_scenario(self, value) -> np.ndarray:
+        """A value (one, or one per scenario, shaped (K, 1, 1)) for each scenario, float32."""
+        value = np.asarray(value, dtype=np.float32).reshape(-1)
+        return value if len(value) == self.K else np.full(self.K, value[0])
 
     def _listed(self, new_intending: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The intending and the registered households at the start of the month (flat

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import decision
+from . import decision, kernels
 from .rows import ByRow
 
 
@@ -74,14 +74,8 @@ def sail(
         p = process.only("defer_rate", scenario_of[rows])
         defer = decision.defers(u, doubts, p) & may_defer[rows] & taking
         taking = taking & ~defer
-    took = np.where(taking, sizes, 0)
-    taken = np.cumsum(took)
-    if len(segments[0]) > 1:  # places taken in the row, up to the family's turn
-        first = np.repeat(segments[0], segments[1] - segments[0])  # where its row's queue starts
-        taken -= taken[first] - took[first]
-    before = taken - took
-    boarding = np.flatnonzero(taking & (taken <= capacity[rows]))
-    deferred = defer & (before < capacity[rows])
+    boarding, deferred = kernels.places(rows, sizes, taking, defer, capacity)
+    boarding = np.flatnonzero(boarding)
 
     of_boarding = scenario_of[rows[boarding]]
     privacy = levers.only("confirmation_privacy", of_boarding).confirmation_privacy
@@ -178,7 +172,4 @@ def _two_row_draws(
     both = np.empty(2 * ends[-1])
     for start, end, r in zip(starts.tolist(), ends.tolist(), rows.tolist()):
         streams[r].random(out=both[2 * start : 2 * end])
-    # a row's run [start, end) holds its first draws at [2 start, start + end), its second at
-    # [start + end, 2 end)
-    first = np.repeat(np.tile(np.array([True, False]), len(starts)), np.repeat(ends - starts, 2))
-    return both[first], both[~first]
+    return kernels.split_pairs(both, starts, ends)

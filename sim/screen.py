@@ -25,11 +25,9 @@ _SLOPE = np.float32(2**23 / np.log(2.0))  # log2(e) 2**23: the bits' scale
 _LEVEL = np.float32(128.5 * 2**23)  # 127, the exponent's bias, and 1.5 of margin
 
 
-def may_intend(u: np.ndarray, logit: np.ndarray, line: np.ndarray, bits: np.ndarray, out=None):
-    """True wherever ``u < decision.intend_probability(logit)`` (not only there): a bool array of
-    their shape, written into ``out`` if given. ``line`` and ``bits``: float32 arrays of their
-    shape to work in (overwritten). ``u``: float32 draws in [0, 1)."""
-    np.multiply(logit, _SLOPE, out=line)
-    line += _LEVEL
-    np.copyto(bits, u.view(np.int32), casting="unsafe")  # exact to 1 part in 2**24
-    return np.less(bits, line, out=out)
+def may_intend(bits, logit):
+    """True wherever ``u < decision.intend_probability(logit)`` (not only there), for the draw u
+    of the ``bits`` (``u.view(np.int32)``; draws are float32 in [0, 1)). Written for arrays and
+    for one household alike: numpy computes it over arrays, numba for each household of the
+    engine's listing pass (``kernels.drawn``)."""
+    return np.float32(bits) < logit * _SLOPE + _LEVEL  # bits as float32: exact to 1 in 2**24

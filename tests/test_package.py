@@ -161,11 +161,15 @@ def test_no_module_reads_a_file_when_imported():
 import builtins, io, pathlib, importlib
 for name in ("numpy", "pandas", "scipy.stats", "scipy.sparse", "matplotlib.pyplot", "mesa",
              "pydantic", "jinja2", "tqdm", "pyarrow.parquet", "networkx", "solara", "SALib",
-             "distributed", "pyabc"):
+             "distributed", "pyabc", "numba"):
     importlib.import_module(name)
 import pydantic
 class Warm(pydantic.BaseModel):  # pydantic reads its plugins' entry points on a first model
     x: int = 0
+import numba
+@numba.vectorize  # numba loads its ufunc machinery (which reads numpy's metadata) on a first one
+def warm(x):
+    return x
 def refuse(*args, **kwargs):
     raise AssertionError(f"a file read at import: {{args[:1]}}")
 builtins.open = io.open = refuse
