@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 from .publish import published
+from .warm import warm_up
 
 
 def timed_run(aftermath: bool, reps: int, scale: float, out: Path) -> float:
@@ -53,6 +54,7 @@ def in_process(reps: int, scale: float) -> tuple[float, float]:
     from sim.scenario import load_scenario
 
     scenario = load_scenario("historical")
+    warm_up()
     started = time.perf_counter()
     result = simulate(scenario, 1959, reps, scale=scale)
     engine = time.perf_counter() - started
