@@ -34,6 +34,7 @@ from analysis.sweeps.spec import load_sweep
 from sim.scenario import bundled_dir
 
 from .publish import published
+from .warm import warm_up
 
 SWEEPS = Path(__file__).resolve().parents[2] / "sweeps"
 
@@ -89,6 +90,7 @@ def _machine() -> tuple[float, float]:
 def _import_model() -> bool:
     import analysis.sweeps.runner  # noqa: F401
 
+    warm_up()  # and load the engine's compiled loops
     return True
 
 
@@ -106,7 +108,8 @@ def timed_sweep(path: Path, workers: int, out: Path, dask_defaults: bool = False
         local_cluster(workers, config={} if dask_defaults else None) as cluster,
         Client(cluster) as client,
     ):
-        # The workers import the model (about 1 s each) as part of the start, not of the sweep.
+        # The workers import the model and load its compiled loops (about 1 s each) as part of
+        # the start, not of the sweep.
         client.run(_import_model)
         startup = time.perf_counter() - started
         cpu_before = _cpu() + sum(client.run(_cpu).values())
@@ -181,6 +184,7 @@ def overhead(args) -> None:
     1-worker sweep (Dask, results sent back, chunks and index written). Repeated, alternating
     which goes first."""
     rows = []
+    warm_up()  # this process, as the workers (``_import_model``)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         path = sweep_file(tmp, args.overhead_points, args.reps, args.overhead_scale)
