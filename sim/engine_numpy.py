@@ -42,7 +42,8 @@ from .schema import Scenario
 from .streams import population_stream, replication_streams
 
 # Bytes a run holds per household and replication, and per household for the population, rounded
-# up from the engine benchmark (docs/generated/benchmarks/engine.md: 95 and 95 at 20 replications).
+# up from the engine benchmark (docs/generated/benchmarks/engine.md): 95 and 95 at 20 replications
+# on 30 November 2026, 83 and 95 since the compiled listing pass (1 December).
 RUN_BYTES_PER_HOUSEHOLD, POPULATION_BYTES_PER_HOUSEHOLD = 104, 104
 
 
