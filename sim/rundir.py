@@ -6,8 +6,8 @@ after-arrival stage ran, ``aftermath`` (one row per year, 1960 to its end year),
 or NetCDF files (``table_files.py``), in full-population persons with the simulated counts
 beside them (``tables.py``); ``summary.json`` (the documented figures beside the run's, per
 replication, simulated and at full scale) and ``manifest.json`` (what was run: resolved scenario
-and its hash, seed, replications, scale, package version, git commit, engine, wall time, and
-the files written).
+and its hash, seed, replications, scale, package version, git commit, the versions of the
+libraries, engine, wall time, and the files written).
 
 Everything is written into a hidden sibling folder first and moved into place at the end
 (``sim.staging``), so an interrupted run never leaves a folder that looks complete, an update
@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import subprocess
 from collections.abc import Callable
+from importlib import metadata
 from pathlib import Path
 
 from .aftermath import AftermathResult
@@ -61,6 +62,23 @@ def git_commit() -> str:
         return "unknown"
 
 
+# The libraries a run's numbers go through: numpy turns the seed into draws and does the
+# arithmetic, scipy and networkx build the population and the Mesa engine's network, numba
+# compiles the numpy engine's loops, Mesa runs the other engine.
+LIBRARIES = ("numpy", "scipy", "networkx", "numba", "mesa")
+
+
+def library_versions() -> dict[str, str]:
+    """The installed version of each of the ``LIBRARIES`` ("unknown" where it cannot be read)."""
+    versions = {}
+    for name in LIBRARIES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "unknown"
+    return versions
+
+
 def manifest(
     scenario: Scenario,
     scenario_path: Path,
@@ -83,6 +101,7 @@ def manifest(
         "engine": engine,
         "package_version": __version__,
         "git_commit": git_commit(),
+        "libraries": library_versions(),
         "wall_seconds": round(wall_seconds, 3),
     }
 

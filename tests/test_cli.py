@@ -126,6 +126,8 @@ def test_manifest_says_what_was_run(run_dir):
     assert manifest["scenario"]["name"] == "historical"
     assert manifest["scenario_file"] == "scenarios/historical.toml"  # the same on every machine
     assert manifest["package_version"] and manifest["git_commit"]
+    assert manifest["libraries"]["numpy"] == np.__version__
+    assert set(manifest["libraries"]) == {"numpy", "scipy", "networkx", "numba", "mesa"}
     assert manifest["wall_seconds"] > 0
 
 

@@ -11,7 +11,7 @@ import sys
 import time
 
 from sim.outcomes import AFTERMATH_OUTCOMES
-from sim.rundir import git_commit, recorded_path
+from sim.rundir import git_commit, library_versions, recorded_path
 from sim.scenario import ScenarioError, load_scenario, posterior_file, scenario_file
 from sim.version import __version__
 
@@ -93,6 +93,7 @@ def compare_command(args: argparse.Namespace) -> int:
         "engine": "numpy",
         "package_version": __version__,
         "git_commit": git_commit(),
+        "libraries": library_versions(),
         "wall_seconds": round(wall, 1),
     }
     if comparison.aftermath is not None:
