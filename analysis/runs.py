@@ -17,8 +17,9 @@ from sim.record import aftermath_figures, figures, stated
 from sim.result import STOCK_METRICS, RunResult
 from sim.rundir import manifest, write_run
 from sim.scenario import ScenarioError, load_scenario, posterior_file
-from sim.schema import Scenario, lever_catalogue
+from sim.schema import Scenario
 from sim.schema_aftermath import AftermathLevers
+from sim.schema_levers import lever_catalogue
 from sim.staging import check_output_folder
 from sim.table_files import FormatError, check_format
 from sim.tables import aftermath_summary, annual_table, summary

@@ -1,6 +1,6 @@
 """Write the page reference/scenario-file.md from the scenario schema (a mkdocs-gen-files script).
 
-Every row of every table is read from the pydantic models in ``sim/schema.py``: the key (its alias
+Every row of every table is read from the pydantic models in ``sim/schema*.py``: the key (its alias
 where it has one), its type (from the field's annotation), its unit and allowed range
 (``json_schema_extra`` min/max/unit, or the field's own bounds), its default, and its meaning
 (``description``). The sections are found by walking the ``Scenario`` model, so a section or key

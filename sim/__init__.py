@@ -25,7 +25,8 @@ from .record import Figure, aftermath_figures, figures
 from .result import RunResult
 from .rundir import manifest, write_run
 from .scenario import ScenarioError, bundled_dir, load_scenario, with_parameters
-from .schema import Scenario, lever_catalogue
+from .schema import Scenario
+from .schema_levers import lever_catalogue
 from .tables import aftermath_table, annual_table, figures_table, monthly_table, summary
 from .version import __version__
 

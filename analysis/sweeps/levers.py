@@ -29,7 +29,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from sim.fields import field_range
 from sim.scenario import ScenarioError, load_scenario, with_parameters
 from sim.schedules import month_index, month_label
-from sim.schema import Levers, Scenario
+from sim.schema import Scenario
+from sim.schema_levers import Levers
 
 Schedule = tuple[tuple[int, float], ...]  # (month, value) steps
 
