@@ -305,7 +305,13 @@ def switches_registration(u: np.ndarray, policy: Policy) -> np.ndarray:
     """Whether a settled Chosen household registers as Kankoku this month: chance
     ``kankoku_switching``, from the top of the household's draw (a settled household that
     comes to intend leaving in the same month, from its bottom, does not switch)."""
-    return u >= as_float32(1.0 - policy.kankoku_switching)
+    return u >= switch_bound(policy)
+
+
+def switch_bound(policy: Policy):
+    """The draw at or above which a settled Chosen household switches (``switches_registration``),
+    float32; the numpy engine lists the households beyond it in one pass (``screen.drawn``)."""
+    return as_float32(1.0 - policy.kankoku_switching)
 
 
 def intend_probability(logit: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
@@ -381,7 +387,13 @@ def becomes_ready(u: np.ndarray, p: Process) -> np.ndarray:
 def reconsiders(u: np.ndarray, p: Process) -> np.ndarray:
     """Whether a household that cancelled is settled again this month, free to come to intend
     leaving and register another time: chance reconsider_rate."""
-    return u < as_float32(p.reconsider_rate)
+    return u < reconsider_bound(p)
+
+
+def reconsider_bound(p: Process):
+    """The draw below which a household that cancelled reconsiders (``reconsiders``), float32;
+    the numpy engine lists the households below it in one pass (``screen.drawn``)."""
+    return as_float32(p.reconsider_rate)
 
 
 def defers(u: np.ndarray, doubt_level: np.ndarray, p: Process) -> np.ndarray:

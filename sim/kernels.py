@@ -1,13 +1,13 @@
-"""Compiled loops (numba) for the numpy engine's index work: the month's listing, telling, places.
+"""Compiled loops (numba) for the numpy engine's index work: telling along ties, the ships' places.
 
 The numpy engine keeps counts in arrays (rows, households) and adds to them along the network's
-ties of the households that moved; each month it lists the few households whose draws may move
-them; a month's sailing hands out the places of each row's queue in order. Written with numpy
-these are chains of whole-array passes, repeat, cumsum and add.at over temporaries, many times a
+ties of the households that moved, and a month's sailing hands out the places of each row's
+queue in order (the month's listing pass is in ``screen.py``, beside the screen it computes).
+Written with numpy these are chains of repeat, cumsum and add.at over temporaries, many times a
 month; written as loops they are one pass each (docs/benchmarks.md gives what it saved). They
 hold none of the decision rule (its arithmetic stays in ``decision.py``, which both engines
-use): they move indices, compare, and add a float32 value in the order numpy's ``add.at`` would,
-entry after entry, so the results are the same, bit for bit (``tests/test_kernels.py``).
+use): they move indices, count, and add a float32 value as numpy's ``add.at`` would, entry after
+entry, so the results are the same, bit for bit (``tests/test_kernels.py``).
 
 Flat indices: row x households + household, of arrays (rows, households) read as one line.
 """
@@ -15,28 +15,33 @@ Flat indices: row x households + household, of arrays (rows, households) read as
 from __future__ import annotations
 
 import functools
+import threading
 
 import numpy as np
 from numba import njit
 
-from . import screen
-
-# compiled into ``drawn`` (numba reads no file for a function without its own cache)
-_may_intend = njit(screen.may_intend)
-
 
 def compiled(function):
-    """``numba.njit(cache=True)`` of ``function``, applied at its first call rather than at
-    import: numba looks at its cache's folder when it decorates a function, and the modules here
-    touch no file when imported. The compiled code is kept in ``__pycache__`` for the next
-    process (compiling all of them takes about a second)."""
+    """``numba.njit`` of ``function`` with its code cached for the next process, applied at the
+    first call rather than at import: numba looks at its cache's folder when it decorates a
+    function, and the modules here touch no file when imported. Numba compiles again when the
+    file that holds the function changes (and after a new numba or on another processor): about
+    a second for all of them, then about 0.2 s a process to load. Where no folder can hold the
+    cache (``__pycache__`` beside the file, or numba's folder in the user's cache, or
+    ``NUMBA_CACHE_DIR``), every process compiles. ``nogil``: threads of a worker run at once."""
     dispatcher = None
+    lock = threading.Lock()  # two threads' first calls compile it once
 
     @functools.wraps(function)
     def call(*args):
         nonlocal dispatcher
         if dispatcher is None:
-            dispatcher = njit(cache=True)(function)
+            with lock:
+                if dispatcher is None:
+                    try:
+                        dispatcher = njit(cache=True, nogil=True)(function)
+                    except RuntimeError:  # "cannot cache function ...: no locator available"
+                        dispatcher = njit(nogil=True)(function)
         return dispatcher(*args)
 
     return call
@@ -122,17 +127,3 @@ def split_pairs(both, starts, ends):
             first[s + i] = both[2 * s + i]
             second[s + i] = both[s + e + i]
     return first, second
-
-
-@compiled
-def drawn(bits, u, logit, state, settled, below, above, replications, out):
-    """Which households' draws may move them this month, in one pass (``listing.Listing``): the
-    settled (``state`` equal to ``settled``) that the screen lets through (``screen.may_intend``
-    of the draws' ``bits`` and the ``logit``), and every household whose draw ``u`` is below its
-    scenario's ``below`` or at or above its scenario's ``above`` (``replications`` rows a
-    scenario). Arrays (rows, households); ``out``: a bool array of their shape, written."""
-    for r in range(u.shape[0]):
-        low, high = below[r // replications], above[r // replications]
-        for h in range(u.shape[1]):
-            screened = (state[r, h] == settled) & _may_intend(bits[r, h], logit[r, h])
-            out[r, h] = screened | (u[r, h] < low) | (u[r, h] >= high)

@@ -17,11 +17,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import decision, kernels
+from . import decision, screen
 from .decision import Policy
 from .result import CANCELLED, INTENDING, REGISTERED, SETTLED
 from .rows import ByRow
-from .values import as_float32
 
 _NO_HOUSEHOLDS = np.zeros(0, dtype=np.int64)
 
@@ -41,12 +40,11 @@ class Listing:
         their rows' values."""
         reconsidering = self.process.any_positive("reconsider_rate")
         switching = self.switched is not None and month.any_positive("kankoku_switching")
-        # each scenario's bounds of decision.reconsiders and decision.switches_registration (a
-        # draw below 0 or at 2 or above: none)
-        below = self._per_scenario(as_float32(p.reconsider_rate) if reconsidering else 0.0)
-        above = self._per_scenario(as_float32(1.0 - policy.kankoku_switching) if switching else 2.0)
+        # each scenario's bounds (none: a draw below 0, or at 2 or above)
+        below = self._per_scenario(decision.reconsider_bound(p) if reconsidering else 0.0)
+        above = self._per_scenario(decision.switch_bound(policy) if switching else 2.0)
         bits = u.view(np.int32)
-        kernels.drawn(bits, u, logit, self.state, SETTLED, below, above, self.R, self.candidates)
+        screen.drawn(bits, u, logit, self.state, SETTLED, below, above, self.R, self.candidates)
         drawn = np.flatnonzero(self.candidates)
         scenario = drawn // self.H // self.R
         u, state = u.reshape(-1)[drawn], self.state.reshape(-1)[drawn]
@@ -63,9 +61,9 @@ class Listing:
         return drawn[intends], reconsider, switch
 
     def _per_scenario(self, value) -> np.ndarray:
-        """A value (one, or one per scenario, shaped (K, 1, 1)) for each scenario, float32."""
-        value = np.asarray(value, dtype=np.float32).reshape(-1)
-        return value if len(value) == self.K else np.full(self.K, value[0])
+        """A value (one, or one per scenario, shaped (K, 1, 1)) for each scenario, float32: as
+        numpy converts a float where it meets the float32 draws (``decision.reconsiders``)."""
+        return np.array(np.broadcast_to(np.reshape(value, -1), self.K), dtype=np.float32)
 
     def _listed(self, new_intending: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The intending and the registered households at the start of the month (flat

@@ -57,11 +57,12 @@ class Telling:
         kernels.add_at(engaged, flat[:first], _ONE)
         kernels.add_at(engaged, flat[first:], -_ONE)
         # and the peer pressure they feel (kept from month to month), where it changed
-        cols = flat % self.H
+        neighbour = flat % self.H
         if self.per_neighbour.ndim > 1:  # by scenario: (K, 1, H), read at scenario x H + col
-            per_neighbour = self.per_neighbour.reshape(-1)[flat // self.H // self.R * self.H + cols]
+            at = flat // self.H // self.R * self.H + neighbour
+            per_neighbour = self.per_neighbour.reshape(-1)[at]
         else:
-            per_neighbour = self.per_neighbour[cols]
+            per_neighbour = self.per_neighbour[neighbour]
         self.peer.reshape(-1)[flat] = decision.peer_pressure(engaged[flat], per_neighbour)
 
     @cached_property

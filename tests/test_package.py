@@ -166,10 +166,6 @@ for name in ("numpy", "pandas", "scipy.stats", "scipy.sparse", "matplotlib.pyplo
 import pydantic
 class Warm(pydantic.BaseModel):  # pydantic reads its plugins' entry points on a first model
     x: int = 0
-import numba
-@numba.vectorize  # numba loads its ufunc machinery (which reads numpy's metadata) on a first one
-def warm(x):
-    return x
 def refuse(*args, **kwargs):
     raise AssertionError(f"a file read at import: {{args[:1]}}")
 builtins.open = io.open = refuse

@@ -3,8 +3,8 @@
 Times the README's main job with and without ``--aftermath`` (full scale, 20 replications,
 seed 1959), each repeat a fresh ``repatriation run`` subprocess, alternating the two so that a
 change in the machine's load falls on both; then, in one process, the stage alone
-(``simulate_aftermath`` on the run's departures) beside the engine alone. Prints a Markdown
-table with the median and range of each.
+(``simulate_aftermath`` on the run's departures) beside the engine alone (its compiled loops
+loaded first: ``warm.py``). Prints a Markdown table with the median and range of each.
 
     .venv/bin/python -m analysis.benchmarks.aftermath [--repeats 3] [--reps 20] [--scale 1.0]
 

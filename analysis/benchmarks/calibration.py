@@ -59,12 +59,13 @@ def measure(scale: float, workers: int, runs: int) -> dict:
     evaluate = evaluator(scale)
     dims = len(evaluate.simulator.priors)
     design = np.random.default_rng(SEED).random((runs, dims))
-    warm_up = np.random.default_rng(SEED + 1).random((workers * TASK, dims))
+    first_tasks = np.random.default_rng(SEED + 1).random((workers * TASK, dims))
     settings = dataclasses.replace(Settings(), workers=workers)
     started = time.perf_counter()
     with mapper(settings) as map_:
-        # a first task for each worker: it imports the model and loads the compiled loops
-        evaluate_rows(map_, evaluate, warm_up)
+        # a first task for each worker (idle workers each take one): it imports the model and
+        # loads the compiled loops
+        evaluate_rows(map_, evaluate, first_tasks)
         startup = time.perf_counter() - started
         busy, wall = _machine()[0], time.perf_counter()
         terms = evaluate_rows(map_, evaluate, design)

@@ -5,7 +5,8 @@ subprocess pinned to one core (the engine's compiled loops loaded first: ``warm.
 prints a Markdown table. Memory is traced by
 ``tracemalloc``: the population's own arrays (drawn once, shared by every replication) per
 household, and the peak of everything else the run allocates (engine state and temporaries) per
-household and replication; the process's peak resident size is shown beside them.
+household and replication; the process's peak resident size is shown beside them (numba's
+compiler, loaded with the engine's compiled loops, among it).
 
     .venv/bin/python -m analysis.benchmarks.engine [--scale 1.0] [--reps 1 20]
 

@@ -1,9 +1,10 @@
 """Before a benchmark's clock starts: the numpy engine's compiled loops, loaded once a process.
 
-numba compiles ``sim/kernels.py`` at a process's first call of the engine (about a second, the
-first time after an install or a change of the file) or loads it from its cache (about 0.2 s).
-A long-lived worker pays this once, so the benchmarks of the engine's speed leave it out of
-their clocks; the command-line benchmark (``cli.py``) keeps it, as a user waits for it.
+numba compiles the loops (``sim/kernels.py``, ``sim/screen.py``) at a process's first run of the
+engine (about a second, the first time after an install, a change of their files or a new
+numba) or loads them from its cache (about 0.2 s). A long-lived worker pays this once, so the
+benchmarks of the engine's speed leave it out of their clocks; the whole ``repatriation run``
+commands that ``aftermath.py`` times keep it, as a user waits for it.
 """
 
 from __future__ import annotations
