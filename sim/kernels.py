@@ -81,8 +81,8 @@ def add_along_ties(counts, flat, start, ties, households, delta):
     indices (row x households + household), in turn: as ``add_at`` of ``tie_indices``'s flat
     indices, without listing them."""
     for f in flat:
-        base = f - f % households
         c = f % households
+        base = f - c
         for j in range(start[c], start[c + 1]):
             counts[base + ties[j]] += delta
 

@@ -38,7 +38,7 @@ def may_intend(bits, logit):
     """True wherever ``u < decision.intend_probability(logit)`` (not only there), for the draw u
     of the ``bits`` (``u.view(np.int32)``; draws are float32 in [0, 1)). Written for arrays and
     for one household alike: numpy computes it over arrays, numba for each household of the
-    engine's listing pass (``kernels.drawn``)."""
+    engine's listing pass (``drawn``)."""
     return np.float32(bits) < logit * _SLOPE + _LEVEL  # bits as float32: exact to 1 in 2**24
 
 
